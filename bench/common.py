@@ -1,0 +1,56 @@
+"""Helpers shared by the benchmarks: wall time and peak memory of one call."""
+
+from __future__ import annotations
+
+import os
+import platform
+import threading
+import time
+from dataclasses import dataclass
+
+import psutil
+import torch
+
+
+@dataclass
+class Measurement:
+    seconds: float
+    peak_memory_mb: float  # above the level before the call: RSS on CPU, allocated memory on GPU
+
+
+def measure(function, device: torch.device) -> tuple[object, Measurement]:
+    """Run ``function()`` once; wall time and peak extra memory while it ran."""
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated()
+        start = time.perf_counter()
+        result = function()
+        torch.cuda.synchronize()
+        return result, Measurement(time.perf_counter() - start, (torch.cuda.max_memory_allocated() - before) / 2**20)
+    process = psutil.Process(os.getpid())
+    baseline = process.memory_info().rss
+    peak = [baseline]
+    running = [True]
+
+    def sample():
+        while running[0]:
+            peak[0] = max(peak[0], process.memory_info().rss)
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    start = time.perf_counter()
+    try:
+        result = function()
+    finally:
+        seconds = time.perf_counter() - start
+        running[0] = False
+        sampler.join()
+    return result, Measurement(seconds, (peak[0] - baseline) / 2**20)
+
+
+def machine_line(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}"
+    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads, torch {torch.__version__}"

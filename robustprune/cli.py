@@ -1,0 +1,173 @@
+"""The ``robustprune`` command line: thin wrappers over the library, one JSON object with ``--json``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+from robustprune.errors import RobustPruneError
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line (and exit code 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default="minilm", help="registered name, hub id or local directory (default: minilm)")
+    parser.add_argument("--dataset", default="rotten_tomatoes",
+                        help="registered name or a .csv/.jsonl/.parquet file (default: rotten_tomatoes)")
+    parser.add_argument("--text-column", default="text", help="text column of a local dataset file")
+    parser.add_argument("--label-column", default="label", help="label column of a local dataset file")
+    parser.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def add_finetune_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--epochs", type=float, default=1.0, help="fine-tuning epochs (0: use the checkpoint as is)")
+    parser.add_argument("--learning-rate", type=float, default=None, help="AdamW learning rate")
+    parser.add_argument("--finetune-seed", type=int, default=0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from robustprune.prune import METHODS
+
+    parser = OneLineParser(prog="robustprune", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    finetune = commands.add_parser("finetune", help="fine-tune the dense classifier (cached)")
+    add_data_arguments(finetune)
+    add_finetune_arguments(finetune)
+
+    prune = commands.add_parser("prune", help="prune the dense classifier (cached)")
+    prune.add_argument("--method", required=True, choices=sorted(METHODS), help="pruning method")
+    prune.add_argument("--sparsity", type=float, default=0.5, help="fraction of zeros in [0, 0.99) (default 0.5)")
+    prune.add_argument("--pattern", default=None, help="N:M semi-structured sparsity, e.g. 2:4 (overrides --sparsity)")
+    prune.add_argument("--calibration", type=int, default=128, help="calibration texts (default 128)")
+    prune.add_argument("--heldout", type=int, default=32, help="held-out texts for reconstruction errors (default 32)")
+    prune.add_argument("--seed", type=int, default=0)
+    add_data_arguments(prune)
+    add_finetune_arguments(prune)
+
+    runs = commands.add_parser("runs", help="list cached runs")
+    runs.add_argument("--kind", default=None, help="only runs of this kind (finetune, prune, ...)")
+    runs.add_argument("--json", action="store_true")
+
+    commands.add_parser("models", help="list registered models")
+    commands.add_parser("datasets", help="list registered datasets")
+    return parser
+
+
+def load_data(args):
+    from robustprune.data import load_task_data
+
+    return load_task_data(args.dataset, args.text_column, args.label_column)
+
+
+def finetune_config(args):
+    from robustprune.finetune import FinetuneConfig
+
+    overrides = {"epochs": args.epochs, "seed": args.finetune_seed}
+    if args.learning_rate is not None:
+        overrides["learning_rate"] = args.learning_rate
+    return FinetuneConfig(**overrides)
+
+
+def progress_for(args):
+    from robustprune.progress import TqdmProgress
+
+    return TqdmProgress()
+
+
+def command_finetune(args) -> dict:
+    from robustprune.pipeline import ensure_dense
+
+    config = finetune_config(args)
+    result = ensure_dense(args.model, load_data(args), config, args.device, progress=progress_for(args))
+    if not args.json:
+        source = "cached" if result.cached else f"trained in {result.seconds:.0f} s on {result.device}"
+        print(f"{result.run_id}: {result.model} on {result.dataset}, test accuracy {result.accuracy:.2%} ({source})")
+    return asdict(result)
+
+
+def command_prune(args) -> dict:
+    from robustprune.pipeline import prune
+    from robustprune.prune import PruneConfig
+
+    config = PruneConfig(method=args.method, sparsity=args.sparsity, pattern=args.pattern,
+                         calibration=args.calibration, heldout=args.heldout, seed=args.seed)
+    result = prune(config, args.model, load_data(args), args.device, finetune_config(args),
+                   progress=progress_for(args))
+    if not args.json:
+        print_prune_result(result)
+    return result.to_dict()
+
+
+def print_prune_result(result) -> None:
+    print(f"{result.run_id}: {result.method} on {result.model}/{result.dataset}"
+          f"{' (cached)' if result.cached else f' in {result.prune_seconds:.1f} s on {result.device}'}")
+    print(f"  sparsity {result.sparsity:.4f} (target {result.target_sparsity:.4f}) over the encoder's Linear "
+          f"layers; left dense: {', '.join(result.dense_parts)}")
+    print(f"  accuracy dense {result.accuracy_dense:.2%} -> sparse {result.accuracy_sparse:.2%}")
+    print(f"  {'layer':<48} {'sparsity':>8} {'local err':>10} {'e2e err':>10}")
+    for layer in result.layers:
+        print(f"  {layer.name:<48} {layer.sparsity:>8.4f} {layer.reconstruction_error_local:>10.4f} "
+              f"{layer.reconstruction_error_e2e:>10.4f}")
+
+
+def command_runs(args) -> dict:
+    from robustprune.store import RunStore
+
+    records = RunStore().list(kind=args.kind)
+    rows = [{"run_id": r.run_id, "kind": r.kind, "model": r.model, "dataset": r.dataset, "method": r.method,
+             "parent": r.parent, "created": r.created, "summary": r.summary} for r in records]
+    if not args.json:
+        if not rows:
+            print("no cached runs yet; try `robustprune prune --method krp --sparsity 0.5`")
+        for row in rows:
+            summary = row["summary"]
+            detail = (f"sparsity {summary['sparsity']:.3f} acc {summary['accuracy_sparse']:.2%}"
+                      if row["kind"] == "prune" else f"acc {summary.get('accuracy', float('nan')):.2%}")
+            print(f"{row['run_id']:<22} {row['kind']:<9} {row['model']:<12} {row['dataset']:<16} "
+                  f"{row['method'] or '':<10} {detail}")
+    return {"runs": rows}
+
+
+def command_models(args) -> dict:
+    from robustprune.models import MODELS
+
+    for spec in MODELS.values():
+        print(f"{spec.name:<26} {spec.summary}")
+    return {}
+
+
+def command_datasets(args) -> dict:
+    from robustprune.data import DATASETS
+
+    for spec in DATASETS.values():
+        print(f"{spec.name:<18} {spec.summary}")
+    return {}
+
+
+COMMANDS = {"finetune": command_finetune, "prune": command_prune, "runs": command_runs,
+            "models": command_models, "datasets": command_datasets}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        output = COMMANDS[args.command](args)
+    except RobustPruneError as error:
+        print(f"robustprune {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    if getattr(args, "json", False):
+        print(json.dumps(output, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

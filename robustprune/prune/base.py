@@ -1,0 +1,109 @@
+"""What every unstructured pruning method shares: its settings and its small interface.
+
+A method is one module with one ``LayerPruner`` subclass (like a TextAttack recipe): it
+streams a Linear layer's calibration inputs through ``add_batch`` and returns the pruned
+weight from ``prune``. The driver (``engine.py``) walks the model and feeds it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass
+from typing import ClassVar
+
+import torch
+
+from robustprune.errors import RobustPruneError
+
+MAX_SPARSITY = 0.99
+
+
+@dataclass(frozen=True)
+class NMPattern:
+    """N:M semi-structured sparsity: in every M consecutive input weights, N are zero."""
+
+    n: int
+    m: int
+
+    @classmethod
+    def parse(cls, text: str) -> "NMPattern":
+        try:
+            n, m = (int(part) for part in text.split(":"))
+        except ValueError:
+            raise RobustPruneError(f"pattern {text!r} is not N:M (e.g. 2:4)") from None
+        if not 0 < n < m:
+            raise RobustPruneError(f"pattern {text!r} needs 0 < N < M (e.g. 2:4)")
+        return cls(n, m)
+
+    def __str__(self) -> str:
+        return f"{self.n}:{self.m}"
+
+
+@dataclass(frozen=True)
+class PruneConfig:
+    """Everything that determines a pruning run's result (it is part of the cache key)."""
+
+    method: str
+    sparsity: float
+    pattern: str | None = None  # "N:M" for semi-structured sparsity, else unstructured
+    calibration: int = 128  # training texts whose activations build the Hessians
+    heldout: int = 32  # further training texts on which reconstruction errors are measured
+    seed: int = 0
+    blocksize: int = 128  # OBS columns per lazy-update block (SparseGPT's B)
+    damping: float = 0.01  # λ as a fraction of the mean Hessian diagonal
+    batch_size: int = 16
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.sparsity, (int, float)) or not 0.0 <= self.sparsity < MAX_SPARSITY:
+            raise RobustPruneError(f"sparsity {self.sparsity!r} is out of range; use a fraction in [0, {MAX_SPARSITY})")
+        if self.calibration < 1:
+            raise RobustPruneError(f"calibration size {self.calibration} must be at least 1 text")
+        if self.heldout < 1:
+            raise RobustPruneError(f"held-out size {self.heldout} must be at least 1 text")
+        if self.pattern is not None:
+            NMPattern.parse(self.pattern)
+        if self.damping <= 0:
+            raise RobustPruneError(f"damping {self.damping} must be > 0")
+
+    @property
+    def nm(self) -> NMPattern | None:
+        return NMPattern.parse(self.pattern) if self.pattern else None
+
+    @property
+    def target_sparsity(self) -> float:
+        nm = self.nm
+        return nm.n / nm.m if nm else float(self.sparsity)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def pruned_count(numel: int, sparsity: float) -> int:
+    """How many weights of a layer are zeroed: the target, exact to rounding."""
+    return int(round(numel * sparsity))
+
+
+class LayerPruner(ABC):
+    """Prunes one Linear layer from a stream of its calibration inputs.
+
+    ``sparse_inputs`` are the layer's inputs in the model pruned so far, ``dense_inputs``
+    the same tokens' inputs in the dense model (rows = tokens). Methods that do not use
+    the dense inputs say so with ``uses_dense_inputs = False`` and get ``None``.
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    citation: ClassVar[str]
+    uses_inputs: ClassVar[bool] = True
+    uses_dense_inputs: ClassVar[bool] = False
+
+    def __init__(self, weight: torch.Tensor, config: PruneConfig) -> None:
+        self.weight = weight.detach().clone().float()
+        self.config = config
+
+    def add_batch(self, sparse_inputs: torch.Tensor, dense_inputs: torch.Tensor | None) -> None:
+        """Accumulate statistics of one batch of calibration tokens (default: none needed)."""
+
+    @abstractmethod
+    def prune(self) -> torch.Tensor:
+        """The pruned weight, same shape as the dense one."""

@@ -1,0 +1,115 @@
+"""The OBS / SparseGPT layer solve shared by ``sparsegpt`` and ``krp``.
+
+Given a weight W (out × in) and a damped Hessian H = X Xᵀ/n + λI of the layer inputs X
+(in × n tokens), find a sparse Ŵ that keeps tr((W − Ŵ) H (W − Ŵ)ᵀ) small. This is the
+blockwise procedure of SparseGPT (Frantar & Alistarh, 2023, Algorithm 1):
+
+- U, the upper Cholesky factor of H⁻¹ (H⁻¹ = Uᵀ U), gives for column j the inverse-Hessian
+  row restricted to the columns not yet processed;
+- columns are processed left to right in blocks of B; at the start of a block the mask is
+  chosen inside it (adaptive mask selection) by the OBS saliency w² / U_jj²;
+- inside the block, column j is quantised to its mask (q = w or 0) and the error
+  e = (w − q) / U_jj is spread over the remaining columns: W[:, j:] −= e U[j, j:];
+- after the block the accumulated errors update all later columns at once (lazy batch
+  update): W[:, end:] −= E U[block, end:].
+
+Unlike the reference code, the number of zeros is exact: round(s · out · in) for the whole
+layer, shared over the blocks by cumulative rounding.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from robustprune.prune.base import NMPattern, pruned_count
+
+
+class HessianAccumulator:
+    """Streams a layer's inputs (rows = tokens) into X Xᵀ and, optionally, X_dᵀ X_s."""
+
+    def __init__(self, columns: int, device: torch.device, with_cross: bool = False) -> None:
+        self.gram = torch.zeros(columns, columns, dtype=torch.float64, device=device)
+        self.cross = torch.zeros_like(self.gram) if with_cross else None
+        self.tokens = 0
+
+    def add(self, sparse_inputs: torch.Tensor, dense_inputs: torch.Tensor | None = None) -> None:
+        sparse_inputs = sparse_inputs.float()
+        self.gram += (sparse_inputs.T @ sparse_inputs).double()
+        if self.cross is not None:
+            self.cross += (dense_inputs.float().T @ sparse_inputs).double()
+        self.tokens += sparse_inputs.shape[0]
+
+    def damping(self, fraction: float) -> float:
+        """λ = fraction × mean diagonal of X Xᵀ/n (SparseGPT's percdamp)."""
+        mean_diagonal = float(torch.diagonal(self.gram).mean()) / max(self.tokens, 1)
+        return fraction * mean_diagonal if mean_diagonal > 0 else fraction
+
+    def damped_hessian(self, damping: float) -> torch.Tensor:
+        """H = X_s X_sᵀ / n + λI (float64)."""
+        hessian = self.gram / max(self.tokens, 1)
+        return hessian + damping * torch.eye(hessian.shape[0], dtype=hessian.dtype, device=hessian.device)
+
+    def damped_cross(self, damping: float) -> torch.Tensor:
+        """X_d X_sᵀ / n + λI: the right-hand side of the ridge-to-dense normal equations (see krp)."""
+        cross = self.cross / max(self.tokens, 1)
+        return cross + damping * torch.eye(cross.shape[0], dtype=cross.dtype, device=cross.device)
+
+
+def inverse_hessian_factor(hessian: torch.Tensor) -> torch.Tensor:
+    """U with H⁻¹ = Uᵀ U (upper Cholesky factor of the inverse), float32."""
+    lower = torch.linalg.cholesky(hessian)
+    inverse = torch.cholesky_inverse(lower)
+    return torch.linalg.cholesky(inverse, upper=True).float()
+
+
+def block_prune_counts(rows: int, columns: int, sparsity: float, blocksize: int) -> list[int]:
+    """Zeros per column block, summing exactly to round(sparsity · rows · columns)."""
+    edges = list(range(0, columns, blocksize)) + [columns]
+    cumulative = [pruned_count(rows * edge, sparsity) for edge in edges]
+    return [after - before for before, after in zip(cumulative, cumulative[1:])]
+
+
+def smallest_mask(saliency: torch.Tensor, count: int) -> torch.Tensor:
+    """Boolean mask of the ``count`` entries with the smallest saliency."""
+    mask = torch.zeros_like(saliency, dtype=torch.bool)
+    if count > 0:
+        flat_indices = torch.topk(saliency.flatten(), count, largest=False).indices
+        mask.view(-1)[flat_indices] = True
+    return mask
+
+
+def obs_prune(weight: torch.Tensor, hessian: torch.Tensor, sparsity: float,
+              pattern: NMPattern | None = None, blocksize: int = 128) -> torch.Tensor:
+    """Prune ``weight`` (out × in) under the damped ``hessian`` (in × in); returns the new weight."""
+    weight = weight.detach().clone().float()
+    rows, columns = weight.shape
+    if pattern is not None:
+        blocksize = max(pattern.m, blocksize - blocksize % pattern.m)
+    factor = inverse_hessian_factor(hessian).to(weight.device)
+    counts = block_prune_counts(rows, columns, sparsity, blocksize)
+    for block_index, start in enumerate(range(0, columns, blocksize)):
+        end = min(start + blocksize, columns)
+        block = weight[:, start:end].clone()
+        block_factor = factor[start:end, start:end]
+        diagonal = torch.diagonal(block_factor)
+        pruned_block = torch.zeros_like(block)
+        block_errors = torch.zeros_like(block)
+        if pattern is None:
+            mask = smallest_mask(block ** 2 / diagonal.reshape(1, -1) ** 2, counts[block_index])
+        else:
+            mask = torch.zeros_like(block, dtype=torch.bool)
+        for column in range(end - start):
+            if pattern is not None and column % pattern.m == 0:
+                group = slice(column, column + pattern.m)
+                saliency = block[:, group] ** 2 / diagonal[group].reshape(1, -1) ** 2
+                chosen = torch.topk(saliency, pattern.n, dim=1, largest=False).indices
+                mask[:, group].scatter_(1, chosen, True)
+            values = block[:, column]
+            kept = values.masked_fill(mask[:, column], 0.0)
+            pruned_block[:, column] = kept
+            error = (values - kept) / diagonal[column]
+            block[:, column:] -= error.unsqueeze(1) @ block_factor[column, column:].unsqueeze(0)
+            block_errors[:, column] = error
+        weight[:, start:end] = pruned_block
+        weight[:, end:] -= block_errors @ factor[start:end, end:]  # lazy batch update
+    return weight

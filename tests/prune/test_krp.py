@@ -1,0 +1,77 @@
+"""krp's layer objective: the rectified weight is the optimum, and the OBS reduction is exact."""
+
+import torch
+
+from robustprune.prune.base import PruneConfig
+from robustprune.prune.krp import KnowledgeRetentionPruner, rectified_weight
+from robustprune.prune.obs import HessianAccumulator
+from robustprune.prune.sparsegpt import SparseGPTPruner
+
+
+def inputs_pair(tokens=400, columns=24, drift=0.3, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    dense = torch.randn(tokens, columns, generator=generator) @ torch.randn(columns, columns, generator=generator)
+    sparse = dense + drift * torch.randn(tokens, columns, generator=generator)  # accumulated error
+    return sparse, dense
+
+
+def layer_objective(weight, candidate, sparse, dense, damping):
+    """Eq. (1): ‖W X_d − Ŵ X_s‖²/n + λ‖W − Ŵ‖² (rows = tokens here)."""
+    w, c = weight.double(), candidate.double()
+    residual = dense.double() @ w.T - sparse.double() @ c.T
+    return float((residual ** 2).sum() / sparse.shape[0] + damping * ((w - c) ** 2).sum())
+
+
+def statistics_of(sparse, dense):
+    statistics = HessianAccumulator(sparse.shape[1], sparse.device, with_cross=True)
+    for start in range(0, sparse.shape[0], 100):  # streamed in batches, as from hooks
+        statistics.add(sparse[start:start + 100], dense[start:start + 100])
+    return statistics
+
+
+def test_rectified_weight_is_the_least_squares_optimum():
+    sparse, dense = inputs_pair()
+    weight = torch.randn(10, 24)
+    statistics = statistics_of(sparse, dense)
+    damping = statistics.damping(0.01)
+    optimum = rectified_weight(weight, statistics.damped_hessian(damping), statistics.damped_cross(damping))
+    best = layer_objective(weight, optimum, sparse, dense, damping)
+    for _ in range(5):  # any perturbation is worse
+        assert layer_objective(weight, optimum + 1e-2 * torch.randn_like(optimum), sparse, dense, damping) > best
+    assert layer_objective(weight, weight, sparse, dense, damping) > best
+
+
+def test_objective_splits_into_constant_plus_obs_term():
+    # Eq. (3): L(Ŵ) = L(W*) + tr((W* − Ŵ) H (W* − Ŵ)ᵀ) for any Ŵ
+    sparse, dense = inputs_pair(seed=1)
+    weight = torch.randn(6, 24)
+    statistics = statistics_of(sparse, dense)
+    damping = statistics.damping(0.01)
+    hessian = statistics.damped_hessian(damping)
+    optimum = rectified_weight(weight, hessian, statistics.damped_cross(damping)).double()
+    candidate = torch.randn(6, 24).double()
+    obs_term = torch.trace((optimum - candidate) @ hessian @ (optimum - candidate).T)
+    expected = layer_objective(weight, optimum, sparse, dense, damping) + float(obs_term)
+    assert abs(layer_objective(weight, candidate, sparse, dense, damping) - expected) < 1e-6 * abs(expected)
+
+
+def test_without_accumulated_error_krp_is_sparsegpt():
+    _, dense = inputs_pair()
+    weight = torch.randn(12, 24)
+    config = PruneConfig("krp", 0.5)
+    krp, sparsegpt = KnowledgeRetentionPruner(weight, config), SparseGPTPruner(weight, config)
+    krp.add_batch(dense, dense)
+    sparsegpt.add_batch(dense, None)
+    torch.testing.assert_close(krp.prune(), sparsegpt.prune(), rtol=0, atol=1e-5)
+
+
+def test_krp_reconstructs_the_dense_output_better_than_sparsegpt():
+    sparse, dense = inputs_pair(drift=0.5, seed=2)
+    weight = torch.randn(16, 24)
+    results = {}
+    for pruner_class in (KnowledgeRetentionPruner, SparseGPTPruner):
+        pruner = pruner_class(weight, PruneConfig(pruner_class.name, 0.5))
+        pruner.add_batch(sparse, dense)
+        pruned = pruner.prune()
+        results[pruner_class.name] = float(((dense @ weight.T - sparse @ pruned.T) ** 2).sum())
+    assert results["krp"] < results["sparsegpt"]

@@ -1,0 +1,64 @@
+"""Cached fine-tune and prune runs end to end, on a tiny local model and a tiny CSV."""
+
+import pytest
+import torch
+
+from robustprune import pipeline
+from robustprune.data import load_task_data
+from robustprune.errors import RobustPruneError
+from robustprune.finetune import FinetuneConfig
+from robustprune.prune import PruneConfig
+from robustprune.store import RunStore
+
+QUICK = FinetuneConfig(epochs=0.5, batch_size=16)
+
+
+@pytest.fixture
+def data(tiny_csv):
+    return load_task_data(str(tiny_csv), text_column="review", label_column="sentiment", max_length=32)
+
+
+def test_prune_is_cached_and_reloads_the_same_model(tiny_model_dir, data, monkeypatch):
+    config = PruneConfig("krp", 0.5, calibration=32, heldout=16, blocksize=32)
+    first = pipeline.prune(config, tiny_model_dir, data, "cpu", QUICK)
+    assert not first.cached and abs(first.sparsity - 0.5) < 1e-3
+    assert len(first.layers) == 3 * 6 and first.dense_parts == ["embeddings", "pooler", "classifier"]
+
+    def no_recompute(*args, **kwargs):
+        raise AssertionError("a cached run was recomputed")
+
+    monkeypatch.setattr(pipeline, "prune_model", no_recompute)
+    monkeypatch.setattr(pipeline, "finetune", no_recompute)
+    second = pipeline.prune(config, tiny_model_dir, data, "cpu", QUICK)
+    assert second.cached
+    assert second.to_dict() | {"cached": False} == first.to_dict() | {"cached": False}
+
+    model, tokenizer = pipeline.load_pruned(first.run_id, "cpu")
+    zeros = sum(int((p == 0).sum()) for n, p in model.named_parameters() if "encoder" in n and n.endswith("weight")
+                and p.dim() == 2)
+    assert zeros > 0
+    from robustprune.evaluate import accuracy
+    assert accuracy(model, tokenizer, data.test["text"], data.test["label"], 32) == pytest.approx(first.accuracy_sparse)
+
+
+def test_different_settings_are_different_runs(tiny_model_dir, data):
+    a = pipeline.prune(PruneConfig("magnitude", 0.3, calibration=8, heldout=8), tiny_model_dir, data, "cpu", QUICK)
+    b = pipeline.prune(PruneConfig("magnitude", 0.6, calibration=8, heldout=8), tiny_model_dir, data, "cpu", QUICK)
+    assert a.run_id != b.run_id and a.dense_run_id == b.dense_run_id
+    assert {r.run_id for r in RunStore().list(kind="prune")} == {a.run_id, b.run_id}
+
+
+def test_calibration_larger_than_training_set_is_refused_and_caches_nothing(tiny_model_dir, data):
+    with pytest.raises(RobustPruneError, match="exceed"):
+        pipeline.prune(PruneConfig("krp", 0.5, calibration=10_000), tiny_model_dir, data, "cpu", QUICK)
+    assert RunStore().list(kind="prune") == []
+
+
+def test_finetuning_learns_the_tiny_task(tiny_model_dir, data):
+    result = pipeline.ensure_dense(tiny_model_dir, data, FinetuneConfig(epochs=5, batch_size=16, learning_rate=1e-3),
+                                   "cpu")
+    assert result.accuracy >= 0.9  # the label is one word of eight: an easy task
+    assert pipeline.ensure_dense(tiny_model_dir, data, FinetuneConfig(epochs=5, batch_size=16,
+                                                                      learning_rate=1e-3), "cpu").cached
+    model, _ = pipeline.load_dense(result.run_id, "cpu")
+    assert isinstance(model.classifier, torch.nn.Linear)
