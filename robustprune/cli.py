@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--kind", default=None, help="only runs of this kind (finetune, prune, ...)")
     runs.add_argument("--json", action="store_true")
 
+    worker = commands.add_parser("worker", help="run queued dashboard jobs (pruning, fine-tuning, attacks)")
+    worker.add_argument("--once", action="store_true", help="run the queued jobs, then exit")
+
     commands.add_parser("models", help="list registered models")
     commands.add_parser("datasets", help="list registered datasets")
     return parser
@@ -153,7 +156,14 @@ def command_datasets(args) -> dict:
     return {}
 
 
-COMMANDS = {"finetune": command_finetune, "prune": command_prune, "runs": command_runs,
+def command_worker(args) -> dict:
+    from robustprune.jobs import JobQueue
+
+    finished = JobQueue().work(once=args.once)
+    return {"finished": finished}
+
+
+COMMANDS = {"finetune": command_finetune, "prune": command_prune, "runs": command_runs, "worker": command_worker,
             "models": command_models, "datasets": command_datasets}
 
 

@@ -1,0 +1,241 @@
+"""Background jobs: the dashboard submits, a worker process computes.
+
+Jobs live in a table of the run store's SQLite index. A job's id is a hash of its kind
+and parameters, so two identical requests (a reload, a second browser tab) share one
+job. A worker claims queued jobs one at a time, reports progress (stage, done / total)
+and a heartbeat while it runs, and finishes a job as ``done`` (with the run id it
+produced) or ``failed`` (with the error). A job whose worker died (no heartbeat for
+``STALE_SECONDS``, or its process is gone) is marked failed; the run store's atomic
+writes guarantee it left no half-written run. A failed job can be submitted again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Callable
+
+from robustprune.errors import RobustPruneError
+from robustprune.store import RunStore, canonical_json, run_id_for
+
+STALE_SECONDS = 120
+JOB_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    params_json TEXT NOT NULL,
+    status TEXT NOT NULL,
+    stage TEXT,
+    done INTEGER DEFAULT 0,
+    total INTEGER DEFAULT 0,
+    error TEXT,
+    run_id TEXT,
+    worker_pid INTEGER,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS workers (pid INTEGER PRIMARY KEY, heartbeat REAL NOT NULL);
+"""
+FINISHED = ("done", "failed")
+
+
+@dataclass
+class Job:
+    job_id: str
+    kind: str
+    params: dict
+    status: str  # queued | running | done | failed
+    stage: str | None
+    done: int
+    total: int
+    error: str | None
+    run_id: str | None
+    worker_pid: int | None
+    created: float
+    updated: float
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+
+def job_data(params: dict):
+    from robustprune.data import load_task_data
+
+    return load_task_data(params["dataset"], params.get("text_column", "text"), params.get("label_column", "label"))
+
+
+def run_prune_job(params: dict, progress) -> str:
+    from robustprune.finetune import FinetuneConfig
+    from robustprune.pipeline import prune
+    from robustprune.prune import PruneConfig
+
+    result = prune(PruneConfig(**params["prune"]), params["model"], job_data(params), params.get("device", "auto"),
+                   FinetuneConfig(**params.get("finetune", {})), progress=progress)
+    return result.run_id
+
+
+def run_finetune_job(params: dict, progress) -> str:
+    from robustprune.finetune import FinetuneConfig
+    from robustprune.pipeline import ensure_dense
+
+    return ensure_dense(params["model"], job_data(params), FinetuneConfig(**params.get("finetune", {})),
+                        params.get("device", "auto"), progress=progress).run_id
+
+
+# kind -> function(params, progress) -> run id; other modules register theirs (e.g. attacks)
+HANDLERS: dict[str, Callable[[dict, Callable], str]] = {"prune": run_prune_job, "finetune": run_finetune_job}
+
+
+class JobQueue:
+    def __init__(self, store: RunStore | None = None) -> None:
+        self.store = store or RunStore()
+        with self.store.connect() as connection:
+            connection.executescript(JOB_SCHEMA)
+
+    def submit(self, kind: str, params: dict) -> Job:
+        """Queue a job, or return the identical one already queued, running or done; a failed one is retried."""
+        if kind not in HANDLERS:
+            raise RobustPruneError(f"unknown job kind {kind!r}; use one of {', '.join(HANDLERS)}")
+        job_id = run_id_for(f"job-{kind}", params)
+        now = time.time()
+        with self.store.connect() as connection:
+            connection.execute(
+                "INSERT OR IGNORE INTO jobs (job_id, kind, params_json, status, created, updated) "
+                "VALUES (?, ?, ?, 'queued', ?, ?)", (job_id, kind, canonical_json(params), now, now))
+            connection.execute(
+                "UPDATE jobs SET status = 'queued', error = NULL, stage = NULL, done = 0, total = 0, "
+                "worker_pid = NULL, updated = ? WHERE job_id = ? AND status = 'failed'", (now, job_id))
+        return self.get(job_id)
+
+    def get(self, job_id: str) -> Job | None:
+        self.reap_stale()
+        with self.store.connect() as connection:
+            row = connection.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return None if row is None else self._job(row)
+
+    def list(self, limit: int = 50) -> list[Job]:
+        self.reap_stale()
+        with self.store.connect() as connection:
+            rows = connection.execute("SELECT * FROM jobs ORDER BY created DESC LIMIT ?", (limit,)).fetchall()
+        return [self._job(row) for row in rows]
+
+    def claim(self, worker_pid: int) -> Job | None:
+        """Atomically take the oldest queued job for this worker."""
+        with self.store.connect() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            row = connection.execute(
+                "SELECT job_id FROM jobs WHERE status = 'queued' ORDER BY created LIMIT 1").fetchone()
+            if row is None:
+                return None
+            connection.execute("UPDATE jobs SET status = 'running', worker_pid = ?, updated = ? WHERE job_id = ?",
+                               (worker_pid, time.time(), row[0]))
+        return self.get(row[0])
+
+    def report(self, job_id: str, stage: str, done: int, total: int) -> None:
+        with self.store.connect() as connection:
+            connection.execute("UPDATE jobs SET stage = ?, done = ?, total = ?, updated = ? WHERE job_id = ?",
+                               (stage, done, total, time.time(), job_id))
+
+    def finish(self, job_id: str, run_id: str | None = None, error: str | None = None) -> None:
+        with self.store.connect() as connection:
+            connection.execute("UPDATE jobs SET status = ?, run_id = ?, error = ?, updated = ? WHERE job_id = ?",
+                               ("failed" if error else "done", run_id, error, time.time(), job_id))
+
+    def run(self, job: Job) -> Job:
+        """Run one claimed job in this process, recording its outcome."""
+        last_report = [0.0]
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if time.time() - last_report[0] > 0.5 or done >= total:  # keep the database calm
+                last_report[0] = time.time()
+                self.report(job.job_id, stage, done, total)
+                self.heartbeat(os.getpid())
+
+        try:
+            run_id = HANDLERS[job.kind](job.params, progress)
+        except RobustPruneError as error:
+            self.finish(job.job_id, error=str(error))
+        except Exception as error:  # a bug or a resource problem: keep the worker alive, show the cause
+            self.finish(job.job_id, error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=4)}")
+        else:
+            self.finish(job.job_id, run_id=run_id)
+        return self.get(job.job_id)
+
+    def heartbeat(self, pid: int) -> None:
+        with self.store.connect() as connection:
+            connection.execute("INSERT OR REPLACE INTO workers VALUES (?, ?)", (pid, time.time()))
+
+    def live_workers(self) -> list[int]:
+        with self.store.connect() as connection:
+            rows = connection.execute("SELECT pid, heartbeat FROM workers").fetchall()
+        return [pid for pid, beat in rows if time.time() - beat < STALE_SECONDS and process_alive(pid)]
+
+    def reap_stale(self) -> None:
+        """Mark failed the running jobs whose worker is gone."""
+        with self.store.connect() as connection:
+            rows = connection.execute("SELECT job_id, worker_pid, updated FROM jobs WHERE status = 'running'").fetchall()
+            for job_id, pid, updated in rows:
+                if not process_alive(pid) or time.time() - updated > STALE_SECONDS:
+                    connection.execute(
+                        "UPDATE jobs SET status = 'failed', error = ?, updated = ? WHERE job_id = ?",
+                        (f"the worker (pid {pid}) stopped while running this job; nothing was cached. "
+                         "Submit it again to retry.", time.time(), job_id))
+
+    def work(self, once: bool = False, poll_seconds: float = 1.0) -> int:
+        """The worker loop: run queued jobs until stopped (or until none are left, with ``once``)."""
+        pid = os.getpid()
+        finished = 0
+        while True:
+            self.heartbeat(pid)
+            job = self.claim(pid)
+            if job is not None:
+                self.run(job)
+                finished += 1
+            elif once:
+                return finished
+            else:
+                time.sleep(poll_seconds)
+
+    def _job(self, row) -> Job:
+        (job_id, kind, params_json, status, stage, done, total, error, run_id, worker_pid, created, updated) = row
+        return Job(job_id, kind, json.loads(params_json), status, stage, done or 0, total or 0, error, run_id,
+                   worker_pid, created, updated)
+
+
+def process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child has exited
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def ensure_worker(queue: JobQueue | None = None) -> int:
+    """Start a background worker process unless one is alive; returns its pid."""
+    queue = queue or JobQueue()
+    alive = queue.live_workers()
+    if alive:
+        return alive[0]
+    log = open(queue.store.root / "worker.log", "ab")
+    process = subprocess.Popen([sys.executable, "-m", "robustprune.cli", "worker"], stdout=log, stderr=log,
+                               stdin=subprocess.DEVNULL, start_new_session=True, env={**os.environ})
+    queue.heartbeat(process.pid)
+    return process.pid

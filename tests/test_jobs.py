@@ -1,0 +1,83 @@
+"""Background jobs: shared identical requests, progress, failures, and a killed worker."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from robustprune import jobs
+from robustprune.errors import RobustPruneError
+from robustprune.jobs import JobQueue
+
+
+@pytest.fixture
+def queue():
+    return JobQueue()
+
+
+@pytest.fixture
+def fake_handlers(monkeypatch):
+    calls = []
+
+    def succeed(params, progress):
+        for step in range(1, 4):
+            progress("work", step, 3)
+        calls.append(params)
+        return f"run-{params['x']}"
+
+    def fail(params, progress):
+        raise RobustPruneError("sparsity 1.5 is out of range")
+
+    monkeypatch.setitem(jobs.HANDLERS, "succeed", succeed)
+    monkeypatch.setitem(jobs.HANDLERS, "fail", fail)
+    return calls
+
+
+def test_identical_requests_share_one_job(queue, fake_handlers):
+    first = queue.submit("succeed", {"x": 1})
+    second = queue.submit("succeed", {"x": 1})
+    other = queue.submit("succeed", {"x": 2})
+    assert first.job_id == second.job_id != other.job_id
+    assert queue.work(once=True) == 2 and len(fake_handlers) == 2
+    done = queue.get(first.job_id)
+    assert done.status == "done" and done.run_id == "run-1" and (done.done, done.total) == (3, 3)
+    assert queue.submit("succeed", {"x": 1}).status == "done"  # not run again
+
+
+def test_failed_job_shows_its_error_and_can_be_retried(queue, fake_handlers):
+    job = queue.submit("fail", {"x": 1})
+    queue.work(once=True)
+    failed = queue.get(job.job_id)
+    assert failed.status == "failed" and "out of range" in failed.error
+    assert queue.submit("fail", {"x": 1}).status == "queued"
+
+
+def test_unknown_job_kind(queue):
+    with pytest.raises(RobustPruneError, match="unknown job kind"):
+        queue.submit("nonsense", {})
+
+
+def test_killed_worker_leaves_the_job_failed_and_nothing_cached(queue, tiny_model_dir, tiny_csv):
+    from robustprune.store import RunStore
+
+    params = {"model": tiny_model_dir, "dataset": str(tiny_csv), "device": "cpu",
+              "text_column": "review", "label_column": "sentiment",
+              "prune": {"method": "krp", "sparsity": 0.5}, "finetune": {"epochs": 200}}
+    job = queue.submit("prune", params)  # fine-tuning 200 epochs: long enough to be killed mid-way
+    worker = subprocess.Popen([sys.executable, "-m", "robustprune.cli", "worker"], env=os.environ.copy())
+    try:
+        deadline = time.time() + 120
+        while (queue.get(job.job_id).stage != "fine-tune") and time.time() < deadline:
+            time.sleep(0.2)
+        running = queue.get(job.job_id)
+        assert running.status == "running" and running.stage == "fine-tune" and running.total > 0
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    failed = queue.get(job.job_id)
+    assert failed.status == "failed" and "stopped" in failed.error
+    assert RunStore().list() == []
+    assert not [p for p in (RunStore().runs_dir).iterdir() if not p.name.startswith(".partial")]
