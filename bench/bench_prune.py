@@ -55,7 +55,7 @@ def main() -> None:
              "| model | method | seconds | × magnitude | peak memory MB | × magnitude |", "|---|---|---|---|---|---|"]
     for label, model, tokenizer, data in models_to_bench(args.models.split(","), args.device):
         baseline = None
-        for method in ("magnitude", "sparsegpt", "krp"):
+        for method in ("magnitude", "wanda", "sparsegpt", "krp"):
             config = PruneConfig(method, args.sparsity, calibration=args.calibration)
             calibration, heldout = calibration_split(data, config)
             candidate = copy.deepcopy(model)

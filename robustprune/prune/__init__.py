@@ -4,9 +4,11 @@ from robustprune.prune.base import LayerPruner, PruneConfig  # noqa: F401
 from robustprune.prune.krp import KnowledgeRetentionPruner
 from robustprune.prune.magnitude import MagnitudePruner
 from robustprune.prune.sparsegpt import SparseGPTPruner
+from robustprune.prune.wanda import WandaPruner
 
 METHODS: dict[str, type[LayerPruner]] = {
     MagnitudePruner.name: MagnitudePruner,
     SparseGPTPruner.name: SparseGPTPruner,
     KnowledgeRetentionPruner.name: KnowledgeRetentionPruner,
+    WandaPruner.name: WandaPruner,
 }
