@@ -35,6 +35,7 @@ def add_finetune_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from robustprune.prune import METHODS
+    from robustprune.structured import METHODS as STRUCTURED_METHODS
 
     parser = OneLineParser(prog="robustprune", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -44,9 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_finetune_arguments(finetune)
 
     prune = commands.add_parser("prune", help="prune the dense classifier (cached)")
-    prune.add_argument("--method", required=True, choices=sorted(METHODS), help="pruning method")
+    prune.add_argument("--method", required=True, choices=sorted(METHODS) + sorted(STRUCTURED_METHODS),
+                       help="pruning method (kprune and structured-magnitude remove heads and neurons)")
     prune.add_argument("--sparsity", type=float, default=0.5, help="fraction of zeros in [0, 0.99) (default 0.5)")
     prune.add_argument("--pattern", default=None, help="N:M semi-structured sparsity, e.g. 2:4 (overrides --sparsity)")
+    prune.add_argument("--flops-reduction", type=float, default=0.5,
+                       help="structured methods: fraction of the encoder's FLOPs to remove (default 0.5)")
+    prune.add_argument("--sample-tokens", type=int, default=None,
+                       help="kprune: tokens of training text for knowledge measurement (default 4096)")
     prune.add_argument("--calibration", type=int, default=128, help="calibration texts (default 128)")
     prune.add_argument("--heldout", type=int, default=32, help="held-out texts for reconstruction errors (default 32)")
     prune.add_argument("--seed", type=int, default=0)
@@ -97,9 +103,35 @@ def command_finetune(args) -> dict:
     return asdict(result)
 
 
+def command_prune_structured(args) -> dict:
+    from robustprune.structured import KPruneConfig
+    from robustprune.structured.runs import prune_structured
+
+    overrides = {"flops_reduction": args.flops_reduction, "seed": args.seed}
+    if args.sample_tokens is not None:
+        overrides["sample_tokens"] = args.sample_tokens
+    run = prune_structured(args.method, KPruneConfig(**overrides), args.model, load_data(args), args.device,
+                           finetune_config(args), progress=progress_for(args))
+    if not args.json:
+        result = run.result
+        print(f"{run.run_id}: {run.method} on {run.model}/{run.dataset}"
+              f"{' (cached)' if run.cached else f' in {run.prune_seconds:.1f} s on {run.device}'}")
+        print(f"  FLOPs {result.flops_before:,} -> {result.flops_after:,} ({result.flops_ratio:.1%}, target "
+              f"{1 - result.flops_reduction:.1%}) at {result.seq_len} tokens; parameters {result.params_before:,} "
+              f"-> {result.params_after:,}")
+        print(f"  accuracy dense {run.accuracy_dense:.2%} -> pruned {run.accuracy_sparse:.2%}")
+        print(f"  heads kept per layer   {result.heads_kept} of {result.heads_before}")
+        print(f"  neurons kept per layer {result.neurons_kept} of {result.neurons_before}")
+    return run.to_dict()
+
+
 def command_prune(args) -> dict:
     from robustprune.pipeline import prune
     from robustprune.prune import PruneConfig
+    from robustprune.structured import METHODS as STRUCTURED_METHODS
+
+    if args.method in STRUCTURED_METHODS:
+        return command_prune_structured(args)
 
     config = PruneConfig(method=args.method, sparsity=args.sparsity, pattern=args.pattern,
                          calibration=args.calibration, heldout=args.heldout, seed=args.seed)

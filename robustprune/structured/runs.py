@@ -1,0 +1,102 @@
+"""Cached structured pruning runs (K-prune, structured magnitude) of a dense fine-tuned model.
+
+The pruned model is physically smaller; it is saved with ``save_pretrained`` in the run's
+folder and reloaded with ``load_structured_run``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+from transformers import AutoTokenizer
+
+from robustprune.data import TaskData
+from robustprune.device import describe_device, resolve_device
+from robustprune.errors import RobustPruneError
+from robustprune.evaluate import accuracy
+from robustprune.finetune import FinetuneConfig
+from robustprune.pipeline import ensure_dense, load_dense, resolve_data
+from robustprune.progress import Progress, silent
+from robustprune.store import RunStore, run_id_for
+from robustprune.structured import METHODS, KPruneConfig, kprune, load_structured, structured_magnitude
+from robustprune.structured.results import StructuredResult
+
+STRUCTURED_VERSION = 1
+
+
+@dataclass
+class StructuredRun:
+    run_id: str
+    model: str
+    dataset: str
+    method: str
+    accuracy_dense: float
+    accuracy_sparse: float  # of the pruned model; the name matches unstructured runs
+    prune_seconds: float
+    dense_run_id: str
+    device: str
+    result: StructuredResult
+    cached: bool = False
+
+    def to_dict(self) -> dict:
+        """Flat, like an unstructured run's JSON, plus the structured result's fields."""
+        summary = {key: value for key, value in asdict(self).items() if key != "result"}
+        return {**self.result.to_dict(), **summary, "flops_ratio": self.result.flops_ratio}
+
+    @classmethod
+    def from_summary(cls, summary: dict, cached: bool) -> "StructuredRun":
+        fields = {name: summary[name] for name in ("run_id", "model", "dataset", "method", "accuracy_dense",
+                                                    "accuracy_sparse", "prune_seconds", "dense_run_id", "device")}
+        result_fields = {name: summary[name] for name in StructuredResult.__dataclass_fields__}
+        return cls(**fields, result=StructuredResult.from_dict(result_fields), cached=cached)
+
+
+def prune_structured(method: str, config: KPruneConfig, model: str = "minilm",
+                     dataset: str | TaskData = "rotten_tomatoes", device: str = "auto",
+                     finetune_config: FinetuneConfig | None = None, store: RunStore | None = None,
+                     progress: Progress = silent) -> StructuredRun:
+    """Remove ``config.flops_reduction`` of the dense model's FLOPs with ``method``; cached."""
+    if method not in METHODS:
+        raise RobustPruneError(f"unknown structured method {method!r}; use one of {', '.join(METHODS)}")
+    if method == "structured-magnitude":  # data-free: only the budget matters
+        config = KPruneConfig(flops_reduction=config.flops_reduction)
+    store = store or RunStore()
+    torch_device = resolve_device(device)
+    data = resolve_data(dataset)
+    dense = ensure_dense(model, data, finetune_config, device, store, progress)
+    max_length = dense.config["max_length"]
+    key = {"dense": dense.run_id, "method": method, "config": config.to_dict(), "max_length": max_length,
+           "version": STRUCTURED_VERSION}
+    cached = store.get(run_id_for("structured", key))
+    if cached is not None:
+        return StructuredRun.from_summary(cached.summary, cached=True)
+    classifier, tokenizer = load_dense(dense.run_id, device, store)
+    start = time.perf_counter()
+    if method == "kprune":
+        result = kprune(classifier, tokenizer, data.train["text"], config, max_length, progress)
+    else:
+        result = structured_magnitude(classifier, config.flops_reduction, max_length, progress)
+    seconds = time.perf_counter() - start
+    pruned_accuracy = accuracy(classifier, tokenizer, data.test["text"], data.test["label"], max_length,
+                               progress=progress)
+    run = StructuredRun(run_id_for("structured", key), model, data.name, method, dense.accuracy, pruned_accuracy,
+                        seconds, dense.run_id, describe_device(torch_device), result)
+    with store.write("structured", key, model=model, dataset=data.name, method=method,
+                     parent=dense.run_id) as writer:
+        classifier.save_pretrained(writer.directory / "model", safe_serialization=True)
+        tokenizer.save_pretrained(writer.directory / "model")
+        writer.summary.update(run.to_dict())
+    return run
+
+
+def load_structured_run(run_id: str, device: str = "auto", store: RunStore | None = None):
+    """(model, tokenizer) of a cached structured run: the smaller model, on ``device``."""
+    record = (store or RunStore()).require(run_id)
+    if record.kind != "structured":
+        raise RobustPruneError(f"run {run_id!r} is a {record.kind} run, not a structured pruning run")
+    model = load_structured(record.directory / "model").to(resolve_device(device)).eval()
+    return model, AutoTokenizer.from_pretrained(record.directory / "model")
+
+
+__all__ = ["StructuredRun", "prune_structured", "load_structured_run"]
