@@ -33,6 +33,11 @@ def add_finetune_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--finetune-seed", type=int, default=0)
 
 
+def add_soup_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--candidates", type=int, default=4,
+                        help="fine-tuned candidates in the greedy soup (default 4; the paper uses about 10)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from robustprune.prune import METHODS
     from robustprune.structured import METHODS as STRUCTURED_METHODS
@@ -56,8 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--calibration", type=int, default=128, help="calibration texts (default 128)")
     prune.add_argument("--heldout", type=int, default=32, help="held-out texts for reconstruction errors (default 32)")
     prune.add_argument("--seed", type=int, default=0)
+    prune.add_argument("--refit-head", action="store_true",
+                       help="re-fit pooler and classifier to the dense outputs by least squares (krp paper)")
+    prune.add_argument("--dense", default="finetune", choices=["finetune", "soup"],
+                       help="start from one fine-tuned model or from the greedy soup (default finetune)")
     add_data_arguments(prune)
     add_finetune_arguments(prune)
+    add_soup_arguments(prune)
+
+    soup = commands.add_parser("soup", help="robust dense start: greedy weight average of fine-tuned models (cached)")
+    add_data_arguments(soup)
+    add_finetune_arguments(soup)
+    add_soup_arguments(soup)
 
     runs = commands.add_parser("runs", help="list cached runs")
     runs.add_argument("--kind", default=None, help="only runs of this kind (finetune, prune, ...)")
@@ -131,14 +146,44 @@ def command_prune(args) -> dict:
     from robustprune.structured import METHODS as STRUCTURED_METHODS
 
     if args.method in STRUCTURED_METHODS:
+        if args.dense != "finetune":
+            raise RobustPruneError(f"--dense {args.dense} is not available for {args.method} yet; use --dense finetune")
         return command_prune_structured(args)
 
     config = PruneConfig(method=args.method, sparsity=args.sparsity, pattern=args.pattern,
-                         calibration=args.calibration, heldout=args.heldout, seed=args.seed)
+                         calibration=args.calibration, heldout=args.heldout, seed=args.seed,
+                         refit_head=args.refit_head)
     result = prune(config, args.model, load_data(args), args.device, finetune_config(args),
-                   progress=progress_for(args))
+                   progress=progress_for(args), dense=args.dense,
+                   soup_config=soup_config(args) if args.dense == "soup" else None)
     if not args.json:
         print_prune_result(result)
+    return result.to_dict()
+
+
+def soup_config(args):
+    from robustprune.soup import SoupConfig
+
+    return SoupConfig(candidates=args.candidates, base=finetune_config(args))
+
+
+def command_soup(args) -> dict:
+    from robustprune.soup import ensure_soup
+
+    result = ensure_soup(args.model, load_data(args), soup_config(args), args.device, progress=progress_for(args))
+    if not args.json:
+        source = "cached" if result.cached else f"built in {result.seconds:.0f} s on {result.device}"
+        print(f"{result.run_id}: soup of {result.kept} of {len(result.candidates)} candidates, {result.model} on "
+              f"{result.dataset} ({source}); chosen by {result.criterion} accuracy on {result.heldout_examples} "
+              "held-out training texts")
+        print(f"  {'candidate':<22} {'lr':>8} {'epochs':>6} {'max len':>7} {'held-out':>8} {'test':>7}  kept")
+        for candidate in result.candidates:
+            config = candidate.config
+            print(f"  {candidate.run_id:<22} {config['learning_rate']:>8.1e} {config['epochs']:>6g} "
+                  f"{config['max_length']:>7} {candidate.heldout_accuracy:>8.2%} {candidate.test_accuracy:>7.2%}  "
+                  f"{'yes' if candidate.kept else 'no'}")
+        print(f"  {'soup':<22} {'':>8} {'':>6} {result.max_length:>7} {result.soup_heldout_accuracy:>8.2%} "
+              f"{result.soup_test_accuracy:>7.2%}")
     return result.to_dict()
 
 
@@ -196,7 +241,7 @@ def command_worker(args) -> dict:
 
 
 COMMANDS = {"finetune": command_finetune, "prune": command_prune, "runs": command_runs, "worker": command_worker,
-            "models": command_models, "datasets": command_datasets}
+            "models": command_models, "datasets": command_datasets, "soup": command_soup}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,21 @@ INPUT_GROUPS = (("query", "key", "value"), ("attention_output",), ("ffn_in",), (
 # what stays dense, reported next to every pruning run
 DENSE_PARTS = ("embeddings", "pooler", "classifier")
 
+# The classification head on top of the encoder, applied to the first token's final hidden
+# state: (Linear path, activation after it) in order; dropout is a no-op in eval mode.
+HEAD_LAYOUTS: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "bert": (("bert.pooler.dense", "tanh"), ("classifier", None)),
+    "roberta": (("classifier.dense", "tanh"), ("classifier.out_proj", None)),
+    "distilbert": (("pre_classifier", "relu"), ("classifier", None)),
+}
+ACTIVATIONS = {"tanh": nn.functional.tanh, "relu": nn.functional.relu, None: lambda tensor: tensor}
+
+
+def head_linears(model: nn.Module) -> list[tuple[nn.Linear, object]]:
+    """The head's Linear layers with the activation that follows each, from the encoder upwards."""
+    return [(model.get_submodule(path), ACTIVATIONS[activation])
+            for path, activation in HEAD_LAYOUTS[model.config.model_type]]
+
 
 @dataclass(frozen=True)
 class PrunableLinear:

@@ -52,6 +52,7 @@ class PruneConfig:
     blocksize: int = 128  # OBS columns per lazy-update block (SparseGPT's B)
     damping: float = 0.01  # λ as a fraction of the mean Hessian diagonal
     batch_size: int = 16
+    refit_head: bool = False  # krp paper: re-fit pooler + classifier to the dense outputs (they stay dense)
 
     def __post_init__(self) -> None:
         if not isinstance(self.sparsity, (int, float)) or not 0.0 <= self.sparsity < MAX_SPARSITY:

@@ -164,4 +164,34 @@ def prune_model(model: nn.Module, tokenizer, calibration_texts: list[str], heldo
             batch.sparse_hidden = run_block(block, batch.sparse_hidden, batch)
             batch.dense_hidden = run_block(dense_block, batch.dense_hidden, batch)
         del dense_block
+    if config.refit_head:
+        refit_head(model, batches, config)
     return records
+
+
+def with_bias_column(inputs: torch.Tensor) -> torch.Tensor:
+    return torch.cat([inputs, torch.ones(inputs.shape[0], 1, dtype=inputs.dtype, device=inputs.device)], dim=1)
+
+
+@torch.no_grad()
+def refit_head(model: nn.Module, batches: list[_Batch], config: PruneConfig) -> None:
+    """Re-fit the head's Linears (weight and bias) so that, fed by the pruned encoder, they
+    reproduce the dense head's pre-activations: the krp objective (1) without a sparsity
+    constraint, i.e. the rectified weight W* of Eq. (2), on the calibration texts' first token.
+    The layers stay dense; the last layer's output is the logits themselves."""
+    from robustprune.prune.krp import rectified_weight
+    from robustprune.prune.obs import HessianAccumulator
+
+    calibration = [batch for batch in batches if batch.calibration]
+    sparse_inputs = torch.cat([batch.sparse_hidden[:, 0] for batch in calibration]).float()
+    dense_inputs = torch.cat([batch.dense_hidden[:, 0] for batch in calibration]).float()
+    for linear, activation in adapter.head_linears(model):
+        dense_weight = torch.cat([linear.weight, linear.bias.unsqueeze(1)], dim=1).float()
+        statistics = HessianAccumulator(dense_weight.shape[1], dense_weight.device, with_cross=True)
+        statistics.add(with_bias_column(sparse_inputs), with_bias_column(dense_inputs))
+        damping = statistics.damping(config.damping)
+        fitted = rectified_weight(dense_weight, statistics.damped_hessian(damping), statistics.damped_cross(damping))
+        dense_outputs = activation(dense_inputs @ linear.weight.T.float() + linear.bias.float())
+        linear.weight.copy_(fitted[:, :-1].to(linear.weight.dtype))
+        linear.bias.copy_(fitted[:, -1].to(linear.bias.dtype))
+        sparse_inputs, dense_inputs = activation(sparse_inputs @ linear.weight.T.float() + linear.bias.float()), dense_outputs

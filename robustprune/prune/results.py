@@ -43,6 +43,7 @@ class PruneResult:
     dense_parts: list[str]
     layers: list[LayerRecord] = field(default_factory=list)
     cached: bool = False
+    dense_start: str = "finetune"  # "finetune" (one fine-tuned model) or "soup" (greedy weight average)
 
     def to_dict(self) -> dict:
         return asdict(self)

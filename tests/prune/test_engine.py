@@ -77,3 +77,18 @@ def test_errors_grow_with_sparsity(tiny_model, tokenizer):
     _, low = run(tiny_model, tokenizer, "sparsegpt", 0.3)
     _, high = run(tiny_model, tokenizer, "sparsegpt", 0.8)
     assert all(high[name].reconstruction_error_local > low[name].reconstruction_error_local for name in low)
+
+
+def test_refitting_the_head_brings_the_logits_closer_to_the_dense_ones(tiny_model, tokenizer):
+    from robustprune.evaluate import predict_logits
+
+    dense_logits = predict_logits(tiny_model, tokenizer, SENTENCES[:48], 32)
+    errors = {}
+    for refit in (False, True):
+        model = copy.deepcopy(tiny_model)
+        config = PruneConfig("krp", 0.7, blocksize=32, refit_head=refit)
+        prune_model(model, tokenizer, SENTENCES[:48], SENTENCES[48:], METHODS["krp"], config, 32)
+        errors[refit] = float(((predict_logits(model, tokenizer, SENTENCES[:48], 32) - dense_logits) ** 2).sum())
+        if refit:  # the head stays dense
+            assert int((model.classifier.weight == 0).sum()) == 0
+    assert errors[True] < errors[False]
