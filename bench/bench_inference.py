@@ -1,6 +1,6 @@
 """What pruning buys on the embedded default: latency, throughput and file size, as ratios to dense.
 
-    python bench/bench_inference.py [--device auto] [--flops-reduction 0.5] [--output bench/results/inference-cpu.md]
+    python -m bench.bench_inference [--device auto] [--flops-reduction 0.5] [--output bench/results/inference-cpu.md]
 
 - K-prune and structured magnitude remove heads and neurons: a real speed-up on any device.
 - Unstructured sparsity (krp) keeps the shapes: dense kernels run as fast as before, but

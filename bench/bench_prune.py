@@ -1,6 +1,6 @@
 """Pruning cost per method: time and peak memory, as ratios to magnitude in the same process.
 
-    python bench/bench_prune.py [--device auto] [--calibration 128] [--models default,bert-base]
+    python -m bench.bench_prune [--device auto] [--calibration 128] [--models default,bert-base]
 
 ``default`` is the embedded MiniLM-L6 (its dense fine-tuned run from the cache, trained
 first if missing); ``bert-base`` is a randomly initialised BERT-base-sized classifier

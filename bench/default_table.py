@@ -1,6 +1,6 @@
 """The README's accuracy table on the embedded default: methods × sparsities, from the cache.
 
-    python bench/default_table.py [--methods magnitude,wanda,sparsegpt,krp] [--sparsities 0.3,0.5,0.7,0.875]
+    python -m bench.default_table [--methods magnitude,wanda,sparsegpt,krp] [--sparsities 0.3,0.5,0.7,0.875]
 
 Runs what is not cached yet (the dense default first), then prints a Markdown table of
 test accuracy and the end-to-end reconstruction error of the last encoder layer.

@@ -17,14 +17,33 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+def add_data_arguments(parser: argparse.ArgumentParser, dataset_default: str | None = "rotten_tomatoes") -> None:
     parser.add_argument("--model", default="minilm", help="registered name, hub id or local directory (default: minilm)")
-    parser.add_argument("--dataset", default="rotten_tomatoes",
-                        help="registered name or a .csv/.jsonl/.parquet file (default: rotten_tomatoes)")
+    parser.add_argument("--dataset", default=dataset_default,
+                        help="registered name or a .csv/.jsonl/.parquet file (default: rotten_tomatoes, or the "
+                             "pruning run's own)")
     parser.add_argument("--text-column", default="text", help="text column of a local dataset file")
     parser.add_argument("--label-column", default="label", help="label column of a local dataset file")
     parser.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def add_attack_arguments(parser: argparse.ArgumentParser, with_recipe: bool = True) -> None:
+    if with_recipe:
+        parser.add_argument("--recipe", required=True, help="textfooler, bertattack or textbugger")
+    parser.add_argument("-n", "--n", type=int, default=100, help="test examples to attack (default 100)")
+    parser.add_argument("--attack-seed", type=int, default=765, help="TextAttack's random seed (default 765)")
+    parser.add_argument("--query-budget", type=int, default=None, help="model queries per example (default: no limit)")
+    parser.add_argument("--word-vectors", default=None,
+                        help="counter-fitted / GloVe vectors file (default: TextAttack's cache, else WordNet)")
+    parser.add_argument("--mlm", default=None, help="BERT-Attack's masked LM directory (default: bert-base-uncased)")
+
+
+def attack_config(args, recipe: str):
+    from robustprune.attack import AttackConfig
+
+    return AttackConfig(recipe=recipe, num_examples=args.n, seed=args.attack_seed, query_budget=args.query_budget,
+                        word_vectors=args.word_vectors, mlm_path=args.mlm)
 
 
 def add_finetune_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +92,26 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_arguments(soup)
     add_finetune_arguments(soup)
     add_soup_arguments(soup)
+
+    attack = commands.add_parser("attack", help="attack the dense model or a pruning run (cached)")
+    target = attack.add_mutually_exclusive_group(required=True)
+    target.add_argument("--dense", action="store_true", help="attack the dense fine-tuned model")
+    target.add_argument("--run", metavar="RUN_ID", help="attack a cached pruning run (see `robustprune runs`)")
+    add_attack_arguments(attack)
+    add_data_arguments(attack, dataset_default=None)
+    add_finetune_arguments(attack)
+
+    table = commands.add_parser("table", help="the paper's table: accuracy under attack per method x sparsity x recipe")
+    table.add_argument("--methods", default="magnitude,sparsegpt,krp",
+                       help="comma-separated; structured methods read the sparsity as the FLOPs reduction")
+    table.add_argument("--sparsities", default="0.3,0.5,0.7,0.875")
+    table.add_argument("--recipes", default="textfooler,textbugger")
+    table.add_argument("--csv", default="robustprune-table.csv", help="where to write the CSV (default %(default)s)")
+    table.add_argument("--calibration", type=int, default=128, help="calibration texts per pruning run")
+    table.add_argument("--heldout", type=int, default=32, help="held-out texts per pruning run")
+    add_attack_arguments(table, with_recipe=False)
+    add_data_arguments(table)
+    add_finetune_arguments(table)
 
     runs = commands.add_parser("runs", help="list cached runs")
     runs.add_argument("--kind", default=None, help="only runs of this kind (finetune, prune, ...)")
@@ -199,6 +238,65 @@ def print_prune_result(result) -> None:
               f"{layer.reconstruction_error_e2e:>10.4f}")
 
 
+def command_attack(args) -> dict:
+    from robustprune.attack.runs import DENSE_TARGET, attack
+
+    dataset = load_data(args) if args.dataset else None
+    run = attack(DENSE_TARGET if args.dense else args.run, attack_config(args, args.recipe), args.model, dataset,
+                 args.device, progress=progress_for(args), finetune_config=finetune_config(args))
+    if not args.json:
+        print_attack_run(run)
+    return run.to_dict()
+
+
+def print_attack_run(run) -> None:
+    summary = run.result.summary
+    print(f"{run.run_id}: {summary.recipe_label} against {run.method}"
+          f"{'' if run.method == 'dense' else f' {run.sparsity:.1%}'} ({run.target_run_id})"
+          f"{' (cached)' if run.cached else f' in {summary.wall_seconds:.0f} s'}")
+    rows = [("Number of successful attacks", summary.successful_attacks),
+            ("Number of failed attacks", summary.failed_attacks),
+            ("Number of skipped attacks", summary.skipped_attacks),
+            ("Original accuracy", f"{summary.clean_accuracy:.1%}"),
+            ("Accuracy under attack", f"{summary.accuracy_under_attack:.1%}"),
+            ("Attack success rate", f"{summary.attack_success_rate:.1%}"),
+            ("Average perturbed word %", f"{summary.avg_perturbed_word_percent:.1f}%"),
+            ("Average num. words per input", f"{summary.avg_num_words:.1f}"),
+            ("Avg num queries", f"{summary.avg_num_queries:.1f}")]
+    for label, value in rows:
+        print(f"  {label:<32} {value}")
+    for transfer in run.result.transfers:
+        print(f"  transfer {transfer.source} -> {transfer.target}: {transfer.transferred} of "
+              f"{transfer.num_adversarial} adversarial examples also fool the {transfer.target} model")
+
+
+def command_table(args) -> dict:
+    from robustprune.table import TableSettings, robustness_table
+
+    settings = TableSettings(args.model, args.device, args.calibration, args.heldout, finetune_config(args))
+    frame = robustness_table(args.methods.split(","), [float(s) for s in args.sparsities.split(",")],
+                             args.recipes.split(","), lambda recipe: attack_config(args, recipe), load_data(args),
+                             settings, progress=progress_for(args))
+    frame.to_csv(args.csv, index=False)
+    if not args.json:
+        print(frame.to_markdown(index=False, floatfmt=".3f"))
+        print(f"\n(CSV written to {args.csv})")
+    return {"rows": frame.to_dict("records"), "csv": args.csv}
+
+
+def run_detail(kind: str, summary: dict) -> str:
+    """One line of the numbers that matter for a run of this kind."""
+    if kind == "prune":
+        return f"sparsity {summary['sparsity']:.3f}  accuracy {summary['accuracy_sparse']:.1%}"
+    if kind == "structured":
+        return f"FLOPs x{summary['flops_ratio']:.2f}  accuracy {summary['accuracy_sparse']:.1%}"
+    if kind == "attack":
+        return (f"{summary['recipe']} on {summary['target_run_id']}: accuracy under attack "
+                f"{summary['accuracy_under_attack']:.1%} (clean {summary['clean_accuracy']:.1%})")
+    accuracy = summary.get("accuracy", summary.get("soup_test_accuracy"))
+    return f"accuracy {accuracy:.1%}" if isinstance(accuracy, float) else ""
+
+
 def command_runs(args) -> dict:
     from robustprune.store import RunStore
 
@@ -209,11 +307,8 @@ def command_runs(args) -> dict:
         if not rows:
             print("no cached runs yet; try `robustprune prune --method krp --sparsity 0.5`")
         for row in rows:
-            summary = row["summary"]
-            detail = (f"sparsity {summary['sparsity']:.3f} acc {summary['accuracy_sparse']:.2%}"
-                      if row["kind"] == "prune" else f"acc {summary.get('accuracy', float('nan')):.2%}")
-            print(f"{row['run_id']:<22} {row['kind']:<9} {row['model']:<12} {row['dataset']:<16} "
-                  f"{row['method'] or '':<10} {detail}")
+            print(f"{row['run_id']:<22} {row['kind']:<10} {row['model'] or '':<12} {row['dataset'] or '':<16} "
+                  f"{row['method'] or '':<20} {run_detail(row['kind'], row['summary'])}")
     return {"runs": rows}
 
 
@@ -240,7 +335,8 @@ def command_worker(args) -> dict:
     return {"finished": finished}
 
 
-COMMANDS = {"finetune": command_finetune, "prune": command_prune, "runs": command_runs, "worker": command_worker,
+COMMANDS = {"finetune": command_finetune, "prune": command_prune, "attack": command_attack, "table": command_table,
+            "runs": command_runs, "worker": command_worker,
             "models": command_models, "datasets": command_datasets, "soup": command_soup}
 
 

@@ -79,8 +79,10 @@ def run_prune_job(params: dict, progress) -> str:
     from robustprune.pipeline import prune
     from robustprune.prune import PruneConfig
 
+    dense = params.get("dense", "finetune")
     result = prune(PruneConfig(**params["prune"]), params["model"], job_data(params), params.get("device", "auto"),
-                   FinetuneConfig(**params.get("finetune", {})), progress=progress)
+                   FinetuneConfig(**params.get("finetune", {})), progress=progress, dense=dense,
+                   soup_config=job_soup_config(params) if dense == "soup" else None)
     return result.run_id
 
 
@@ -92,8 +94,37 @@ def run_finetune_job(params: dict, progress) -> str:
                         params.get("device", "auto"), progress=progress).run_id
 
 
+def job_soup_config(params: dict):
+    """The soup of a job: ``params["soup"]`` (SoupConfig fields) over ``params["finetune"]`` as its base."""
+    from robustprune.soup import SoupConfig
+
+    return SoupConfig.from_dict({"base": params.get("finetune", {}), **params.get("soup", {})})
+
+
+def run_soup_job(params: dict, progress) -> str:
+    from robustprune.soup import ensure_soup
+
+    return ensure_soup(params["model"], job_data(params), job_soup_config(params), params.get("device", "auto"),
+                       progress=progress).run_id
+
+
+def job_id_for(kind: str, params: dict) -> str:
+    """The id a job of ``kind`` with ``params`` has (or will have): a page can look it up without submitting."""
+    return run_id_for(f"job-{kind}", params)
+
+
+def run_attack_job(params: dict, progress) -> str:
+    from robustprune.attack import AttackConfig
+    from robustprune.attack.runs import attack
+
+    dataset = job_data(params) if params.get("dataset") else None
+    return attack(params["target"], AttackConfig(**params["attack"]), params.get("model", "minilm"), dataset,
+                  params.get("device", "auto"), progress=progress).run_id
+
+
 # kind -> function(params, progress) -> run id; other modules register theirs (e.g. attacks)
-HANDLERS: dict[str, Callable[[dict, Callable], str]] = {"prune": run_prune_job, "finetune": run_finetune_job}
+HANDLERS: dict[str, Callable[[dict, Callable], str]] = {"prune": run_prune_job, "finetune": run_finetune_job,
+                                                        "soup": run_soup_job, "attack": run_attack_job}
 
 
 class JobQueue:
@@ -103,18 +134,21 @@ class JobQueue:
             connection.executescript(JOB_SCHEMA)
 
     def submit(self, kind: str, params: dict) -> Job:
-        """Queue a job, or return the identical one already queued, running or done; a failed one is retried."""
+        """Queue a job, or return the identical one already queued, running or done; a failed one is retried,
+        and so is a done one whose run has been deleted since."""
         if kind not in HANDLERS:
             raise RobustPruneError(f"unknown job kind {kind!r}; use one of {', '.join(HANDLERS)}")
-        job_id = run_id_for(f"job-{kind}", params)
+        job_id = job_id_for(kind, params)
         now = time.time()
         with self.store.connect() as connection:
             connection.execute(
                 "INSERT OR IGNORE INTO jobs (job_id, kind, params_json, status, created, updated) "
                 "VALUES (?, ?, ?, 'queued', ?, ?)", (job_id, kind, canonical_json(params), now, now))
-            connection.execute(
-                "UPDATE jobs SET status = 'queued', error = NULL, stage = NULL, done = 0, total = 0, "
-                "worker_pid = NULL, updated = ? WHERE job_id = ? AND status = 'failed'", (now, job_id))
+            row = connection.execute("SELECT status, run_id FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+            if row[0] == "failed" or (row[0] == "done" and row[1] and not self.store.directory(row[1]).is_dir()):
+                connection.execute(
+                    "UPDATE jobs SET status = 'queued', error = NULL, stage = NULL, done = 0, total = 0, "
+                    "worker_pid = NULL, run_id = NULL, updated = ? WHERE job_id = ?", (now, job_id))
         return self.get(job_id)
 
     def get(self, job_id: str) -> Job | None:

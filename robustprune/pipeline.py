@@ -115,16 +115,40 @@ def read_prune_result(record) -> PruneResult:
     return PruneResult.from_dict({**record.summary, "layers": layers, "cached": True})
 
 
+DENSE_STARTS = ("finetune", "soup")
+
+
+def dense_start(start: str, model: str, data: TaskData, finetune_config: FinetuneConfig | None = None,
+                soup_config=None, device: str = "auto", store: RunStore | None = None,
+                progress: Progress = silent) -> FinetuneResult:
+    """The dense model a pruning run starts from: one fine-tuned model, or the greedy soup of several.
+
+    Without a ``soup_config`` the soup's candidates vary ``finetune_config`` (its base setting).
+    """
+    if start == "finetune":
+        return ensure_dense(model, data, finetune_config, device, store, progress)
+    if start == "soup":
+        from robustprune.soup import SoupConfig, ensure_soup  # soup builds on this module
+
+        soup_config = soup_config or SoupConfig(base=finetune_config or FinetuneConfig())
+        return ensure_soup(model, data, soup_config, device, store, progress).as_dense()
+    raise RobustPruneError(f"unknown dense start {start!r}; use one of {', '.join(DENSE_STARTS)}")
+
+
 def prune(config: PruneConfig, model: str = "minilm", dataset: str | TaskData = "rotten_tomatoes", device: str = "auto",
           finetune_config: FinetuneConfig | None = None, store: RunStore | None = None,
-          progress: Progress = silent) -> PruneResult:
-    """Prune the dense model of (model, dataset) with ``config.method``; cached by everything that matters."""
+          progress: Progress = silent, dense: str = "finetune", soup_config=None) -> PruneResult:
+    """Prune the dense model of (model, dataset) with ``config.method``; cached by everything that matters.
+
+    ``dense`` picks the start: "finetune" (one fine-tuned model) or "soup" (``robustprune.soup``).
+    """
     if config.method not in METHODS:
         raise RobustPruneError(f"unknown pruning method {config.method!r}; use one of {', '.join(METHODS)}")
     store = store or RunStore()
     torch_device = resolve_device(device)
     data = resolve_data(dataset)
-    dense = ensure_dense(model, data, finetune_config, device, store, progress)
+    dense_kind = dense
+    dense = dense_start(dense_kind, model, data, finetune_config, soup_config, device, store, progress)
     max_length = dense.config["max_length"]
     key = prune_key(dense.run_id, config, max_length)
     cached = store.get(run_id_for("prune", key))
@@ -147,7 +171,7 @@ def prune(config: PruneConfig, model: str = "minilm", dataset: str | TaskData = 
         target_sparsity=config.target_sparsity, sparsity=zeros / total, accuracy_dense=dense.accuracy,
         accuracy_sparse=sparse_accuracy, prune_seconds=prune_seconds, dense_run_id=dense.run_id,
         device=describe_device(torch_device), config=config.to_dict(), dense_parts=list(adapter.DENSE_PARTS),
-        layers=layers)
+        layers=layers, dense_start=dense_kind)
     with store.write("prune", key, model=model, dataset=data.name, method=config.method,
                      parent=dense.run_id) as run:
         save_file(pruned_weights, str(run.directory / "weights.safetensors"),

@@ -11,6 +11,7 @@ import pytest
 from robustprune import jobs
 from robustprune.errors import RobustPruneError
 from robustprune.jobs import JobQueue
+from robustprune.store import RunStore, run_id_for
 
 
 @pytest.fixture
@@ -26,7 +27,9 @@ def fake_handlers(monkeypatch):
         for step in range(1, 4):
             progress("work", step, 3)
         calls.append(params)
-        return f"run-{params['x']}"
+        with RunStore().write("fake", params) as run:
+            run.summary["x"] = params["x"]
+        return run_id_for("fake", params)
 
     def fail(params, progress):
         raise RobustPruneError("sparsity 1.5 is out of range")
@@ -43,8 +46,17 @@ def test_identical_requests_share_one_job(queue, fake_handlers):
     assert first.job_id == second.job_id != other.job_id
     assert queue.work(once=True) == 2 and len(fake_handlers) == 2
     done = queue.get(first.job_id)
-    assert done.status == "done" and done.run_id == "run-1" and (done.done, done.total) == (3, 3)
+    assert done.status == "done" and done.run_id == run_id_for("fake", {"x": 1}) and (done.done, done.total) == (3, 3)
     assert queue.submit("succeed", {"x": 1}).status == "done"  # not run again
+
+
+def test_a_done_job_whose_run_was_deleted_runs_again(queue, fake_handlers):
+    job = queue.submit("succeed", {"x": 3})
+    queue.work(once=True)
+    RunStore().delete(queue.get(job.job_id).run_id)
+    assert queue.submit("succeed", {"x": 3}).status == "queued"
+    queue.work(once=True)
+    assert queue.get(job.job_id).status == "done" and len(fake_handlers) == 2
 
 
 def test_failed_job_shows_its_error_and_can_be_retried(queue, fake_handlers):

@@ -1,0 +1,65 @@
+"""The sentence-similarity constraint with MiniLM in place of the Universal Sentence Encoder.
+
+TextAttack's recipes compare the text before and after a swap with USE (TensorFlow Hub,
+downloaded). Offline the same ``SentenceEncoder`` constraint runs on the
+all-MiniLM-L6-v2 sentence encoder robustprune ships, through TextAttack's own ``SBERT``
+class, with each recipe's threshold, metric and window unchanged. The thresholds were
+tuned for USE; MiniLM's similarities for a one-word synonym swap are of the same order
+(about 0.9 cosine), but the same number does not cut at exactly the same texts.
+
+``CachedSBERT`` adds one thing: a window that was encoded before is not encoded again.
+During a greedy search the window around a position is the same for every candidate at
+that position, so most encodings repeat.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from robustprune.attack.resources import import_textattack, sentence_encoder_dir
+
+textattack = import_textattack()
+
+import lru  # noqa: E402  (lru-dict, a TextAttack dependency)
+from textattack.constraints.semantics.sentence_encoders import SBERT  # noqa: E402
+
+_ENCODERS: dict[tuple[str, str], object] = {}
+
+
+def sentence_transformer(device: str):
+    """The MiniLM ``SentenceTransformer`` on ``device``, loaded once per process."""
+    from sentence_transformers import SentenceTransformer
+
+    key = (str(sentence_encoder_dir()), str(device))
+    if key not in _ENCODERS:
+        _ENCODERS[key] = SentenceTransformer(key[0], device=str(device))
+    return _ENCODERS[key]
+
+
+class MiniLMEncoder(SBERT):
+    """TextAttack's ``SBERT`` constraint on the embedded MiniLM; encodings uncached, as stock."""
+
+    def __init__(self, device: str = "cpu", batch_size: int = 64, **kwargs):
+        # SBERT.__init__ would load the model by name onto TextAttack's global device
+        textattack.constraints.semantics.sentence_encoders.SentenceEncoder.__init__(self, **kwargs)
+        self.model = sentence_transformer(device)
+        self.batch_size = batch_size
+
+    def encode(self, sentences):
+        return self.model.encode(list(sentences), batch_size=self.batch_size, show_progress_bar=False)
+
+
+class CachedSBERT(MiniLMEncoder):
+    """``MiniLMEncoder`` that encodes each distinct window once (LRU over the whole run)."""
+
+    def __init__(self, cache_size: int = 2**16, **kwargs):
+        super().__init__(**kwargs)
+        self._encodings = lru.LRU(cache_size)
+
+    def encode(self, sentences):
+        sentences = list(sentences)
+        missing = list(dict.fromkeys(s for s in sentences if s not in self._encodings))
+        if missing:
+            for sentence, vector in zip(missing, super().encode(missing)):
+                self._encodings[sentence] = vector
+        return np.stack([self._encodings[s] for s in sentences])

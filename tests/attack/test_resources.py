@@ -1,0 +1,72 @@
+"""Offline resources: NLTK stopwords and WordNet on disk, word vectors, the masked LM."""
+
+from __future__ import annotations
+
+import pytest
+
+from robustprune.attack import resources
+from robustprune.attack.vectors import load_word_vectors
+from robustprune.errors import RobustPruneError
+
+
+def test_nltk_data_is_prepared_and_wordnet_answers():
+    root = resources.prepare_nltk()
+    stopwords = (root / "corpora" / "stopwords" / "english").read_text().split()
+    assert "the" in stopwords and "movie" not in stopwords
+    data = (root / "corpora" / "wordnet" / "data.adj").read_bytes()
+    assert b"\r\n" not in data and data.count(b"\n") > 10_000  # CRLF made LF, file complete
+    from robustprune.attack.wordnet import wordnet
+
+    assert "awful.s.02" in [synset.name() for synset in wordnet.synsets("terrible")]
+
+
+def test_textattack_imports_with_the_prepared_data():
+    textattack = resources.import_textattack()
+    from textattack.constraints.pre_transformation import StopwordModification
+
+    assert "the" in StopwordModification().stopwords
+    assert textattack.Attack is not None
+
+
+def test_word_vectors_from_a_text_file(tmp_path):
+    path = tmp_path / "vectors.txt"
+    path.write_text("good 1 0 0\ngreat 0.9 0.1 0\nbad -1 0 0\n")
+    embedding = load_word_vectors(path)
+    neighbours = embedding.nearest_neighbours(embedding.word2index("good"), 2)
+    assert [embedding.index2word(index) for index in neighbours] == ["great", "bad"]
+    assert embedding.get_cos_sim("good", "great") > 0.9
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "do not exist"),
+    ("\n\n", "holds no word vectors"),
+    ("good 1 0\nbad x y\n", "line 2"),
+    ("good 1 0\nbad 1 0 0\n", "line 2 has 3 numbers"),
+])
+def test_bad_word_vectors_say_what_would_work(tmp_path, content, message):
+    path = tmp_path / "vectors.txt"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(RobustPruneError, match=message) as error:
+        load_word_vectors(path)
+    assert "counter-fitted" in str(error.value)
+
+
+def test_word_vector_folder_must_hold_paragramcf_files(tmp_path):
+    with pytest.raises(RobustPruneError, match="lacks paragram.npy"):
+        load_word_vectors(tmp_path)
+
+
+def test_bad_masked_lm_paths(tmp_path):
+    with pytest.raises(RobustPruneError, match="is not a directory.*mlm_path"):
+        resources.load_masked_lm(tmp_path / "missing")
+    with pytest.raises(RobustPruneError, match="has no config.json"):
+        resources.load_masked_lm(tmp_path)
+
+
+def test_default_masked_lm_offline_says_why_and_what_to_pass(monkeypatch):
+    monkeypatch.setattr(resources, "HUB_MLM", "robustprune-tests/no-such-mlm")  # surely not in any local cache
+    monkeypatch.setattr(resources, "_hub_reachable", lambda *args, **kwargs: False)
+    with pytest.raises(RobustPruneError, match="no-such-mlm is not in the local Hugging Face cache") as error:
+        resources.load_masked_lm(None)
+    assert "mlm_path" in str(error.value) and "no package registry is known to ship" in str(error.value)
