@@ -165,7 +165,8 @@ def command_prune_structured(args) -> dict:
     if args.sample_tokens is not None:
         overrides["sample_tokens"] = args.sample_tokens
     run = prune_structured(args.method, KPruneConfig(**overrides), args.model, load_data(args), args.device,
-                           finetune_config(args), progress=progress_for(args))
+                           finetune_config(args), progress=progress_for(args), dense=args.dense,
+                           soup_config=soup_config(args) if args.dense == "soup" else None)
     if not args.json:
         result = run.result
         print(f"{run.run_id}: {run.method} on {run.model}/{run.dataset}"
@@ -185,8 +186,6 @@ def command_prune(args) -> dict:
     from robustprune.structured import METHODS as STRUCTURED_METHODS
 
     if args.method in STRUCTURED_METHODS:
-        if args.dense != "finetune":
-            raise RobustPruneError(f"--dense {args.dense} is not available for {args.method} yet; use --dense finetune")
         return command_prune_structured(args)
 
     config = PruneConfig(method=args.method, sparsity=args.sparsity, pattern=args.pattern,

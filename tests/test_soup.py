@@ -245,9 +245,19 @@ def test_attack_criterion_is_named_but_not_implemented_yet(tiny_model_dir, data,
         SoupConfig(criterion="loss")
     with pytest.raises(RobustPruneError, match="not implemented yet"):
         ensure_soup(tiny_model_dir, data, SoupConfig(criterion="attack"), "cpu")
-    assert main(["prune", "--method", "kprune", "--dense", "soup", "--model", tiny_model_dir]) == 2
-    assert "--dense soup is not available" in capsys.readouterr().err
     assert RunStore().list() == []
+
+
+def test_structured_pruning_can_start_from_the_soup(tiny_model_dir, tiny_csv, capsys):
+    argv = ["prune", "--method", "structured-magnitude", "--flops-reduction", "0.3", "--model", tiny_model_dir,
+            "--dataset", str(tiny_csv), "--text-column", "review", "--label-column", "sentiment", "--epochs", "0.25",
+            "--device", "cpu", "--candidates", "1", "--json"]
+    assert main([*argv, "--dense", "soup"]) == 0
+    from_soup = json.loads(capsys.readouterr().out)
+    assert main([*argv, "--dense", "finetune"]) == 0
+    from_finetune = json.loads(capsys.readouterr().out)
+    assert from_soup["dense_start"] == "soup" and from_soup["dense_run_id"].startswith("soup-")
+    assert from_finetune["dense_start"] == "finetune" and from_soup["run_id"] != from_finetune["run_id"]
 
 
 def test_old_prune_summaries_load_as_finetune_starts():

@@ -16,7 +16,7 @@ from robustprune.device import describe_device, resolve_device
 from robustprune.errors import RobustPruneError
 from robustprune.evaluate import accuracy
 from robustprune.finetune import FinetuneConfig
-from robustprune.pipeline import ensure_dense, load_dense, resolve_data
+from robustprune.pipeline import dense_start, load_dense, resolve_data
 from robustprune.progress import Progress, silent
 from robustprune.store import RunStore, run_id_for
 from robustprune.structured import METHODS, KPruneConfig, kprune, load_structured, structured_magnitude
@@ -38,6 +38,7 @@ class StructuredRun:
     device: str
     result: StructuredResult
     cached: bool = False
+    dense_start: str = "finetune"  # or "soup"
 
     def to_dict(self) -> dict:
         """Flat, like an unstructured run's JSON, plus the structured result's fields."""
@@ -49,13 +50,14 @@ class StructuredRun:
         fields = {name: summary[name] for name in ("run_id", "model", "dataset", "method", "accuracy_dense",
                                                     "accuracy_sparse", "prune_seconds", "dense_run_id", "device")}
         result_fields = {name: summary[name] for name in StructuredResult.__dataclass_fields__}
-        return cls(**fields, result=StructuredResult.from_dict(result_fields), cached=cached)
+        return cls(**fields, result=StructuredResult.from_dict(result_fields), cached=cached,
+                   dense_start=summary.get("dense_start", "finetune"))
 
 
 def prune_structured(method: str, config: KPruneConfig, model: str = "minilm",
                      dataset: str | TaskData = "rotten_tomatoes", device: str = "auto",
                      finetune_config: FinetuneConfig | None = None, store: RunStore | None = None,
-                     progress: Progress = silent) -> StructuredRun:
+                     progress: Progress = silent, dense: str = "finetune", soup_config=None) -> StructuredRun:
     """Remove ``config.flops_reduction`` of the dense model's FLOPs with ``method``; cached."""
     if method not in METHODS:
         raise RobustPruneError(f"unknown structured method {method!r}; use one of {', '.join(METHODS)}")
@@ -64,14 +66,14 @@ def prune_structured(method: str, config: KPruneConfig, model: str = "minilm",
     store = store or RunStore()
     torch_device = resolve_device(device)
     data = resolve_data(dataset)
-    dense = ensure_dense(model, data, finetune_config, device, store, progress)
-    max_length = dense.config["max_length"]
-    key = {"dense": dense.run_id, "method": method, "config": config.to_dict(), "max_length": max_length,
+    dense_run = dense_start(dense, model, data, finetune_config, soup_config, device, store, progress)
+    max_length = dense_run.config["max_length"]
+    key = {"dense": dense_run.run_id, "method": method, "config": config.to_dict(), "max_length": max_length,
            "version": STRUCTURED_VERSION}
     cached = store.get(run_id_for("structured", key))
     if cached is not None:
         return StructuredRun.from_summary(cached.summary, cached=True)
-    classifier, tokenizer = load_dense(dense.run_id, device, store)
+    classifier, tokenizer = load_dense(dense_run.run_id, device, store)
     start = time.perf_counter()
     if method == "kprune":
         result = kprune(classifier, tokenizer, data.train["text"], config, max_length, progress)
@@ -80,10 +82,10 @@ def prune_structured(method: str, config: KPruneConfig, model: str = "minilm",
     seconds = time.perf_counter() - start
     pruned_accuracy = accuracy(classifier, tokenizer, data.test["text"], data.test["label"], max_length,
                                progress=progress)
-    run = StructuredRun(run_id_for("structured", key), model, data.name, method, dense.accuracy, pruned_accuracy,
-                        seconds, dense.run_id, describe_device(torch_device), result)
+    run = StructuredRun(run_id_for("structured", key), model, data.name, method, dense_run.accuracy, pruned_accuracy,
+                        seconds, dense_run.run_id, describe_device(torch_device), result, dense_start=dense)
     with store.write("structured", key, model=model, dataset=data.name, method=method,
-                     parent=dense.run_id) as writer:
+                     parent=dense_run.run_id) as writer:
         classifier.save_pretrained(writer.directory / "model", safe_serialization=True)
         tokenizer.save_pretrained(writer.directory / "model")
         writer.summary.update(run.to_dict())
