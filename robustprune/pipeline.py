@@ -147,15 +147,14 @@ def prune(config: PruneConfig, model: str = "minilm", dataset: str | TaskData = 
     store = store or RunStore()
     torch_device = resolve_device(device)
     data = resolve_data(dataset)
-    dense_kind = dense
-    dense = dense_start(dense_kind, model, data, finetune_config, soup_config, device, store, progress)
-    max_length = dense.config["max_length"]
-    key = prune_key(dense.run_id, config, max_length)
+    dense_run = dense_start(dense, model, data, finetune_config, soup_config, device, store, progress)
+    max_length = dense_run.config["max_length"]
+    key = prune_key(dense_run.run_id, config, max_length)
     cached = store.get(run_id_for("prune", key))
     if cached is not None:
         return read_prune_result(cached)
     calibration_texts, heldout_texts = calibration_split(data, config)
-    classifier, tokenizer = load_dense(dense.run_id, device, store)
+    classifier, tokenizer = load_dense(dense_run.run_id, device, store)
     start = time.perf_counter()
     layers = prune_model(classifier, tokenizer, calibration_texts, heldout_texts, METHODS[config.method],
                          config, max_length, progress)
@@ -166,16 +165,19 @@ def prune(config: PruneConfig, model: str = "minilm", dataset: str | TaskData = 
                       for linear in adapter.prunable_linears(classifier)}
     zeros = sum(int((weight == 0).sum()) for weight in pruned_weights.values())
     total = sum(weight.numel() for weight in pruned_weights.values())
+    if config.refit_head:  # the re-fitted (dense) head travels with the pruned weights
+        pruned_weights |= {name: tensor.detach().cpu().contiguous() for name, tensor in classifier.state_dict().items()
+                           if name.startswith(adapter.head_prefixes(classifier))}
     result = PruneResult(
         run_id=run_id_for("prune", key), model=model, dataset=data.name, method=config.method,
-        target_sparsity=config.target_sparsity, sparsity=zeros / total, accuracy_dense=dense.accuracy,
-        accuracy_sparse=sparse_accuracy, prune_seconds=prune_seconds, dense_run_id=dense.run_id,
+        target_sparsity=config.target_sparsity, sparsity=zeros / total, accuracy_dense=dense_run.accuracy,
+        accuracy_sparse=sparse_accuracy, prune_seconds=prune_seconds, dense_run_id=dense_run.run_id,
         device=describe_device(torch_device), config=config.to_dict(), dense_parts=list(adapter.DENSE_PARTS),
-        layers=layers, dense_start=dense_kind)
+        layers=layers, dense_start=dense)
     with store.write("prune", key, model=model, dataset=data.name, method=config.method,
-                     parent=dense.run_id) as run:
+                     parent=dense_run.run_id) as run:
         save_file(pruned_weights, str(run.directory / "weights.safetensors"),
-                  metadata={"dense_run_id": dense.run_id, "method": config.method})
+                  metadata={"dense_run_id": dense_run.run_id, "method": config.method})
         pd.DataFrame([asdict(layer) for layer in layers]).to_parquet(run.directory / "layers.parquet")
         run.summary.update({k: v for k, v in asdict(result).items() if k != "layers"})
     return result

@@ -62,3 +62,14 @@ def test_finetuning_learns_the_tiny_task(tiny_model_dir, data):
                                                                       learning_rate=1e-3), "cpu").cached
     model, _ = pipeline.load_dense(result.run_id, "cpu")
     assert isinstance(model.classifier, torch.nn.Linear)
+
+
+def test_a_refitted_head_is_saved_with_the_run(tiny_model_dir, data):
+    from robustprune.evaluate import accuracy
+
+    config = PruneConfig("krp", 0.6, calibration=32, heldout=16, blocksize=32, refit_head=True)
+    result = pipeline.prune(config, tiny_model_dir, data, "cpu", QUICK)
+    model, tokenizer = pipeline.load_pruned(result.run_id, "cpu")
+    dense, _ = pipeline.load_dense(result.dense_run_id, "cpu")
+    assert not torch.equal(model.classifier.weight, dense.classifier.weight)
+    assert accuracy(model, tokenizer, data.test["text"], data.test["label"], 32) == pytest.approx(result.accuracy_sparse)

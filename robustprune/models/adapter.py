@@ -44,6 +44,11 @@ HEAD_LAYOUTS: dict[str, tuple[tuple[str, str | None], ...]] = {
 ACTIVATIONS = {"tanh": nn.functional.tanh, "relu": nn.functional.relu, None: lambda tensor: tensor}
 
 
+def head_prefixes(model: nn.Module) -> tuple[str, ...]:
+    """State-dict prefixes of the head's Linear layers."""
+    return tuple(f"{path}." for path, _ in HEAD_LAYOUTS[model.config.model_type])
+
+
 def head_linears(model: nn.Module) -> list[tuple[nn.Linear, object]]:
     """The head's Linear layers with the activation that follows each, from the encoder upwards."""
     return [(model.get_submodule(path), ACTIVATIONS[activation])
