@@ -1,0 +1,172 @@
+"""Time from navigation to a fully rendered dashboard page, for cached runs (the goal: under one second).
+
+``streamlit run app.py`` on localhost over a run store that already holds runs; headless
+Chromium (Debian's, through Playwright) opens each page's URL for a cached run and waits
+until the script run has finished, the page's text is there and every chart is drawn.
+The first visit of a page pays for imports and cache fills; the later visits are what a
+user opening a link to a cached run sees. Then, on the Prune page, a click on another
+paper level (a cached run) until its results are redrawn: moving between cached runs.
+Ratios are against the Runs page (tables and one chart) measured the same way in the same
+process.
+
+    python bench/bench_dashboard.py                      # the default cache (~/.cache/robustprune)
+    python bench/bench_dashboard.py --home DIR --repeats 5 --screenshots assets
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from robustprune.dashboard.browser import DashboardServer, launch_chromium, missing_browser, wait_rendered
+from robustprune.store import RunStore
+
+VIEWPORT = {"width": 1440, "height": 1000}
+
+
+@dataclass
+class PageVisit:
+    name: str
+    path: str
+    query: dict
+    text: str      # shows once the page has rendered its results
+    charts: int    # plotly charts drawn when it is complete
+
+
+def cached_visits(store: RunStore) -> list[PageVisit]:
+    """One visit per page, each on a cached run: krp at 50% if there is one (the paper's method), an attack
+    on the sparse model of a krp run if there is one, and on Runs krp compared with another method."""
+    from robustprune.dashboard.attacks import list_attack_runs
+
+    prunes = store.list(kind="prune")
+    if not prunes:
+        raise SystemExit(f"no pruning runs in {store.root}: prune one first (robustprune prune --method krp)")
+    krp = [run for run in prunes if run.method == "krp"]
+    run = next((run for run in krp if run.summary["target_sparsity"] == 0.5), (krp or prunes)[0])
+    rival = next((other for other in prunes if other.method != run.method
+                  and other.summary["target_sparsity"] == run.summary["target_sparsity"]), None)
+    dataset_query = {} if run.dataset.startswith("file:") else {"dataset": run.dataset}
+    visits = [PageVisit("Overview", "/", {"model": run.model, **dataset_query}, "Trade-off", 1),
+              PageVisit("Prune", "/prune", {"model": run.model, **dataset_query, "method": run.method,
+                                            "sparsity": f"{run.summary['target_sparsity'] * 100:g}",
+                                            "calibration": run.summary["config"]["calibration"]},
+                        "Reconstruction error per layer", 5)]
+    attacks = [info for info in list_attack_runs(store) if info.attacked_model == "sparse"]
+    if attacks:
+        krp_ids = {other.run_id for other in krp}
+        attack = next((info for info in attacks if info.target_run_id in krp_ids), attacks[0])
+        query = {"run": attack.target_run_id, "attack": attack.run_id}
+        visits += [PageVisit("Attacks", "/attacks", query, "prediction on the perturbed text", 2),
+                   PageVisit("Embeddings", "/embeddings", query, "cos(original, adversarial)", 2)]
+    compare = {"a": run.run_id, "b": rival.run_id} if rival else {}
+    visits.append(PageVisit("Runs", "/runs", compare, "Compare two runs", 1 if rival else 0))
+    return visits
+
+
+def preset_switches(store: RunStore) -> tuple[PageVisit, list[tuple[float, str]]] | None:
+    """The Prune page of the method with the most cached paper levels, and (level, run id) to click through."""
+    from robustprune.dashboard.choices import PAPER_SPARSITY_PERCENT
+
+    best: list = []
+    for run in store.list(kind="prune"):
+        levels = [(percent, other.run_id) for percent in PAPER_SPARSITY_PERCENT for other in store.list(
+            kind="prune", model=run.model, dataset=run.dataset)
+            if other.method == run.method and abs(other.summary["target_sparsity"] * 100 - percent) < 1e-6
+            and other.summary["config"]["calibration"] == run.summary["config"]["calibration"]]
+        if len(levels) > len(best):
+            best, chosen = levels, run
+    if len(best) < 2:
+        return None
+    query = {"model": chosen.model, "dataset": chosen.dataset, "method": chosen.method,
+             "calibration": chosen.summary["config"]["calibration"], "sparsity": f"{best[0][0]:g}"}
+    return PageVisit("Prune", "/prune", query, best[0][1], 5), best
+
+
+def switch_seconds(page, level: float, run_id: str) -> float:
+    """Click a paper level on the Prune page; until that run's results are drawn."""
+    start = time.perf_counter()
+    page.get_by_role("radio", name=f"{level:g}%", exact=True).click()
+    wait_rendered(page, run_id, charts=5, timeout_ms=60_000)
+    return time.perf_counter() - start
+
+
+def visit_seconds(page, server: DashboardServer, visit: PageVisit) -> float:
+    start = time.perf_counter()
+    page.goto(server.url(visit.path, **visit.query))
+    wait_rendered(page, visit.text, visit.charts, timeout_ms=120_000)
+    return time.perf_counter() - start
+
+
+def save_screenshot(page, path: Path) -> None:
+    """The whole page (the viewport grown to the content's height), as a 256-colour PNG to keep it small."""
+    height = page.evaluate("""document.querySelector('[data-testid="stMain"]').scrollHeight""")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": min(max(height, VIEWPORT["height"]), 3200)})
+    page.wait_for_timeout(1500)  # charts re-layout to the new size; tables draw
+    page.screenshot(path=str(path))
+    page.set_viewport_size(VIEWPORT)
+    try:
+        from PIL import Image
+    except ImportError:
+        return
+    with Image.open(path) as image:
+        image.convert("RGB").quantize(256, dither=Image.Dither.NONE).save(path, optimize=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", default=os.environ.get("ROBUSTPRUNE_HOME"),
+                        help="the run store to serve (default: $ROBUSTPRUNE_HOME or ~/.cache/robustprune)")
+    parser.add_argument("--repeats", type=int, default=5, help="cached visits per page (default 5)")
+    parser.add_argument("--screenshots", default=None, help="save a PNG of each page here (e.g. assets)")
+    args = parser.parse_args()
+    if missing_browser():
+        raise SystemExit(f"cannot run: {missing_browser()}")
+    store = RunStore(args.home)
+    visits = cached_visits(store)
+    env = {**os.environ, "ROBUSTPRUNE_HOME": str(store.root), "ROBUSTPRUNE_NO_AUTOWORKER": "1"}
+
+    from playwright.sync_api import sync_playwright
+
+    log = Path(tempfile.mkdtemp(prefix="bench-dashboard-")) / "streamlit.log"
+    with DashboardServer(env, log) as server, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport=VIEWPORT)
+        first = {visit.name: visit_seconds(page, server, visit) for visit in visits}
+        cached = {visit.name: [visit_seconds(page, server, visit) for _ in range(args.repeats)] for visit in visits}
+        switches = preset_switches(store)
+        switch_times = []
+        if switches is not None:
+            start_visit, levels = switches
+            visit_seconds(page, server, start_visit)
+            for _ in range(args.repeats):
+                for level, run_id in levels[1:] + levels[:1]:
+                    switch_times.append(switch_seconds(page, level, run_id))
+        if args.screenshots:
+            Path(args.screenshots).mkdir(parents=True, exist_ok=True)
+            for visit in visits:
+                visit_seconds(page, server, visit)
+                save_screenshot(page, Path(args.screenshots) / f"dashboard-{visit.name.lower()}.png")
+        browser.close()
+
+    baseline = statistics.median(cached["Runs"])
+    print(f"store {store.root}; {args.repeats} cached visits per page after a first one; ratios against Runs")
+    print(f"{'page':<12} {'first s':>8} {'cached median s':>16} {'min s':>7} {'max s':>7} {'ratio':>6}  goal < 1 s")
+    for visit in visits:
+        times = cached[visit.name]
+        median = statistics.median(times)
+        print(f"{visit.name:<12} {first[visit.name]:>8.2f} {median:>16.2f} {min(times):>7.2f} {max(times):>7.2f} "
+              f"{median / baseline:>6.2f}  {'ok' if median < 1.0 else 'over'}")
+    if switch_times:
+        median = statistics.median(switch_times)
+        print(f"{'Prune: paper level clicked, cached run redrawn':<48} median {median:.2f} s, min "
+              f"{min(switch_times):.2f}, max {max(switch_times):.2f} over {len(switch_times)} switches "
+              f"(ratio {median / baseline:.2f})  {'ok' if median < 1.0 else 'over'}")
+
+
+if __name__ == "__main__":
+    main()
