@@ -1,38 +1,18 @@
-"""robustprune dashboard: entry page.
+"""robustprune dashboard: ``streamlit run app.py``.
 
-Run with ``streamlit run app.py``. Pages render; the library computes.
+The entry script only names the pages; each page opens with ``widgets.page_frame()``
+(page setup, the sidebar with the compute device, worker and running jobs, and on the
+first start the dense default's fine-tuning job with live progress), so that a page is
+complete however it is reached: through this navigation, or directly on a fresh server.
+Pages render; the library computes; the worker process runs every job.
 """
 
 import streamlit as st
 
-from robustprune.dashboard import dense_status
-from robustprune.dashboard.runs import list_runs_frame
-
-st.set_page_config(page_title="robustprune", page_icon="✂️", layout="wide")
-st.title("robustprune")
-st.markdown(
-    "How does pruning change the adversarial robustness of a transformer text classifier? "
-    "Prune with magnitude, SparseGPT or knowledge-retention pruning (krp), then compare accuracy, "
-    "per-layer reconstruction error and attacks, dense and sparse side by side."
-)
-
-with st.sidebar:
-    st.caption(dense_status.device_line())
-
-status = dense_status.default_dense_status()
-if status is None:
-    st.info("First start: fine-tuning the embedded default (MiniLM-L6 on rotten_tomatoes). "
-            "This takes a few minutes on a CPU and is cached afterwards.")
-    bar = st.progress(0.0, text="starting")
-    status = dense_status.build_default_dense(lambda stage, done, total: bar.progress(
-        min(done / max(total, 1), 1.0), text=f"{stage}: {done} / {total}"))
-    bar.empty()
-st.success(f"Dense default ready: {status.model} on {status.dataset}, test accuracy {status.accuracy:.1%} "
-           f"(run `{status.run_id}`).")
-
-st.subheader("Cached runs")
-frame = list_runs_frame()
-if frame.empty:
-    st.write("No pruning runs yet. From a terminal: `robustprune prune --method krp --sparsity 0.5`.")
-else:
-    st.dataframe(frame, hide_index=True, use_container_width=True)
+st.navigation([
+    st.Page("pages/overview.py", title="Overview", icon=":material/insights:", default=True),
+    st.Page("pages/prune.py", title="Prune", icon=":material/content_cut:", url_path="prune"),
+    st.Page("pages/attacks.py", title="Attacks", icon=":material/swords:", url_path="attacks"),
+    st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:", url_path="embeddings"),
+    st.Page("pages/runs.py", title="Runs", icon=":material/database:", url_path="runs"),
+]).run()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -61,6 +62,13 @@ class AttackConfig:
             raise RobustPruneError(f"attack_target must be 'dense' or 'sparse', got {self.attack_target!r}")
         if self.query_budget is not None and self.query_budget < 1:
             raise RobustPruneError(f"query_budget must be positive or None, got {self.query_budget}")
+        # resource paths are checked before any model is loaded or trained
+        if self.word_vectors is not None and not Path(self.word_vectors).expanduser().exists():
+            raise RobustPruneError(f"word vectors {self.word_vectors!r} do not exist; pass an existing vectors file "
+                                   "or folder, or leave it out (WordNet candidates)")
+        if self.mlm_path is not None and not Path(self.mlm_path).expanduser().is_dir():
+            raise RobustPruneError(f"masked LM {self.mlm_path!r} is not a directory; pass a local masked-LM "
+                                   "directory (e.g. a saved bert-base-uncased)")
 
 
 def run_attack(dense_model, tokenizer, texts: list[str], labels: list[int], config: AttackConfig = AttackConfig(),

@@ -1,32 +1,31 @@
-"""The dense default model's status, for the entry page."""
+"""The compute device and the dense default model, for the entry page and the sidebar."""
 
 from __future__ import annotations
 
-from robustprune.data import load_task_data
+from robustprune.dashboard.choices import DataChoice, default_dataset, default_model
+from robustprune.dashboard.requests import DenseRequest
 from robustprune.device import describe_device, resolve_device
-from robustprune.finetune import FinetuneConfig, FinetuneResult
-from robustprune.progress import Progress
-from robustprune.store import RunStore, run_id_for
-
-DEFAULT_MODEL = "minilm"
-DEFAULT_DATASET = "rotten_tomatoes"
+from robustprune.finetune import FinetuneResult
+from robustprune.store import RunStore
 
 
 def device_line() -> str:
     return f"Compute: {describe_device(resolve_device('auto'))}"
 
 
-def default_dense_status(store: RunStore | None = None) -> FinetuneResult | None:
-    """The cached dense default (default fine-tuning settings), or None if not trained yet."""
-    from robustprune.pipeline import dense_key, with_max_length
-
-    data = load_task_data(DEFAULT_DATASET)
-    key = dense_key(DEFAULT_MODEL, data, with_max_length(FinetuneConfig(), data))
-    record = (store or RunStore()).get(run_id_for("finetune", key))
-    return None if record is None else FinetuneResult(**{**record.summary, "cached": True})
+def default_dense_request() -> DenseRequest:
+    """The dense model every page starts from: default model and dataset, default fine-tuning."""
+    return DenseRequest(default_model(), DataChoice(default_dataset()))
 
 
-def build_default_dense(progress: Progress) -> FinetuneResult:
-    from robustprune.pipeline import ensure_dense
+def dense_status(request: DenseRequest, task_data, store: RunStore | None = None) -> FinetuneResult | None:
+    """The cached dense run of ``request``, or None if it is not trained yet."""
+    record = (store or RunStore()).get(request.run_id(task_data))
+    if record is None:
+        return None
+    fields = FinetuneResult.__dataclass_fields__
+    return FinetuneResult(**{**{name: value for name, value in record.summary.items() if name in fields},
+                             "cached": True})
 
-    return ensure_dense(DEFAULT_MODEL, DEFAULT_DATASET, progress=progress)
+
+__all__ = ["device_line", "default_dense_request", "dense_status"]

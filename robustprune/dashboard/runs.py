@@ -1,17 +1,128 @@
-"""Tables of cached runs."""
+"""The Runs page's data: every cached run as a table, two runs compared, exports and model downloads."""
 
 from __future__ import annotations
 
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
 import pandas as pd
 
+from robustprune.errors import RobustPruneError
 from robustprune.store import RunStore
+
+RUN_COLUMNS = ["run", "kind", "model", "dataset", "method", "sparsity", "accuracy", "accuracy_under_attack",
+               "parent", "created"]
+MODEL_FOLDER_KINDS = ("finetune", "soup", "structured")  # runs that hold a save_pretrained folder
+DOWNLOADABLE_KINDS = (*MODEL_FOLDER_KINDS, "prune")
+EXPORT_FORMATS = {"CSV": ("text/csv", "csv"), "Parquet": ("application/vnd.apache.parquet", "parquet")}
 
 
 def list_runs_frame(store: RunStore | None = None) -> pd.DataFrame:
+    """One row per cached run, newest first; accuracy is the clean accuracy of the run's model (for an attack
+    run: on the attacked examples)."""
     rows = []
     for record in (store or RunStore()).list():
         summary = record.summary
+        attack = summary.get("summary") if isinstance(summary.get("summary"), dict) else summary
         rows.append({"run": record.run_id, "kind": record.kind, "model": record.model, "dataset": record.dataset,
                      "method": record.method, "sparsity": summary.get("sparsity"),
-                     "accuracy": summary.get("accuracy_sparse", summary.get("accuracy"))})
-    return pd.DataFrame(rows, columns=["run", "kind", "model", "dataset", "method", "sparsity", "accuracy"])
+                     "accuracy": summary.get("accuracy_sparse", summary.get("accuracy", attack.get("clean_accuracy"))),
+                     "accuracy_under_attack": attack.get("accuracy_under_attack"), "parent": record.parent,
+                     "created": pd.Timestamp(record.created, unit="s").floor("s")})
+    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+
+def filter_runs(frame: pd.DataFrame, **allowed: list[str]) -> pd.DataFrame:
+    """Rows whose ``column`` is in ``allowed[column]``; an empty or missing list allows everything."""
+    for column, values in allowed.items():
+        if values:
+            frame = frame[frame[column].isin(values)]
+    return frame
+
+
+def flatten(value, prefix: str = "") -> dict[str, str]:
+    """A summary as (dotted field, short text) pairs; long lists are summarised, not printed."""
+    if isinstance(value, dict):
+        items = {}
+        for key, inner in value.items():
+            items.update(flatten(inner, f"{prefix}.{key}" if prefix else str(key)))
+        return items
+    if isinstance(value, list) and (len(value) > 12 or any(isinstance(item, (dict, list)) for item in value)):
+        return {prefix: f"[{len(value)} items]"}
+    if isinstance(value, float):
+        return {prefix: f"{value:.6g}"}
+    return {prefix: str(value)}
+
+
+def compare_frame(store: RunStore, run_a: str, run_b: str) -> pd.DataFrame:
+    """Two runs' summaries side by side (field, a, b, differs), differing fields first."""
+    a, b = store.require(run_a), store.require(run_b)
+    fields_a = {"kind": a.kind, "parent": str(a.parent), **flatten(a.summary)}
+    fields_b = {"kind": b.kind, "parent": str(b.parent), **flatten(b.summary)}
+    names = list(dict.fromkeys([*fields_a, *fields_b]))
+    frame = pd.DataFrame({"field": names, run_a: [fields_a.get(name, "") for name in names],
+                          run_b: [fields_b.get(name, "") for name in names]})
+    frame["differs"] = frame[run_a] != frame[run_b]
+    return frame.sort_values("differs", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def dependents(store: RunStore, run_id: str) -> list[str]:
+    """Runs built on ``run_id`` (its pruned models, attacks on it, ...), recursively."""
+    children = [record.run_id for record in store.list() if record.parent == run_id]
+    return children + [grandchild for child in children for grandchild in dependents(store, child)]
+
+
+def delete_run(store: RunStore, run_id: str) -> list[str]:
+    """Delete a run and every run built on it (they could not be loaded without it); returns the ids deleted."""
+    doomed = [*dependents(store, run_id)[::-1], run_id]
+    for doomed_id in doomed:
+        if store.get(doomed_id) is not None:
+            store.delete(doomed_id)
+    return doomed
+
+
+def export_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
+    if fmt == "CSV":
+        return frame.to_csv(index=False).encode()
+    if fmt == "Parquet":
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        return buffer.getvalue()
+    raise RobustPruneError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+
+
+def zip_folder(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(folder).as_posix())
+    return buffer.getvalue()
+
+
+def model_archive(run_id: str, store: RunStore | None = None) -> bytes:
+    """A zip of a run's model as ``save_pretrained`` writes it (config.json, model.safetensors, tokenizer):
+    unzip and load with ``AutoModelForSequenceClassification.from_pretrained(folder)``.
+
+    A pruning run stores only its pruned weights; they are put into its dense parent here.
+    (A structured run's folder needs ``robustprune.structured.load_structured``: its layers differ in width.)
+    """
+    store = store or RunStore()
+    record = store.require(run_id)
+    if record.kind in MODEL_FOLDER_KINDS:
+        return zip_folder(record.directory / "model")
+    if record.kind != "prune":
+        raise RobustPruneError(f"run {run_id} is a {record.kind} run: it has no model to download")
+    from robustprune.pipeline import load_pruned
+
+    model, tokenizer = load_pruned(run_id, device="cpu", store=store)
+    with tempfile.TemporaryDirectory() as folder:
+        model.save_pretrained(folder, safe_serialization=True)
+        tokenizer.save_pretrained(folder)
+        return zip_folder(Path(folder))
+
+
+__all__ = ["list_runs_frame", "filter_runs", "compare_frame", "dependents", "delete_run", "export_bytes",
+           "model_archive", "DOWNLOADABLE_KINDS", "EXPORT_FORMATS"]

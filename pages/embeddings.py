@@ -1,0 +1,57 @@
+"""Embeddings: how close an input and its adversarial twin stay, layer by layer, dense vs sparse."""
+
+import streamlit as st
+
+from robustprune.dashboard import attacks, cached, embeddings, widgets
+
+store = widgets.page_frame()
+st.title("Embeddings")
+
+info = widgets.attack_run_picker(store)
+if info is None:
+    st.stop()
+result = cached.attack_result(store, info.run_id)
+pairs = embeddings.projection_examples(result)
+if not pairs:
+    st.info("This attack run has no successful examples, so there are no (original, adversarial) pairs to compare.")
+    st.stop()
+
+left, right = st.columns(2)
+with left:
+    pooling = st.radio("Pooling", list(embeddings.MEASURE_OF_POOLING), key="pooling", bind="query-params",
+                       horizontal=True, help="mean: the tokens' states averaged; cls: the first token's state")
+    measure = embeddings.MEASURE_OF_POOLING[pooling]
+with right:
+    texts = {example.index: example.original_text for example in pairs}
+    index = widgets.url_selectbox("Highlighted example", list(texts), key="example",
+                                  format_func=lambda number: f"{number}: {texts[number][:100]}")
+
+summary = embeddings.similarity_by_layer(result, measure)
+st.plotly_chart(embeddings.similarity_figure(summary, measure, embeddings.example_similarity(result, index)),
+                key="similarity")
+
+st.subheader("The pairs in two dimensions (PCA of one layer's pooled states)")
+model_runs = info.model_runs
+if missing := [run_id for run_id in model_runs.values() if store.get(run_id) is None]:
+    st.error(f"The projection needs the attacked models, and run(s) {', '.join(missing)} are no longer cached.")
+    st.stop()
+layers = int(summary["layer"].max()) if len(summary) else 0
+left, middle, right = st.columns([2, 1, 1])
+with left:
+    layer = st.slider("Layer", 0, max(layers, 1), layers, key="layer", bind="query-params",
+                      help="0 = embedding output, i = output of encoder block i")
+with middle:
+    space = st.radio("Model", list(model_runs), index=len(model_runs) - 1, key="space", bind="query-params",
+                     horizontal=True)
+with right:
+    include_failed = st.toggle("Include failed attacks", key="failed", bind="query-params")
+
+names = attacks.label_names(store, info.dense_run_id)
+originals, adversarial = cached.attack_states(store, info.run_id, model_runs[space],
+                                               pooling, include_failed)
+frame, explained = embeddings.projection_frame(embeddings.projection_examples(result, include_failed),
+                                               originals[layer], adversarial[layer], space, names)
+st.plotly_chart(embeddings.projection_figure(
+    frame, index, f"{space} model, layer {layer}: coloured by its predicted label ({explained:.0%} of variance)",
+    names),
+    key="projection")

@@ -1,0 +1,37 @@
+"""Overview: what the tool does, and the accuracy / sparsity trade-off of every cached run."""
+
+import streamlit as st
+
+from robustprune.dashboard import overview, widgets
+from robustprune.dashboard.choices import default_model
+
+store = widgets.page_frame()
+st.title("robustprune")
+st.markdown(
+    "Prune a fine-tuned transformer text classifier (magnitude, SparseGPT, Wanda or knowledge-retention pruning) "
+    "and see what it costs: clean accuracy, and accuracy under adversarial word-substitution attacks. "
+    "Every run is cached, so each point below is one click away on the other pages.")
+
+pairs = overview.model_dataset_pairs(store)
+if not pairs:
+    st.info("No pruning runs yet: open **Prune**, pick a sparsity and start one.")
+    st.page_link("pages/prune.py", label="Prune a model", icon=":material/content_cut:")
+    st.stop()
+
+models = sorted({model for model, _ in pairs}, key=lambda model: (model != default_model(), model))
+left, middle, right = st.columns(3)
+with left:
+    model = widgets.stored_choice("Model", models, key="model")
+with middle:
+    dataset = widgets.stored_choice("Dataset", [data for name, data in pairs if name == model], key="dataset")
+with right:
+    recipe = widgets.stored_choice("Attack recipe", overview.attack_recipes(store), key="recipe")
+
+st.subheader("Trade-off: accuracy vs sparsity")
+frame = overview.tradeoff_frame(store, model, dataset, recipe)
+st.plotly_chart(overview.tradeoff_figure(frame), key="tradeoff")
+if overview.UNDER_ATTACK not in set(frame["metric"]):
+    st.caption("No attack runs on these models yet: the accuracy-under-attack curve appears with the first one.")
+st.dataframe(overview.runs_table(frame), hide_index=True,
+             column_config={column: st.column_config.NumberColumn(format="percent")
+                            for column in ("sparsity", overview.CLEAN, overview.UNDER_ATTACK)})

@@ -1,0 +1,61 @@
+"""Runs: every cached run; filter, compare two, export the table, download a model, delete."""
+
+import streamlit as st
+
+from robustprune.dashboard import cached, pruning, runs, widgets
+
+store = widgets.page_frame()
+st.title("Runs")
+
+frame = runs.list_runs_frame(store)
+if frame.empty:
+    st.info("No cached runs yet: the first start fine-tunes the dense default, and **Prune** adds pruning runs.")
+    st.stop()
+
+filters = {}
+for column, name in zip(st.columns(4), ("kind", "model", "dataset", "method")):
+    with column:
+        filters[name] = st.multiselect(name.capitalize(), sorted(frame[name].dropna().unique()), key=name,
+                                       bind="query-params")
+shown = runs.filter_runs(frame, **filters)
+st.dataframe(shown, hide_index=True, column_config={
+    "sparsity": st.column_config.NumberColumn(format="percent"),
+    "accuracy": st.column_config.NumberColumn(format="percent"),
+    "accuracy_under_attack": st.column_config.NumberColumn(format="percent")})
+for column, (fmt, (mime, suffix)) in zip(st.columns(6), runs.EXPORT_FORMATS.items()):
+    column.download_button(f"Export {fmt}", runs.export_bytes(shown, fmt), f"robustprune-runs.{suffix}", mime,
+                           icon=":material/download:")
+
+st.subheader("Compare two runs")
+ids = list(shown["run"])
+left, right = st.columns(2)
+run_a = left.selectbox("Run A", ids, key="a", bind="query-params")
+run_b = right.selectbox("Run B", ids, index=min(1, len(ids) - 1), key="b", bind="query-params")
+if run_a and run_b and run_a != run_b:
+    st.dataframe(runs.compare_frame(store, run_a, run_b), hide_index=True, height=300)
+    if {store.require(run_a).kind, store.require(run_b).kind} == {"prune"}:
+        results = [cached.prune_result(store, run_id) for run_id in (run_a, run_b)]
+        st.plotly_chart(pruning.depth_figure(pruning.depth_frame(
+            {f"{pruning.run_label(result)} ({result.run_id})": result for result in results})), key="compare-depth")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Download a model")
+    downloadable = list(shown[shown["kind"].isin(runs.DOWNLOADABLE_KINDS)]["run"])
+    chosen = st.selectbox("Run", downloadable, key="download", bind="query-params")
+    if chosen:
+        st.download_button("Download (zip: safetensors + config)", lambda: runs.model_archive(chosen, store),
+                           f"{chosen}.zip", "application/zip", icon=":material/download:")
+        st.caption("Unzip, then `AutoModelForSequenceClassification.from_pretrained(folder)`.")
+with right:
+    st.subheader("Delete a run")
+    doomed = st.selectbox("Run", ids, key="delete")
+    also = runs.dependents(store, doomed) if doomed else []
+    if also:
+        st.warning(f"Also deletes the {len(also)} run(s) built on it: {', '.join(also)}")
+    sure = st.checkbox("I am sure", key="confirm-delete")
+    if st.button("Delete", disabled=not sure, icon=":material/delete:"):
+        deleted = runs.delete_run(store, doomed)
+        st.cache_data.clear()
+        st.toast(f"Deleted {', '.join(deleted)}")
+        st.rerun()

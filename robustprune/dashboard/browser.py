@@ -1,0 +1,124 @@
+"""The dashboard as a user meets it: ``streamlit run app.py`` on localhost, driven by headless Chromium.
+
+Used by the browser test (``tests/dashboard/test_browser.py``) and the page-load bench
+(``bench/bench_dashboard.py``). Chromium is Debian's (``apt-get install chromium``), driven
+through the ``playwright`` Python package; Playwright's own browser download is never used.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# Streamlit marks its root element with the script's state; "notRunning" once a run has finished.
+APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+APP_CONNECTED = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
+PLOTS_DRAWN = ("Array.from(document.querySelectorAll('.js-plotly-plot'))"
+               ".filter(plot => plot.querySelector('.main-svg')).length")
+
+
+def missing_browser() -> str | None:
+    """Why a browser session cannot run here (for a skip reason), or None."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright Python package is not installed (pip install playwright)"
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+def launch_chromium(playwright):
+    executable = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class DashboardServer:
+    """``streamlit run app.py`` in a subprocess with ``env``; stopped (with the worker it started) on exit."""
+
+    def __init__(self, env: dict[str, str], log_path: Path | str, port: int | None = None) -> None:
+        self.env = env
+        self.log_path = Path(log_path)
+        self.port = port or free_port()
+        self.process: subprocess.Popen | None = None
+
+    def url(self, path: str = "/", **query) -> str:
+        return f"http://localhost:{self.port}{path}" + (f"?{urlencode(query)}" if query else "")
+
+    def __enter__(self) -> DashboardServer:
+        command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+                   "--server.port", str(self.port), "--server.address", "127.0.0.1",
+                   "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(command, cwd=APP.parent, env=self.env, stdout=log, stderr=log,
+                                            stdin=subprocess.DEVNULL, start_new_session=True)
+        self.wait_healthy()
+        return self
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(self.url("/_stcore/health"), timeout=2) as response:
+                    if response.read().strip() == b"ok":
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"streamlit did not answer on port {self.port} within {timeout:.0f} s")
+
+    def __exit__(self, *exc) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)  # the server and anything in its session
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.stop_workers()
+
+    def stop_workers(self) -> None:
+        """The worker processes the app started for this cache (they run in their own session)."""
+        from robustprune.jobs import JobQueue
+        from robustprune.store import RunStore
+
+        home = self.env.get("ROBUSTPRUNE_HOME")
+        if not home:
+            return
+        for pid in JobQueue(RunStore(home)).live_workers():
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+
+def wait_rendered(page, text: str | None = None, charts: int = 0, timeout_ms: float = 30_000) -> None:
+    """Until the app is connected, ``text`` shows, the script run has finished and ``charts`` plots are drawn."""
+    page.wait_for_selector(APP_CONNECTED, timeout=timeout_ms)
+    if text is not None:
+        page.get_by_text(text, exact=False).first.wait_for(timeout=timeout_ms)
+    page.wait_for_selector(APP_IDLE, timeout=timeout_ms)
+    if charts:
+        page.wait_for_function(f"{PLOTS_DRAWN} >= {charts}", timeout=timeout_ms)
+
+
+__all__ = ["APP", "CHROMIUM_ARGS", "DashboardServer", "missing_browser", "launch_chromium", "wait_rendered"]

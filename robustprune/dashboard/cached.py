@@ -1,0 +1,94 @@
+"""Streamlit caches over the run store: moving between cached runs does not read or load anything twice.
+
+Results and models are keyed by (store root, run id, creation time). A run id is a hash
+of everything that determines the run, so a cached value never goes stale; the creation
+time tells a run deleted and computed again from the old one. Datasets are keyed by a
+file's modification time.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from robustprune.dashboard.choices import DataChoice
+from robustprune.data import TaskData, load_task_data
+from robustprune.store import RunStore
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _task_data(dataset: str, text_column: str, label_column: str, stamp: float) -> TaskData:
+    return load_task_data(dataset, text_column, label_column)
+
+
+def task_data(choice: DataChoice) -> TaskData:
+    """The dataset of ``choice``, loaded once per file version; RobustPruneError says what is wrong."""
+    stamp = os.path.getmtime(choice.dataset) if choice.is_file and os.path.isfile(choice.dataset) else 0.0
+    return _task_data(choice.dataset, choice.text_column, choice.label_column, stamp)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _prune_result(root: str, run_id: str, created: float):
+    from robustprune.pipeline import read_prune_result
+
+    return read_prune_result(RunStore(root).require(run_id))
+
+
+def prune_result(store: RunStore, run_id: str):
+    record = store.require(run_id)
+    return _prune_result(str(store.root), run_id, record.created)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _attack_result(root: str, run_id: str, created: float):
+    from robustprune.dashboard.attacks import load_attack_result
+
+    return load_attack_result(RunStore(root).require(run_id))
+
+
+def attack_result(store: RunStore, run_id: str):
+    record = store.require(run_id)
+    return _attack_result(str(store.root), run_id, record.created)
+
+
+@st.cache_resource(show_spinner="Loading the model …", max_entries=4)
+def _run_model(root: str, run_id: str, created: float):
+    store = RunStore(root)
+    kind = store.require(run_id).kind
+    if kind == "prune":
+        from robustprune.pipeline import load_pruned
+
+        return load_pruned(run_id, store=store)
+    if kind == "structured":
+        from robustprune.structured.runs import load_structured_run
+
+        return load_structured_run(run_id, store=store)
+    from robustprune.pipeline import load_dense
+
+    return load_dense(run_id, store=store)
+
+
+def run_model(store: RunStore, run_id: str):
+    """(model, tokenizer) of a dense, pruned or structured run, loaded once."""
+    return _run_model(str(store.root), run_id, store.require(run_id).created)
+
+
+@st.cache_data(show_spinner="Computing representations …", max_entries=32)
+def _attack_states(root: str, attack_run_id: str, model_run_id: str, pooling: str, include_failed: bool,
+                   created: float):
+    from robustprune.dashboard.embeddings import layer_states, projection_examples
+
+    store = RunStore(root)
+    result = attack_result(store, attack_run_id)
+    examples = projection_examples(result, include_failed)
+    model, tokenizer = run_model(store, model_run_id)
+    max_length = result.summary.max_length
+    return (layer_states(model, tokenizer, [e.original_text for e in examples], max_length, pooling),
+            layer_states(model, tokenizer, [e.perturbed_text for e in examples], max_length, pooling))
+
+
+def attack_states(store: RunStore, attack_run_id: str, model_run_id: str, pooling: str, include_failed: bool):
+    """Pooled states (layers x pairs x d) of an attack's originals and adversarial texts in one model."""
+    return _attack_states(str(store.root), attack_run_id, model_run_id, pooling, include_failed,
+                          store.require(attack_run_id).created)

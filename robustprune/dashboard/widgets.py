@@ -1,0 +1,297 @@
+"""The Streamlit parts the pages share: pickers, live job progress, the frame of every page.
+
+With ``cached``, the only modules of ``robustprune.dashboard`` that import Streamlit; the
+data modules beside them return frames, figures and records. Every selection is in the
+URL (``bind="query-params"``, or ``url_selectbox`` for a picker that shows labels), so a
+link reproduces a view.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from robustprune.dashboard import job_progress
+from robustprune.dashboard.cached import task_data
+from robustprune.dashboard.choices import DataChoice, dataset_options, model_options, model_problem
+from robustprune.data import TaskData
+from robustprune.errors import RobustPruneError
+from robustprune.jobs import JobQueue
+from robustprune.store import RunStore
+
+POLL_SECONDS = 1.0
+
+
+# ----------------------------------------------------------------------------- pickers
+
+def model_picker(store: RunStore, key: str = "model") -> str:
+    """Registered models, models of cached runs, or any directory / hub id typed in."""
+    options = model_options(store, st.query_params.get(key))
+    name = st.selectbox("Model", options, key=key, bind="query-params", accept_new_options=True,
+                        help="a registered name, a local model directory (type its path) or a hub id")
+    return (name or "").strip()
+
+
+def dataset_picker(key: str = "dataset") -> DataChoice:
+    """Registered datasets or a local CSV / JSONL / Parquet file (with its text and label columns)."""
+    options = dataset_options(st.query_params.get(key))
+    dataset = (st.selectbox("Dataset", options, key=key, bind="query-params", accept_new_options=True,
+                            help="a registered name or the path of a .csv / .jsonl / .parquet file") or "").strip()
+    choice = DataChoice(dataset)
+    if choice.is_file:
+        left, right = st.columns(2)
+        text_column = left.text_input("Text column", "text", key="text_column", bind="query-params")
+        label_column = right.text_input("Label column", "label", key="label_column", bind="query-params")
+        choice = DataChoice(dataset, text_column.strip(), label_column.strip())
+    return choice
+
+
+def checked_model(name: str) -> bool:
+    """Show what is wrong with a model choice; False when it cannot work."""
+    problem = model_problem(name)
+    if problem is None:
+        return True
+    level, message = problem
+    (st.error if level == "error" else st.warning)(message)
+    return level != "error"
+
+
+def checked_task_data(choice: DataChoice) -> TaskData | None:
+    """The dataset, or None after showing why it cannot be loaded."""
+    if not choice.dataset:
+        st.error("choose a dataset: a registered name or the path of a local file")
+        return None
+    try:
+        return task_data(choice)
+    except RobustPruneError as error:
+        st.error(str(error))
+        return None
+
+
+def stored_choice(label: str, options: list[str], key: str, **extra) -> str | None:
+    """A URL-bound selectbox over values that come from the store (models, recipes); None when there are none."""
+    if not options:
+        return None
+    return st.selectbox(label, options, key=key, bind="query-params", **extra)
+
+
+def url_selectbox(label: str, options: list, key: str, format_func=str, **extra):
+    """A selectbox whose URL parameter holds the option itself (a run id, an example index) while it shows
+    ``format_func(option)``; ``bind="query-params"`` would put the formatted text in the URL."""
+    if not options:
+        return None
+    wanted = st.query_params.get(key)
+    by_text = {str(option): option for option in options}
+    if wanted in by_text and st.session_state.get(f"{key}-from-url") != wanted:
+        st.session_state[key] = by_text[wanted]  # a link (or the first load) chooses
+        st.session_state[f"{key}-from-url"] = wanted
+    if st.session_state.get(key) not in options:
+        st.session_state.pop(key, None)
+    value = st.selectbox(label, options, key=key, format_func=format_func, **extra)
+    st.query_params[key] = str(value)
+    st.session_state[f"{key}-from-url"] = str(value)
+    return value
+
+
+# ----------------------------------------------------------------------------- jobs
+
+@st.fragment(run_every=POLL_SECONDS)
+def job_panel(job_id: str) -> None:
+    """A job's live progress. When it finishes the whole page reruns (and finds the cached run);
+    when it fails its error shows, with a button to run it again."""
+    queue = JobQueue()
+    job = queue.get(job_id)
+    if job is None:
+        st.warning("This job is no longer in the job table; submit it again.")
+        return
+    if job.status == "done":
+        st.rerun(scope="app")
+    if job.status == "failed":
+        st.error(f"The job failed: {job.error}")
+        if st.button("Retry", key=f"retry-{job_id}", icon=":material/refresh:"):
+            queue.submit(job.kind, job.params)
+            job_progress.start_worker_if_allowed(queue)
+            st.rerun(scope="fragment")
+        return
+    if job.status == "queued" and not queue.live_workers():
+        job_progress.start_worker_if_allowed(queue)
+    st.progress(min(job.fraction, 1.0), text=job_progress.describe_job(job))
+    st.caption("Runs in the background worker: you can leave this page, reload it or open it in another tab.")
+
+
+def jobs_sidebar() -> None:
+    """Worker status, and while jobs are queued or running, their live progress."""
+    queue = JobQueue()
+    active = job_progress.active_jobs(queue)
+    if active:
+        _live_jobs(len(active))
+    else:
+        st.caption(job_progress.worker_line(queue))
+
+
+@st.fragment(run_every=2 * POLL_SECONDS)
+def _live_jobs(count: int) -> None:
+    """Refreshed in place; when a job finishes (or another tab adds one) the page reruns, to show what changed."""
+    queue = JobQueue()
+    jobs = job_progress.active_jobs(queue)
+    if len(jobs) != count:
+        st.rerun(scope="app")
+    st.caption(job_progress.worker_line(queue))
+    for job in jobs:
+        st.progress(min(job.fraction, 1.0), text=job_progress.describe_job(job))
+
+
+def run_or_progress(request, button_label: str, explanation: str, key: str = "submit-job") -> None:
+    """For a request whose run is not cached: its job's progress, or a button that submits it."""
+    job = job_progress.find_job(request)
+    if job is not None and job.status in ("queued", "running", "failed"):
+        job_panel(job.job_id)
+        return
+    st.info(explanation)
+    if st.button(button_label, type="primary", key=key):
+        try:
+            job_progress.submit(request)
+        except RobustPruneError as error:
+            st.error(str(error))
+            return
+        st.rerun()
+
+
+
+# ----------------------------------------------------------------------------- page parts
+
+def _apply_sparsity_preset() -> None:
+    preset = st.session_state.get("preset")
+    if preset is not None:
+        st.session_state["sparsity"] = float(preset)
+
+
+def sparsity_picker(default_percent: float = 50.0) -> float:
+    """A sparsity slider in percent, with the paper's levels as one-click presets; returns a fraction."""
+    from robustprune.dashboard.choices import PAPER_SPARSITY_PERCENT, sparsity_fraction
+
+    st.segmented_control("Paper's levels", PAPER_SPARSITY_PERCENT, format_func=lambda percent: f"{percent:g}%",
+                         key="preset", on_change=_apply_sparsity_preset)
+    percent = st.slider("Sparsity (%)", 0.0, 95.0, default_percent, 2.5, key="sparsity", bind="query-params",
+                        help="fraction of zero weights in every Linear of the encoder")
+    return sparsity_fraction(percent)
+
+
+def attack_run_picker(store: RunStore):
+    """Pick an attacked run, then one of its attack runs (recipe); None (after saying so) when there are none."""
+    from robustprune.dashboard.attacks import attacked_runs, list_attack_runs
+
+    infos = list_attack_runs(store)
+    if not infos:
+        st.info("No attack runs yet. An attack run (store kind \"attack\") attacks a pruned model with a "
+                "TextAttack recipe; once one is cached it shows here.")
+        return None
+    targets = attacked_runs(store, infos)
+    labels = {run_id: label for label, run_id in targets.items()}
+    left, right = st.columns(2)
+    with left:
+        target = url_selectbox("Attacked run", list(labels), key="run", format_func=labels.get)
+    runs = {info.run_id: info for info in infos if info.target_run_id == target}
+    with right:
+        attack_run_id = url_selectbox("Recipe", list(runs), key="attack",
+                                      format_func=lambda run_id: runs[run_id].label)
+    return runs[attack_run_id]
+
+
+def example_picker(frame, key: str = "example") -> int | None:
+    """A URL-bound example picker over ``frame`` (index, text), with the table's row selection feeding it."""
+    if frame.empty:
+        st.info("No examples match this filter.")
+        return None
+    texts = dict(zip(frame["index"], frame["text"]))
+
+    def select_row() -> None:
+        rows = st.session_state[f"{key}-table"].selection.rows
+        if rows:
+            st.session_state[key] = int(frame.iloc[rows[0]]["index"])
+
+    st.dataframe(frame, hide_index=True, height=260, key=f"{key}-table",
+                 on_select=select_row, selection_mode="single-row",
+                 column_config={"text": st.column_config.TextColumn("text", width="large")})
+    options = [int(index) for index in frame["index"]]
+    return url_selectbox("Example", options, key=key, format_func=lambda index: f"{index}: {texts[index][:100]}")
+
+
+# ----------------------------------------------------------------------------- the frame of every page
+
+def page_frame() -> RunStore:
+    """Page setup, the sidebar, and on the first start the dense default's fine-tuning job; returns the store.
+
+    Every page calls this first (rather than the entry script): Streamlit runs a ``pages/``
+    file on its own when a fresh server's first request names it, and so does AppTest on reruns.
+    """
+    from robustprune.dashboard import dense_status
+
+    st.set_page_config(page_title="robustprune", page_icon="✂️", layout="wide")
+    store = RunStore()
+    default = dense_status.default_dense_request()
+    default_data = checked_task_data(default.data)
+    first_start = None
+    if default_data is not None and dense_status.dense_status(default, default_data, store) is None:
+        first_start = job_progress.find_job(default)
+        if first_start is None or first_start.status == "done":
+            first_start = job_progress.submit(default)
+    with st.sidebar:
+        st.caption(dense_status.device_line())
+        jobs_sidebar()
+    if first_start is not None:
+        st.info(f"First start: fine-tuning the dense default, {default.model} on {default.data.dataset}. "
+                "It runs once in the background (a few minutes on a CPU) and is cached afterwards.")
+        job_panel(first_start.job_id)
+    return store
+
+
+# ----------------------------------------------------------------------------- a new attack
+
+def attack_launcher(store: RunStore) -> None:
+    """The form of a new attack, then: the cached run, its job's progress, or the button that submits it."""
+    request = attack_request_form(store)
+    data = checked_task_data(request.data) if request else None
+    if data is None:
+        return
+    run_id = request.run_id(data)
+    if store.get(run_id) is not None:
+        st.success(f"This attack is cached: run `{run_id}`, in the pickers above.")
+        return
+    run_or_progress(request, "Attack", f"{request.config.recipe} on {request.config.num_examples} test examples runs "
+                    "in the background worker, dense and sparse predictions, transfer and layer similarity included "
+                    "(tens of seconds per example on a CPU).", key="submit-attack")
+
+
+def attack_request_form(store: RunStore):
+    """Target (a pruning run, or a dense model), recipe and number of examples; None when nothing can be attacked."""
+    from robustprune.attack.recipes import RECIPES
+    from robustprune.attack.run import AttackConfig
+    from robustprune.attack.runs import DENSE_TARGET
+    from robustprune.dashboard.requests import AttackRequest
+
+    candidates = {record.run_id: record for record in store.list() if record.kind in ("prune", "finetune")}
+    if not candidates:
+        st.info("Nothing to attack yet: prune a model first.")
+        return None
+
+    def describe(run_id: str) -> str:
+        record = candidates[run_id]
+        if record.kind == "finetune":
+            return f"dense · {record.model} · {record.dataset} · {run_id}"
+        return f"{record.method} {record.summary.get('sparsity', 0):.1%} · {record.model} · {record.dataset} · {run_id}"
+
+    left, middle, right = st.columns([3, 1, 1])
+    with left:
+        target = url_selectbox("Model to attack", list(candidates), key="target", format_func=describe)
+    with middle:
+        recipe = st.selectbox("Recipe", list(RECIPES), key="recipe", bind="query-params")
+    with right:
+        count = st.number_input("Examples", 1, 1000, 10, key="examples", bind="query-params",
+                                help="the first n test texts are attacked")
+    record = candidates[target]
+    dataset = DataChoice(record.dataset)
+    if record.dataset.startswith("file:"):
+        st.caption(f"This run was made on a local file ({record.dataset}): give its path.")
+        dataset = dataset_picker(key="attack_dataset")
+    return AttackRequest(DENSE_TARGET if record.kind == "finetune" else target,
+                         AttackConfig(recipe=recipe, num_examples=int(count)), record.model, dataset)

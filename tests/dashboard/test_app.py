@@ -1,0 +1,45 @@
+"""The entry script: first start builds the dense default through a job; the sidebar says where it runs."""
+
+from robustprune.jobs import JobQueue
+from tests.dashboard.conftest import open_page, texts
+
+
+def test_first_start_fine_tunes_the_default_through_a_job(empty_home):
+    app = open_page()
+    assert not app.exception
+    assert any("First start" in message for message in texts(app.info))
+    [job] = JobQueue().list()
+    assert job.kind == "finetune" and job.status == "queued"
+    assert "queued" in app.get("progress")[0].proto.text  # live progress, waiting for the worker
+    assert any("Compute: CPU" in caption for caption in texts(app.sidebar.caption))
+    assert "Fine-tuning" in app.sidebar.get("progress")[0].proto.text  # the sidebar lists running jobs
+
+    assert app.run().get("progress") and len(JobQueue().list()) == 1  # a rerun shares the job
+
+    assert JobQueue().work(once=True) == 1
+    app.run()
+    assert not app.exception and not any("First start" in message for message in texts(app.info))
+    assert JobQueue().list()[0].status == "done"
+
+
+def test_a_failed_first_start_shows_its_error_and_retries(empty_home, monkeypatch):
+    from robustprune import jobs
+    from robustprune.errors import RobustPruneError
+
+    def broken(params, progress):
+        raise RobustPruneError("the disk is full")
+
+    monkeypatch.setitem(jobs.HANDLERS, "finetune", broken)
+    app = open_page()
+    JobQueue().work(once=True)
+    app.run()
+    assert any("the disk is full" in message for message in texts(app.error))
+    app.button(key=f"retry-{JobQueue().list()[0].job_id}").click().run()
+    assert JobQueue().list()[0].status == "queued"
+
+
+def test_a_bad_default_dataset_is_an_error_not_a_crash(empty_home, monkeypatch):
+    monkeypatch.setenv("ROBUSTPRUNE_DEFAULT_DATASET", "no-such-dataset")
+    app = open_page()
+    assert not app.exception
+    assert any("unknown dataset 'no-such-dataset'" in message for message in texts(app.error))

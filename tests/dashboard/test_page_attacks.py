@@ -1,0 +1,63 @@
+"""The Attacks page: summary, filterable examples, one example side by side."""
+
+import pytest
+
+from tests.dashboard.conftest import open_page, plotly_figures, texts
+
+
+def test_summary_and_example_side_by_side(home, workspace):
+    app = open_page("pages/attacks.py", run=workspace.krp_run_id, attack=workspace.attack_run_id, example="1")
+    assert not app.exception and not app.error
+    summary = dict(zip(app.dataframe[0].value["metric"], app.dataframe[0].value["value"]))
+    assert summary["accuracy under attack"] == "25.0%" and summary["attack success rate"] == "66.7%"
+    assert summary["transfer sparse → dense"] == "1 of 2 (50.0%)"
+    assert list(app.dataframe[1].value["index"]) == [0, 1, 2, 3]
+
+    html = [text for text in texts(app.markdown) if "<mark" in text]
+    assert ">movie</mark>" in html[0] and ">soared</mark>" in html[0]  # replaced words, original side
+    assert ">film</mark>" in html[1] and ">flew</mark>" in html[1]  # their replacements
+    original, perturbed = [figure["data"][0] for figure in plotly_figures(app)]
+    assert original["y"] == ["dense", "sparse"] and perturbed["x"] == pytest.approx([0.55, 0.85])
+    assert perturbed["text"] == ["negative 55%", "negative 85%"]  # label names from the dense model
+
+
+@pytest.mark.parametrize("which, indices", [("succeeded", [0, 1]), ("failed", [2]), ("skipped", [3]),
+                                            ("flipped in sparse only", [0]), ("flipped in dense only", [2])])
+def test_filters(home, workspace, which, indices):
+    app = open_page("pages/attacks.py", filter=which)
+    assert not app.exception
+    assert list(app.dataframe[1].value["index"]) == indices
+    assert app.selectbox(key="example").options == [f"{index}: " for index in indices] or \
+        [option.split(":")[0] for option in app.selectbox(key="example").options] == [str(i) for i in indices]
+
+
+def test_no_attack_runs_yet(empty_home):
+    app = open_page("pages/attacks.py")
+    assert not app.exception
+    assert any("No attack runs yet" in message for message in texts(app.info))
+
+
+def test_an_attack_job_from_the_page(home, workspace):
+    from robustprune.jobs import JobQueue
+
+    app = open_page("pages/attacks.py", target=workspace.sparsegpt_run_id, attack_dataset=workspace.csv,
+                    examples="2")
+    assert not app.exception and not app.error
+    app.button(key="submit-attack").click().run()
+    [job] = [job for job in JobQueue().list() if job.kind == "attack"]
+    assert job.params["target"] == workspace.sparsegpt_run_id and job.params["attack"]["num_examples"] == 2
+    assert "queued" in app.get("progress")[0].proto.text
+
+    JobQueue().work(once=True)
+    assert JobQueue().get(job.job_id).status == "done", JobQueue().get(job.job_id).error
+    app.run()
+    assert not app.exception and not app.error
+    assert any("This attack is cached" in message for message in texts(app.success))
+    assert any(workspace.sparsegpt_run_id in label for label in app.selectbox(key="run").options)
+
+
+def test_an_attack_on_a_file_dataset_needs_the_file(home, workspace):
+    app = open_page("pages/attacks.py", target=workspace.krp_run_id, attack_dataset="/no/such/reviews.csv")
+    assert not app.exception
+    assert any("does not exist" in message for message in texts(app.error))
+    assert "submit-attack" not in [button.key for button in app.button]

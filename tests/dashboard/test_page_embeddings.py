@@ -1,0 +1,36 @@
+"""The Embeddings page: similarity per layer dense vs sparse, and the PCA of one layer's pairs."""
+
+import pytest
+
+from tests.dashboard.conftest import open_page, plotly_figures, texts
+
+
+def test_similarity_per_layer_and_projection(home, workspace):
+    app = open_page("pages/embeddings.py", example="1", layer="2", space="sparse")
+    assert not app.exception and not app.error
+    similarity, projection = plotly_figures(app)
+    means = {trace["name"]: trace for trace in similarity["data"]}
+    # constructed records: cosine_mean = 1 - 0.05 * layer (dense), 1 - 0.1 * layer (sparse), same for both examples
+    assert means["dense: mean"]["y"] == pytest.approx([1.0, 0.95, 0.9, 0.85])
+    assert means["sparse: mean"]["y"] == pytest.approx([1.0, 0.9, 0.8, 0.7])
+    assert "sparse: selected" in means
+
+    traces = {trace["name"]: trace for trace in projection["data"]}
+    points = sum(len(trace["x"]) for name, trace in traces.items() if name.startswith(("original", "adversarial")))
+    assert points == 4  # two successful examples, original and adversarial each
+    assert len(traces["example 1"]["x"]) == 2  # the selected pair, highlighted
+    assert "layer 2" in projection["layout"]["title"]["text"]
+
+
+def test_pooling_and_failed_examples(home, workspace):
+    app = open_page("pages/embeddings.py", pooling="cls", failed="true")
+    assert not app.exception and not app.error
+    similarity, projection = plotly_figures(app)
+    assert "[CLS]" in similarity["layout"]["title"]["text"]
+    points = sum(len(trace["x"]) for trace in projection["data"] if trace["name"].startswith(("original", "advers")))
+    assert points == 6  # the failed example's last attempt joins
+
+
+def test_no_attack_runs_yet(empty_home):
+    app = open_page("pages/embeddings.py")
+    assert any("No attack runs yet" in message for message in texts(app.info))

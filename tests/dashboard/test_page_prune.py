@@ -1,0 +1,102 @@
+"""The Prune page: cached runs show at once, others become a job with live progress."""
+
+import pytest
+
+from robustprune.jobs import JobQueue
+from robustprune.store import RunStore
+from tests.dashboard.conftest import open_page, plotly_figures, texts
+
+
+def prune_page(workspace, **query):
+    return open_page("pages/prune.py", **{"model": workspace.model_dir, "dataset": workspace.csv,
+                                          "calibration": "16", **query})
+
+
+def test_a_cached_run_shows_its_numbers_heatmaps_and_lines(home, workspace):
+    from robustprune.pipeline import read_prune_result
+
+    app = prune_page(workspace, method="krp", sparsity="50")
+    assert not app.exception and not app.error
+    result = read_prune_result(RunStore().require(workspace.krp_run_id))
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["accuracy dense"] == f"{result.accuracy_dense:.1%}"
+    assert metrics["accuracy sparse"] == f"{result.accuracy_sparse:.1%}"
+    assert metrics["achieved sparsity"] == f"{result.sparsity:.2%}"
+    assert workspace.krp_run_id in app.success[0].value
+
+    figures = plotly_figures(app)
+    [heatmaps] = [figure for figure in figures if figure["data"][0]["type"] == "heatmap"]
+    local, end_to_end = heatmaps["data"]  # side by side, one colour scale
+    assert (local["name"], end_to_end["name"]) == ("local", "end-to-end")
+    assert local["y"] == ["Q", "K", "V", "O", "FFN in", "FFN out"] and len(local["x"]) == 3  # 3 blocks
+    first = next(layer for layer in result.layers if layer.block == 0 and layer.sublayer == "query")
+    assert local["z"][0][0] == pytest.approx(first.reconstruction_error_local)
+    assert end_to_end["z"][0][0] == pytest.approx(first.reconstruction_error_e2e)
+    # krp is compared with the cached sparsegpt run by default: both runs' lines over depth
+    assert app.selectbox(key="compare").value.startswith("sparsegpt")
+    depth = next(figure for figure in figures if "over depth" in figure["layout"].get("title", {}).get("text", ""))
+    assert {trace["legendgroup"] for trace in depth["data"]} == {"krp 50.0%", "sparsegpt 50.0%"}
+
+
+def test_presets_set_the_slider(home, workspace):
+    app = prune_page(workspace, method="krp")
+    app.segmented_control(key="preset").set_value(87.5).run()
+    assert app.slider(key="sparsity").value == 87.5
+    assert any("not cached yet" in message for message in texts(app.info))
+
+
+def test_an_uncached_run_becomes_a_job_with_progress_then_shows(home, workspace):
+    app = prune_page(workspace, method="magnitude", sparsity="70")
+    assert any("not cached yet" in message for message in texts(app.info))
+    app.button(key="submit-job").click().run()
+    [job] = [job for job in JobQueue().list() if job.kind == "prune"]
+    assert job.status == "queued" and job.params["prune"]["sparsity"] == 0.7
+    assert "queued" in app.get("progress")[0].proto.text
+
+    second_tab = prune_page(workspace, method="magnitude", sparsity="70")  # sees the same job
+    assert "queued" in second_tab.get("progress")[0].proto.text and len(JobQueue().list()) == 1
+
+    JobQueue().work(once=True)
+    app.run()
+    assert not app.exception and not app.error
+    assert {metric.label: metric.value for metric in app.metric}["achieved sparsity"].startswith("70.0")
+
+
+def test_a_failed_job_shows_its_error_and_can_be_retried(home, workspace, monkeypatch):
+    from robustprune import jobs
+    from robustprune.errors import RobustPruneError
+
+    def out_of_memory(params, progress):
+        progress("prune", 3, 12)
+        raise RobustPruneError("out of memory on layer 2")
+
+    monkeypatch.setitem(jobs.HANDLERS, "prune", out_of_memory)
+    app = prune_page(workspace, method="wanda", sparsity="30")
+    app.button(key="submit-job").click().run()
+    JobQueue().work(once=True)
+    app.run()
+    assert any("out of memory on layer 2" in message for message in texts(app.error))
+    [job] = [job for job in JobQueue().list() if job.kind == "prune"]
+    app.button(key=f"retry-{job.job_id}").click().run()
+    assert JobQueue().get(job.job_id).status == "queued"
+
+
+@pytest.mark.parametrize("query, message", [
+    ({"model": "/no/such/model"}, "model directory /no/such/model does not exist"),
+    ({"dataset": "/no/such/file.csv"}, "dataset file '/no/such/file.csv' does not exist"),
+    ({"text_column": "review"}, "no column 'review'"),
+    ({"calibration": "4000"}, "exceed the"),
+])
+def test_bad_choices_are_errors(home, workspace, query, message):
+    app = prune_page(workspace, **{"method": "krp", "sparsity": "50", **query})
+    assert not app.exception
+    assert any(message in error for error in texts(app.error)), texts(app.error)
+    assert not app.get("plotly_chart")
+
+
+def test_custom_columns_of_a_local_file(home, tiny_csv, workspace):
+    app = open_page("pages/prune.py", model=workspace.model_dir, dataset=str(tiny_csv), text_column="review",
+                    label_column="sentiment", calibration="16", method="krp", sparsity="50")
+    assert not app.exception and not app.error
+    assert app.text_input(key="text_column").value == "review"
+    assert any("not cached yet" in message for message in texts(app.info))

@@ -1,0 +1,32 @@
+"""The Runs page: the table, filters, comparing two runs, deleting one."""
+
+from robustprune.store import RunStore
+from tests.dashboard.conftest import open_page, plotly_figures
+
+
+def test_table_filters_and_comparison(home, workspace):
+    app = open_page("pages/runs.py", a=workspace.krp_run_id, b=workspace.sparsegpt_run_id)
+    assert not app.exception and not app.error
+    assert set(app.dataframe[0].value["kind"]) == {"finetune", "prune", "attack"}
+    comparison = app.dataframe[1].value
+    methods = comparison[comparison["field"] == "method"].iloc[0]
+    assert (methods[workspace.krp_run_id], methods[workspace.sparsegpt_run_id], methods["differs"]) == (
+        "krp", "sparsegpt", True)
+    [depth] = plotly_figures(app)  # both are pruning runs: their errors over depth
+    assert len(depth["data"]) == 4 and len({trace["legendgroup"] for trace in depth["data"]}) == 2  # x (local, e2e)
+
+    app.multiselect(key="kind").set_value(["prune"]).run()
+    assert list(app.dataframe[0].value["kind"]) == ["prune", "prune"]
+
+
+def test_delete_needs_confirmation_and_takes_dependents(home, workspace):
+    app = open_page("pages/runs.py", delete=workspace.krp_run_id)
+    app.selectbox(key="delete").set_value(workspace.krp_run_id).run()
+    assert any(workspace.attack_run_id in warning.value for warning in app.warning)  # the attack on it goes too
+    assert app.button[-1].disabled
+    app.checkbox(key="confirm-delete").check().run()
+    app.button[-1].click().run()
+    assert not app.exception
+    remaining = {record.run_id for record in RunStore().list()}
+    assert workspace.krp_run_id not in remaining and workspace.attack_run_id not in remaining
+    assert workspace.sparsegpt_run_id in remaining

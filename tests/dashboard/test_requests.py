@@ -1,0 +1,37 @@
+"""A page's request names the run the pipeline writes, without computing anything."""
+
+from robustprune.dashboard.choices import DataChoice
+from robustprune.dashboard.requests import DenseRequest, PruneRequest
+from robustprune.data import load_task_data
+from robustprune.jobs import JobQueue
+from robustprune.prune import PruneConfig
+from robustprune.store import RunStore
+from tests.dashboard.conftest import TINY_PRUNE
+
+
+def test_run_ids_match_the_pipeline(home, workspace):
+    data = load_task_data(workspace.csv)
+    choice = DataChoice(workspace.csv)
+    assert DenseRequest(workspace.model_dir, choice).run_id(data) == workspace.dense_run_id
+    request = PruneRequest(workspace.model_dir, choice, PruneConfig("krp", 0.5, **TINY_PRUNE))
+    assert request.run_id(data, RunStore()) == workspace.krp_run_id
+
+
+def test_the_job_of_a_request_writes_the_run_it_names(home, workspace):
+    data = load_task_data(workspace.csv)
+    request = PruneRequest(workspace.model_dir, DataChoice(workspace.csv), PruneConfig("magnitude", 0.3, **TINY_PRUNE))
+    queue = JobQueue()
+    job = queue.submit(request.kind, request.job_params())
+    queue.work(once=True)
+    assert queue.get(job.job_id).run_id == request.run_id(data, RunStore())
+
+
+def test_no_run_id_before_the_dense_model_exists(empty_home, workspace):
+    request = PruneRequest(workspace.model_dir, DataChoice(workspace.csv), PruneConfig("krp", 0.5))
+    assert request.run_id(load_task_data(workspace.csv), RunStore()) is None
+
+
+def test_too_many_calibration_texts_is_a_problem(workspace):
+    data = load_task_data(workspace.csv)
+    request = PruneRequest(workspace.model_dir, DataChoice(workspace.csv), PruneConfig("krp", 0.5, calibration=500))
+    assert "exceed the 230 training texts" in request.problem(data)
