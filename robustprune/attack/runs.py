@@ -36,13 +36,14 @@ class AttackRun:
     def to_dict(self) -> dict:
         """The CLI's JSON: the summary's fields flat, then the examples."""
         summary = self.result.summary
+        recorded = self.result.to_dict()  # serialise the (large) result once
         return {"run_id": self.run_id, "target_run_id": self.target_run_id, "dense_run_id": self.dense_run_id,
                 "model": self.model, "dataset": self.dataset, "method": self.method, "sparsity": self.sparsity,
                 "recipe": summary.recipe, "resources": summary.recipe_label, "n": summary.num_examples,
                 "clean_accuracy": summary.clean_accuracy, "accuracy_under_attack": summary.accuracy_under_attack,
                 "attack_success_rate": summary.attack_success_rate, "avg_queries": summary.avg_num_queries,
                 "avg_perturbed_words": summary.avg_perturbed_word_percent, "seconds": summary.wall_seconds,
-                "summary": self.result.to_dict()["summary"], "transfers": self.result.to_dict()["transfers"],
+                "summary": recorded["summary"], "transfers": recorded["transfers"],
                 "examples": [example_record(example) for example in self.result.examples], "cached": self.cached}
 
 
