@@ -55,12 +55,16 @@ def main() -> None:
              "| model | method | seconds | × magnitude | peak memory MB | × magnitude |", "|---|---|---|---|---|---|"]
     for label, model, tokenizer, data in models_to_bench(args.models.split(","), args.device):
         baseline = None
-        for method in ("magnitude", "wanda", "sparsegpt", "krp"):
-            config = PruneConfig(method, args.sparsity, calibration=args.calibration)
+        # one untimed magnitude run first: the first run of a process also pays for one-off set-up
+        # (allocator growth, kernel selection) that would otherwise inflate the baseline
+        for method in ("warm-up", "magnitude", "wanda", "sparsegpt", "krp"):
+            config = PruneConfig(method.replace("warm-up", "magnitude"), args.sparsity, calibration=args.calibration)
             calibration, heldout = calibration_split(data, config)
             candidate = copy.deepcopy(model)
-            _, cost = measure(lambda: prune_model(candidate, tokenizer, calibration, heldout, METHODS[method],
+            _, cost = measure(lambda: prune_model(candidate, tokenizer, calibration, heldout, METHODS[config.method],
                                                   config, data.max_length), device)
+            if method == "warm-up":
+                continue
             baseline = baseline or cost
             lines.append(f"| {label} | {method} | {cost.seconds:.1f} | {cost.seconds / baseline.seconds:.2f} | "
                          f"{cost.peak_memory_mb:.0f} | {cost.peak_memory_mb / max(baseline.peak_memory_mb, 1):.2f} |")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import os
 import platform
 import threading
@@ -29,6 +32,7 @@ def measure(function, device: torch.device) -> tuple[object, Measurement]:
         torch.cuda.synchronize()
         return result, Measurement(time.perf_counter() - start, (torch.cuda.max_memory_allocated() - before) / 2**20)
     process = psutil.Process(os.getpid())
+    release_free_memory()
     baseline = process.memory_info().rss
     peak = [baseline]
     running = [True]
@@ -48,6 +52,18 @@ def measure(function, device: torch.device) -> tuple[object, Measurement]:
         running[0] = False
         sampler.join()
     return result, Measurement(seconds, (peak[0] - baseline) / 2**20)
+
+
+def release_free_memory() -> None:
+    """Hand memory freed by earlier calls back to the OS (glibc keeps it otherwise), so that RSS above the
+    baseline is what this call needs, not what an earlier call left behind."""
+    gc.collect()
+    library = ctypes.util.find_library("c")
+    if library:
+        try:
+            ctypes.CDLL(library).malloc_trim(0)
+        except AttributeError:  # not glibc
+            pass
 
 
 def machine_line(device: torch.device) -> str:
