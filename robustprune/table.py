@@ -1,5 +1,6 @@
 """The robust-pruning paper's table: clean accuracy, accuracy under attack, attack success
-rate and queries, per method × sparsity × recipe, computing only what is not cached."""
+rate and queries (with TextAttack's full summary: counts, perturbed words, wall time), per
+method × sparsity × recipe, computing only what is not cached."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from robustprune.store import RunStore
 from robustprune.structured import METHODS as STRUCTURED_METHODS
 from robustprune.structured import KPruneConfig
 
-COLUMNS = ["method", "sparsity", "recipe", "clean_accuracy", "accuracy_under_attack", "attack_success_rate",
-           "avg_queries", "prune_run_id", "attack_run_id"]
+COLUMNS = ["method", "sparsity", "recipe", "attacked", "succeeded", "failed", "skipped", "clean_accuracy",
+           "accuracy_under_attack", "attack_success_rate", "avg_perturbed_word_percent", "avg_queries", "seconds",
+           "prune_run_id", "attack_run_id"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,9 @@ def robustness_table(methods: list[str], sparsities: list[float], recipes: list[
             run = attack(target, attack_config(recipe), settings.model, data, settings.device, store, progress,
                          settings.finetune)
             summary = run.result.summary
-            rows.append([method, sparsity, summary.recipe, summary.clean_accuracy, summary.accuracy_under_attack,
-                         summary.attack_success_rate, summary.avg_num_queries,
+            rows.append([method, sparsity, summary.recipe, summary.num_examples, summary.successful_attacks,
+                         summary.failed_attacks, summary.skipped_attacks, summary.clean_accuracy,
+                         summary.accuracy_under_attack, summary.attack_success_rate,
+                         summary.avg_perturbed_word_percent, summary.avg_num_queries, summary.wall_seconds,
                          None if target == DENSE_TARGET else target, run.run_id])
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -61,6 +61,8 @@ def test_table_writes_markdown_and_csv(capsys, planted_dir, planted_csv, tmp_pat
     assert "accuracy_under_attack" in markdown and "| dense" in markdown
     frame = pd.read_csv(csv)
     assert list(frame["method"]) == ["dense", "magnitude"] and set(frame["recipe"]) == {"textbugger"}
+    assert (frame["succeeded"] + frame["failed"] + frame["skipped"] == frame["attacked"]).all()
+    assert (frame["attacked"] == 2).all() and (frame["accuracy_under_attack"] <= frame["clean_accuracy"]).all()
 
 
 @pytest.mark.parametrize("argv, message", [
