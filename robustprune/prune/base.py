@@ -62,7 +62,9 @@ class PruneConfig:
         if self.heldout < 1:
             raise RobustPruneError(f"held-out size {self.heldout} must be at least 1 text")
         if self.pattern is not None:
-            NMPattern.parse(self.pattern)
+            nm = NMPattern.parse(self.pattern)
+            # N:M fixes the sparsity: one cache key for the run, whatever sparsity was asked for beside it
+            object.__setattr__(self, "sparsity", nm.n / nm.m)
         if self.damping <= 0:
             raise RobustPruneError(f"damping {self.damping} must be > 0")
 

@@ -73,6 +73,11 @@ def test_nm_pattern_through_the_driver(tiny_model, tokenizer, method):
         assert torch.all(groups == 2), linear.name
 
 
+def test_an_nm_pattern_fixes_the_sparsity_so_one_run_has_one_cache_key():
+    assert PruneConfig("krp", 0.3, pattern="2:4") == PruneConfig("krp", 0.8, pattern="2:4")
+    assert PruneConfig("krp", 0.3, pattern="1:4").sparsity == 0.25
+
+
 def test_errors_grow_with_sparsity(tiny_model, tokenizer):
     _, low = run(tiny_model, tokenizer, "sparsegpt", 0.3)
     _, high = run(tiny_model, tokenizer, "sparsegpt", 0.8)
