@@ -8,7 +8,8 @@ store = widgets.page_frame()
 st.title("Attacks")
 
 info = widgets.attack_run_picker(store)
-with st.expander("Run a new attack", expanded=info is None, icon=":material/play_arrow:"):
+with st.expander("Run a new attack", expanded=info is None or "target" in st.query_params,
+                 icon=":material/play_arrow:"):
     widgets.attack_launcher(store)
 if info is None:
     st.stop()

@@ -2,15 +2,15 @@
 
 import streamlit as st
 
-from robustprune.dashboard import overview, widgets
+from robustprune.dashboard import links, navigation, overview, widgets
 from robustprune.dashboard.choices import default_model
 
 store = widgets.page_frame()
 st.title("robustprune")
 st.markdown(
-    "Prune a fine-tuned transformer text classifier (magnitude, SparseGPT, Wanda or knowledge-retention pruning) "
-    "and see what it costs: clean accuracy, and accuracy under adversarial word-substitution attacks. "
-    "Every run is cached, so each point below is one click away on the other pages.")
+    "Prune a fine-tuned transformer text classifier (knowledge-retention pruning, SparseGPT, Wanda, magnitude, "
+    "or K-prune's structured pruning) and see what it costs: clean accuracy, and accuracy under adversarial "
+    "word-substitution attacks. Every run is cached: click a point below to open it.")
 
 pairs = overview.model_dataset_pairs(store)
 if not pairs:
@@ -27,11 +27,18 @@ with middle:
 with right:
     recipe = widgets.stored_choice("Attack recipe", overview.attack_recipes(store), key="recipe")
 
-st.subheader("Trade-off: accuracy vs sparsity")
-frame = overview.tradeoff_frame(store, model, dataset, recipe)
-st.plotly_chart(overview.tradeoff_figure(frame), key="tradeoff")
-if overview.UNDER_ATTACK not in set(frame["metric"]):
-    st.caption("No attack runs on these models yet: the accuracy-under-attack curve appears with the first one.")
-st.dataframe(overview.runs_table(frame), hide_index=True,
-             column_config={column: st.column_config.NumberColumn(format="percent")
-                            for column in ("sparsity", overview.CLEAN, overview.UNDER_ATTACK)})
+for kind in overview.PRUNING_KINDS:
+    frame = overview.tradeoff_frame(store, model, dataset, recipe, kind)
+    if frame.empty:
+        continue
+    x_title = overview.X_TITLES[kind]
+    st.subheader(f"Trade-off: accuracy vs {x_title}" + (" (structured pruning)" if kind == "structured" else ""))
+    event = st.plotly_chart(overview.tradeoff_figure(frame, x_title), key=f"tradeoff-{kind}", on_select="rerun",
+                            selection_mode="points")
+    if (clicked := overview.clicked_run(event.selection)) and store.get(clicked) is not None:
+        navigation.open_view(*links.run_view(store, clicked))
+    if overview.UNDER_ATTACK not in set(frame["metric"]):
+        st.caption("No attack runs on these models yet: the accuracy-under-attack curve appears with the first one.")
+    st.dataframe(overview.runs_table(frame), hide_index=True,
+                 column_config={column: st.column_config.NumberColumn(format="percent")
+                                for column in ("sparsity", overview.CLEAN, overview.UNDER_ATTACK)})

@@ -1,37 +1,28 @@
-"""Prune: choose a model, dataset, method and sparsity; see the cached run at once, or start a job."""
+"""Prune: choose a model, dataset, method and budget; see the cached run at once, or start a job."""
 
 import streamlit as st
 
-from robustprune.dashboard import cached, pruning, widgets
-from robustprune.dashboard.choices import pruning_methods
-from robustprune.dashboard.requests import PruneRequest
+from robustprune.dashboard import prune_views, widgets
 from robustprune.errors import RobustPruneError
-from robustprune.prune import PruneConfig
 
 store = widgets.page_frame()
 st.title("Prune")
 
-with st.container(border=True):
-    left, middle, right = st.columns(3)
-    with left:
-        model = widgets.model_picker(store)
-    with middle:
-        data_choice = widgets.dataset_picker()
-    with right:
-        method = st.selectbox("Method", pruning_methods(), key="method", bind="query-params")
-    left, right = st.columns([1, 3])
-    with left:
-        calibration = st.number_input("Calibration texts", 1, 4096, 128, key="calibration", bind="query-params")
-    with right:
-        sparsity = widgets.sparsity_picker()
-
-if not widgets.checked_model(model):
+prune_views.prefill_from_link(store)
+form = prune_views.prune_form(store)
+linked = prune_views.linked_run(store, form)
+if linked is not None:
+    st.caption(f"Showing run `{linked}` from the link; change any setting above to choose another run.")
+    prune_views.show_run(store, linked)
     st.stop()
-data = widgets.checked_task_data(data_choice)
+
+if not widgets.checked_model(form.model):
+    st.stop()
+data = widgets.checked_task_data(form.data)
 if data is None:
     st.stop()
 try:
-    request = PruneRequest(model, data_choice, PruneConfig(method, sparsity, calibration=int(calibration)))
+    request = form.request()
 except RobustPruneError as error:
     st.error(str(error))
     st.stop()
@@ -41,31 +32,13 @@ if problem := request.problem(data):
 
 run_id = request.run_id(data, store)
 if run_id is None or store.get(run_id) is None:
-    widgets.run_or_progress(request, "Prune", f"{method} at {sparsity:.1%} sparsity is not cached yet for "
-                            f"{model} on {data.name}. Pruning runs in the background worker (about a minute for "
-                            "MiniLM on a CPU; the dense model is fine-tuned first if needed).")
+    budget = (f"{form.flops_percent:g}% of FLOPs removed" if form.structured
+              else f"{request.config.target_sparsity:.1%} sparsity"
+              + ("" if form.pattern == "unstructured" else f" ({form.pattern})"))
+    start = " from the greedy soup" if form.dense_start == "soup" else ""
+    widgets.run_or_progress(request, "Prune", f"{form.method} at {budget}{start} is not cached yet for "
+                            f"{form.model} on {data.name}. Pruning runs in the background worker (about a minute "
+                            "for MiniLM on a CPU; the dense start is built first if needed: one fine-tune, or "
+                            "4 for the soup).")
     st.stop()
-
-result = cached.prune_result(store, run_id)
-st.success(f"Run `{result.run_id}`: {result.method} on {result.model} / {result.dataset}, on {result.device}.")
-for column, (label, value) in zip(st.columns(4), pruning.result_metrics(result).items()):
-    column.metric(label, value)
-
-layers = pruning.layer_frame(result)
-st.subheader("Reconstruction error per layer and sub-layer")
-st.plotly_chart(pruning.error_heatmaps(layers), key="heatmaps")
-
-options = pruning.comparison_runs(store, result)
-labels = ["none", *options]
-default_label = pruning.default_comparison(options, result.method)
-compare = st.selectbox("Compare with another method at this sparsity", labels, key="compare",
-                       index=labels.index(default_label) if default_label else 0, bind="query-params")
-curves = {pruning.run_label(result): result}
-if compare != "none":
-    other = cached.prune_result(store, options[compare])
-    curves[pruning.run_label(other)] = other
-st.plotly_chart(pruning.depth_figure(pruning.depth_frame(curves)), key="depth")
-
-left, right = st.columns([2, 1])
-left.plotly_chart(pruning.sparsity_figure(layers, result.target_sparsity), key="sparsity-per-layer")
-right.plotly_chart(pruning.accuracy_figure(result), key="accuracy")
+prune_views.show_run(store, run_id)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from robustprune.dashboard import cached, pruning, runs, widgets
+from robustprune.dashboard import cached, links, pruning, runs, widgets
 
 store = widgets.page_frame()
 st.title("Runs")
@@ -31,6 +31,10 @@ ids = list(shown["run"])
 left, right = st.columns(2)
 run_a = left.selectbox("Run A", ids, key="a", bind="query-params")
 run_b = right.selectbox("Run B", ids, index=min(1, len(ids) - 1), key="b", bind="query-params")
+for column, run_id in zip((left, right), (run_a, run_b)):
+    if run_id:
+        page, params = links.run_view(store, run_id)
+        column.page_link(page, label=f"Open {run_id}", query_params=params, icon=":material/open_in_new:")
 if run_a and run_b and run_a != run_b:
     st.dataframe(runs.compare_frame(store, run_a, run_b), hide_index=True, height=300)
     if {store.require(run_a).kind, store.require(run_b).kind} == {"prune"}:

@@ -86,6 +86,20 @@ def run_prune_job(params: dict, progress) -> str:
     return result.run_id
 
 
+def run_structured_job(params: dict, progress) -> str:
+    from robustprune.finetune import FinetuneConfig
+    from robustprune.structured import KPruneConfig
+    from robustprune.structured.runs import prune_structured
+
+    dense = params.get("dense", "finetune")
+    structured = params["structured"]
+    run = prune_structured(structured["method"], KPruneConfig(**structured["config"]), params["model"],
+                           job_data(params), params.get("device", "auto"), FinetuneConfig(**params.get("finetune", {})),
+                           progress=progress, dense=dense,
+                           soup_config=job_soup_config(params) if dense == "soup" else None)
+    return run.run_id
+
+
 def run_finetune_job(params: dict, progress) -> str:
     from robustprune.finetune import FinetuneConfig
     from robustprune.pipeline import ensure_dense
@@ -123,8 +137,9 @@ def run_attack_job(params: dict, progress) -> str:
 
 
 # kind -> function(params, progress) -> run id; other modules register theirs (e.g. attacks)
-HANDLERS: dict[str, Callable[[dict, Callable], str]] = {"prune": run_prune_job, "finetune": run_finetune_job,
-                                                        "soup": run_soup_job, "attack": run_attack_job}
+HANDLERS: dict[str, Callable[[dict, Callable], str]] = {"prune": run_prune_job, "structured": run_structured_job,
+                                                        "finetune": run_finetune_job, "soup": run_soup_job,
+                                                        "attack": run_attack_job}
 
 
 class JobQueue:

@@ -93,6 +93,9 @@ def attacked_runs(store: RunStore, infos: list[AttackRunInfo]) -> dict[str, str]
             label = f"{info.target_run_id} (deleted)"
         elif record.kind == "prune":
             label = f"{record.method} {record.summary.get('sparsity', 0):.1%} · {record.model} · {record.run_id}"
+        elif record.kind == "structured":
+            label = (f"{record.method} −{record.summary.get('flops_reduction', 0):.0%} FLOPs · {record.model} · "
+                     f"{record.run_id}")
         else:
             label = f"dense ({record.kind}) · {record.model} · {record.run_id}"
         options[label] = info.target_run_id

@@ -41,6 +41,17 @@ def prune_result(store: RunStore, run_id: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
+def _structured_run(root: str, run_id: str, created: float):
+    from robustprune.dashboard.structured import read_structured_run
+
+    return read_structured_run(RunStore(root), run_id)
+
+
+def structured_run(store: RunStore, run_id: str):
+    return _structured_run(str(store.root), run_id, store.require(run_id).created)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
 def _attack_result(root: str, run_id: str, created: float):
     from robustprune.dashboard.attacks import load_attack_result
 

@@ -22,7 +22,7 @@ from robustprune.store import RunStore
 DEFAULT_MODEL_ENV = "ROBUSTPRUNE_DEFAULT_MODEL"
 DEFAULT_DATASET_ENV = "ROBUSTPRUNE_DEFAULT_DATASET"
 PAPER_SPARSITY_PERCENT = (30.0, 50.0, 70.0, 87.5)  # the levels of Li et al. (2023), Table 1
-METHOD_ORDER = ("krp", "sparsegpt", "wanda", "magnitude")  # the paper's method first
+METHOD_ORDER = ("krp", "sparsegpt", "wanda", "magnitude", "kprune", "structured-magnitude")  # the papers' first
 SUBLAYER_LABELS = {"query": "Q", "key": "K", "value": "V", "attention_output": "O", "ffn_in": "FFN in",
                    "ffn_out": "FFN out"}
 
@@ -56,7 +56,11 @@ def is_local_file(dataset: str) -> bool:
 
 
 def pruning_methods() -> list[str]:
-    return [name for name in METHOD_ORDER if name in METHODS] + sorted(set(METHODS) - set(METHOD_ORDER))
+    """Unstructured methods, then structured ones (K-prune, structured magnitude), the papers' first."""
+    from robustprune.structured import METHODS as STRUCTURED_METHODS
+
+    known = {**METHODS, **STRUCTURED_METHODS}
+    return [name for name in METHOD_ORDER if name in known] + sorted(set(known) - set(METHOD_ORDER))
 
 
 def model_options(store: RunStore | None = None, *extra: str | None) -> list[str]:

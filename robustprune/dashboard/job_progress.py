@@ -63,8 +63,16 @@ def describe_job(job: Job) -> str:
     if job.kind == "prune":
         config = params.get("prune", {})
         subject = f"Pruning {params.get('model')} with {config.get('method')} at {config.get('sparsity', 0):.1%}"
+        if params.get("dense") == "soup":
+            subject += " from the soup"
+    elif job.kind == "structured":
+        structured = params.get("structured", {})
+        subject = (f"Pruning {params.get('model')} with {structured.get('method')}, "
+                   f"{structured.get('config', {}).get('flops_reduction', 0):.0%} of FLOPs removed")
     elif job.kind == "finetune":
         subject = f"Fine-tuning {params.get('model')} on {params.get('dataset')}"
+    elif job.kind == "soup":
+        subject = f"Greedy soup of {params.get('model')} on {params.get('dataset')}"
     elif job.kind == "attack":
         subject = f"Attack: {params.get('attack', {}).get('recipe')} on {params.get('target')}"
     else:

@@ -1,8 +1,10 @@
 """The Overview page's data: the trade-off curves of every cached run of a model and dataset.
 
-x is the achieved sparsity of a pruning run; y its clean test accuracy, or its accuracy
-under attack (from attack runs on it). Every method's line starts from the dense model
-(sparsity 0), the point they all share.
+x is the achieved sparsity of an unstructured pruning run, or the fraction of FLOPs a
+structured run (K-prune, structured magnitude) removed, in a figure of its own; y its clean
+test accuracy, or its accuracy under attack (from attack runs on it). Every line starts
+from its dense start at x = 0: the fine-tuned model, or the greedy soup for the lines of
+soup-started runs. Each point carries its run id, so a click opens that run.
 """
 
 from __future__ import annotations
@@ -15,45 +17,63 @@ from robustprune.dashboard.choices import METHOD_ORDER
 from robustprune.store import RunStore
 
 CLEAN, UNDER_ATTACK = "clean accuracy", "accuracy under attack"
+PRUNING_KINDS = ("prune", "structured")
+X_TITLES = {"prune": "sparsity", "structured": "FLOPs removed"}
 COLUMNS = ["method", "sparsity", "metric", "accuracy", "run", "recipe"]
-METHOD_COLOURS = {"krp": "#ef553b", "sparsegpt": "#636efa", "wanda": "#00cc96", "magnitude": "#ab63fa"}
+METHOD_COLOURS = {"krp": "#ef553b", "sparsegpt": "#636efa", "wanda": "#00cc96", "magnitude": "#ab63fa",
+                  "kprune": "#ef553b", "structured-magnitude": "#ab63fa"}
 PALETTE = ["#ffa15a", "#19d3f3", "#ff6692", "#b6e880"]
 
 
 def model_dataset_pairs(store: RunStore | None = None) -> list[tuple[str, str]]:
-    """(model, dataset) of every cached pruning run, most recent first."""
-    pairs = [(record.model, record.dataset) for record in (store or RunStore()).list(kind="prune")]
+    """(model, dataset) of every cached pruning run (unstructured or structured), most recent first."""
+    pairs = [(record.model, record.dataset) for record in (store or RunStore()).list()
+             if record.kind in PRUNING_KINDS]
     return list(dict.fromkeys(pairs))
 
 
-def tradeoff_frame(store: RunStore | None, model: str, dataset: str, recipe: str | None = None) -> pd.DataFrame:
-    """Long form: one row per (run, metric) point; ``recipe`` picks the attack runs (None: all)."""
+def line_name(record) -> str:
+    """A method's line; runs pruned from the greedy soup get their own (``krp (soup)``)."""
+    start = record.summary.get("dense_start", "finetune")
+    return record.method if start == "finetune" else f"{record.method} ({start})"
+
+
+def budget(record) -> float:
+    """x of a run: the achieved sparsity, or for a structured run the fraction of FLOPs removed."""
+    summary = record.summary
+    if record.kind == "structured":
+        return 1.0 - summary["flops_after"] / summary["flops_before"]
+    return summary["sparsity"]
+
+
+def tradeoff_frame(store: RunStore | None, model: str, dataset: str, recipe: str | None = None,
+                   kind: str = "prune") -> pd.DataFrame:
+    """Long form: one row per (run, metric) point of the pruning runs of ``kind`` ("prune": x is the sparsity;
+    "structured": x is the fraction of FLOPs removed); ``recipe`` picks the attack runs (None: all).
+
+    Each line starts at x = 0 from its own dense start (a fine-tuned model, or the soup).
+    """
     store = store or RunStore()
-    prunes = store.list(kind="prune", model=model, dataset=dataset)
-    rows, dense_points = [], {}
-    for record in prunes:
-        summary = record.summary
-        rows.append({"method": record.method, "sparsity": summary["sparsity"], "metric": CLEAN,
-                     "accuracy": summary["accuracy_sparse"], "run": record.run_id, "recipe": ""})
-        dense_points.setdefault(record.parent, summary["accuracy_dense"])
-    methods = sorted({record.method for record in prunes}, key=method_rank)
-    for dense_run_id, accuracy in dense_points.items():
-        rows += [{"method": method, "sparsity": 0.0, "metric": CLEAN, "accuracy": accuracy, "run": dense_run_id,
-                  "recipe": ""} for method in methods]
-    sparsity_of = {record.run_id: (record.method, record.summary["sparsity"]) for record in prunes}
+    runs = store.list(kind=kind, model=model, dataset=dataset)
+    rows, dense_of_line = [], {}
+    for record in runs:
+        line = line_name(record)
+        rows.append({"method": line, "sparsity": budget(record), "metric": CLEAN,
+                     "accuracy": record.summary["accuracy_sparse"], "run": record.run_id, "recipe": ""})
+        dense_of_line.setdefault((line, record.parent), record.summary["accuracy_dense"])
+    rows += [{"method": line, "sparsity": 0.0, "metric": CLEAN, "accuracy": accuracy, "run": parent, "recipe": ""}
+             for (line, parent), accuracy in dense_of_line.items()]
+    point_of = {record.run_id: (line_name(record), budget(record)) for record in runs}
     for info in list_attack_runs(store):
         if recipe is not None and info.recipe != recipe:
             continue
-        if info.target_run_id in sparsity_of and info.attacked_model == "sparse":
-            method, sparsity = sparsity_of[info.target_run_id]
-            targets = [(method, sparsity)]
-        elif info.target_run_id in sparsity_of or info.target_run_id in dense_points:  # the dense model attacked
-            targets = [(method, 0.0) for method in methods]
-        else:
-            continue
-        rows += [{"method": method, "sparsity": sparsity, "metric": UNDER_ATTACK,
+        if info.target_run_id in point_of and info.attacked_model == "sparse":
+            targets = [point_of[info.target_run_id]]
+        else:  # the dense model attacked: the start of every line that grew from it
+            targets = [(line, 0.0) for line, parent in dense_of_line if parent == info.target_run_id]
+        rows += [{"method": line, "sparsity": x, "metric": UNDER_ATTACK,
                   "accuracy": info.summary.accuracy_under_attack, "run": info.run_id, "recipe": info.recipe}
-                 for method, sparsity in targets]
+                 for line, x in targets]
     frame = pd.DataFrame(rows, columns=COLUMNS)
     return frame.sort_values(["metric", "method", "sparsity"], kind="stable").reset_index(drop=True)
 
@@ -62,12 +82,14 @@ def attack_recipes(store: RunStore | None = None) -> list[str]:
     return sorted({info.recipe for info in list_attack_runs(store)})
 
 
-def method_rank(method: str) -> tuple[int, str]:
-    return (METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER), method)
+def method_rank(line: str) -> tuple[int, str]:
+    method = line.split(" (")[0]
+    return (METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER), line)
 
 
-def tradeoff_figure(frame: pd.DataFrame) -> go.Figure:
-    """Accuracy vs sparsity, clean and under attack side by side, a line per method, a point per run."""
+def tradeoff_figure(frame: pd.DataFrame, x_title: str = "sparsity") -> go.Figure:
+    """Accuracy vs sparsity (or FLOPs removed), clean and under attack side by side, a line per method,
+    a point per run; a soup-started line is dashed."""
     from plotly.subplots import make_subplots
 
     metrics = [metric for metric in (CLEAN, UNDER_ATTACK) if metric in set(frame["metric"])] or [CLEAN]
@@ -83,16 +105,29 @@ def tradeoff_figure(frame: pd.DataFrame) -> go.Figure:
             figure.add_trace(go.Scatter(
                 x=points["sparsity"], y=points["accuracy"], mode="lines+markers", name=method, legendgroup=method,
                 showlegend=not shown, marker=dict(size=9),
-                line=dict(color=METHOD_COLOURS.get(method, PALETTE[number % len(PALETTE)])),
+                line=dict(color=METHOD_COLOURS.get(method.split(" (")[0], PALETTE[number % len(PALETTE)]),
+                          dash="dash" if " (" in method else "solid"),
                 customdata=points[["run", "recipe"]],
-                hovertemplate="%{customdata[0]}<br>" + method + " at %{x:.1%}: %{y:.1%} " + metric.split()[0]
-                              + "<extra>%{customdata[1]}</extra>"), row=1, col=column)
+                hovertemplate="%{customdata[0]}<br>" + method + " at %{x:.1%} " + x_title + ": %{y:.1%} "
+                              + metric.split()[0] + "<br>click to open<extra>%{customdata[1]}</extra>"),
+                row=1, col=column)
             shown = True
-    figure.update_xaxes(tickformat=".0%", range=[-0.03, 1.0], title="sparsity")
+    figure.update_xaxes(tickformat=".0%", range=[-0.03, 1.0], title=x_title)
     figure.update_yaxes(tickformat=".0%", range=[0, 1.02])
     figure.update_yaxes(title="accuracy", row=1, col=1)
-    figure.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="method")
+    figure.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="method",
+                         clickmode="event+select")
     return figure
+
+
+def clicked_run(selection) -> str | None:
+    """The run id behind the point a user clicked (a chart's selection state), or None."""
+    points = (selection or {}).get("points") or []
+    for point in points:
+        customdata = point.get("customdata") or []
+        if customdata and customdata[0]:
+            return str(customdata[0])
+    return None
 
 
 def runs_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -106,5 +141,5 @@ def runs_table(frame: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["rank", "sparsity"])[columns].reset_index(drop=True)
 
 
-__all__ = ["CLEAN", "UNDER_ATTACK", "model_dataset_pairs", "tradeoff_frame", "attack_recipes", "tradeoff_figure",
-           "runs_table"]
+__all__ = ["CLEAN", "UNDER_ATTACK", "PRUNING_KINDS", "X_TITLES", "model_dataset_pairs", "tradeoff_frame",
+           "attack_recipes", "tradeoff_figure", "clicked_run", "runs_table"]

@@ -1,8 +1,9 @@
 """What a page asks the backend for, as job parameters, and which cached run answers it.
 
 A request knows the job it becomes (``kind``, ``job_params``) and the run id that job
-will produce, computed from the same cache keys as ``robustprune.pipeline`` without
-computing anything: a page shows a cached result at once and offers a job otherwise.
+will produce, computed from the same cache keys as ``robustprune.pipeline``,
+``robustprune.soup`` and ``robustprune.structured.runs`` without computing anything: a
+page shows a cached result at once and offers a job otherwise.
 """
 
 from __future__ import annotations
@@ -12,49 +13,73 @@ from dataclasses import asdict, dataclass
 from robustprune.attack.run import AttackConfig
 from robustprune.dashboard.choices import DataChoice
 from robustprune.data import TaskData
+from robustprune.errors import RobustPruneError
 from robustprune.finetune import FinetuneConfig
-from robustprune.pipeline import dense_key, prune_key, with_max_length
+from robustprune.pipeline import DENSE_STARTS, dense_key, prune_key, with_max_length
 from robustprune.prune import PruneConfig
-from robustprune.store import RunStore, run_id_for
+from robustprune.store import RunRecord, RunStore, run_id_for
+from robustprune.structured import KPruneConfig
 
 
 @dataclass(frozen=True)
 class DenseRequest:
-    """The fine-tuned dense model of (model, dataset), default fine-tuning settings."""
+    """The dense start of (model, dataset) with default settings: one fine-tuned model (``start="finetune"``)
+    or the greedy soup of several (``start="soup"``, ``robustprune.soup``)."""
 
     model: str
     data: DataChoice
-    kind = "finetune"
+    start: str = "finetune"
+
+    @property
+    def kind(self) -> str:
+        return self.start
 
     def job_params(self) -> dict:
-        return {"model": self.model, **self.data.job_fields(), "finetune": {}}
+        params = {"model": self.model, **self.data.job_fields(), "finetune": {}}
+        return {**params, "soup": {}} if self.start == "soup" else params
 
     def run_id(self, task_data: TaskData) -> str:
+        if self.start == "soup":
+            from robustprune.soup import SoupConfig, soup_key
+
+            config = SoupConfig()
+            return run_id_for("soup", soup_key(self.model, task_data, config,
+                                               config.base.max_length or task_data.max_length))
         return run_id_for("finetune", dense_key(self.model, task_data, with_max_length(FinetuneConfig(), task_data)))
+
+
+def dense_max_length(record: RunRecord) -> int:
+    """The evaluation length a dense start was made with: a fine-tune's config, or a soup's own field."""
+    summary = record.summary
+    return summary["max_length"] if record.kind == "soup" else summary["config"]["max_length"]
 
 
 @dataclass(frozen=True)
 class PruneRequest:
-    """An unstructured pruning run of the dense model of (model, dataset)."""
+    """An unstructured pruning run of the dense start (fine-tuned model or soup) of (model, dataset)."""
 
     model: str
     data: DataChoice
     config: PruneConfig
+    dense_start: str = "finetune"
     kind = "prune"
+
+    def __post_init__(self) -> None:
+        check_dense_start(self.dense_start)
 
     @property
     def dense(self) -> DenseRequest:
-        return DenseRequest(self.model, self.data)
+        return DenseRequest(self.model, self.data, self.dense_start)
 
     def job_params(self) -> dict:
-        return {"model": self.model, **self.data.job_fields(), "prune": self.config.to_dict(), "finetune": {}}
+        return {**self.dense.job_params(), "prune": self.config.to_dict(), "dense": self.dense_start}
 
     def run_id(self, task_data: TaskData, store: RunStore) -> str | None:
         """The pruning run's id, or None while its dense parent (which fixes the key) is not cached."""
         dense = store.get(self.dense.run_id(task_data))
         if dense is None:
             return None
-        return run_id_for("prune", prune_key(dense.run_id, self.config, dense.summary["config"]["max_length"]))
+        return run_id_for("prune", prune_key(dense.run_id, self.config, dense_max_length(dense)))
 
     def problem(self, task_data: TaskData) -> str | None:
         """Why this request cannot run on ``task_data``, or None."""
@@ -63,6 +88,53 @@ class PruneRequest:
             return (f"calibration {self.config.calibration} + held-out {self.config.heldout} texts exceed the "
                     f"{len(task_data.train)} training texts of {task_data.name}; choose a smaller calibration size")
         return None
+
+
+@dataclass(frozen=True)
+class StructuredRequest:
+    """A structured pruning run (``kprune`` or ``structured-magnitude``) of the dense start of (model, dataset)."""
+
+    model: str
+    data: DataChoice
+    method: str
+    config: KPruneConfig
+    dense_start: str = "finetune"
+    kind = "structured"
+
+    def __post_init__(self) -> None:
+        from robustprune.structured import METHODS
+
+        check_dense_start(self.dense_start)
+        if self.method not in METHODS:
+            raise RobustPruneError(f"unknown structured method {self.method!r}; use one of {', '.join(METHODS)}")
+        if self.method == "structured-magnitude":  # data-free: the pipeline keys it by the budget alone
+            object.__setattr__(self, "config", KPruneConfig(flops_reduction=self.config.flops_reduction))
+
+    @property
+    def dense(self) -> DenseRequest:
+        return DenseRequest(self.model, self.data, self.dense_start)
+
+    def job_params(self) -> dict:
+        return {**self.dense.job_params(), "structured": {"method": self.method, "config": self.config.to_dict()},
+                "dense": self.dense_start}
+
+    def run_id(self, task_data: TaskData, store: RunStore) -> str | None:
+        """The structured run's id, or None while its dense parent is not cached."""
+        from robustprune.structured.runs import STRUCTURED_VERSION
+
+        dense = store.get(self.dense.run_id(task_data))
+        if dense is None:
+            return None
+        return run_id_for("structured", {"dense": dense.run_id, "method": self.method, "config": self.config.to_dict(),
+                                         "max_length": dense_max_length(dense), "version": STRUCTURED_VERSION})
+
+    def problem(self, task_data: TaskData) -> str | None:
+        return None
+
+
+def check_dense_start(start: str) -> None:
+    if start not in DENSE_STARTS:
+        raise RobustPruneError(f"unknown dense start {start!r}; use one of {', '.join(DENSE_STARTS)}")
 
 
 @dataclass(frozen=True)
@@ -87,4 +159,4 @@ class AttackRequest:
                                      "dataset": task_data.fingerprint, "version": ATTACK_VERSION})
 
 
-__all__ = ["DenseRequest", "PruneRequest", "AttackRequest"]
+__all__ = ["DenseRequest", "PruneRequest", "StructuredRequest", "AttackRequest", "dense_max_length"]

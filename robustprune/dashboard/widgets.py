@@ -171,7 +171,7 @@ def sparsity_picker(default_percent: float = 50.0) -> float:
 
     st.segmented_control("Paper's levels", PAPER_SPARSITY_PERCENT, format_func=lambda percent: f"{percent:g}%",
                          key="preset", on_change=_apply_sparsity_preset)
-    percent = st.slider("Sparsity (%)", 0.0, 95.0, default_percent, 2.5, key="sparsity", bind="query-params",
+    percent = st.slider("Sparsity (%)", 0.0, 95.0, default_percent, 0.5, key="sparsity", bind="query-params",
                         help="fraction of zero weights in every Linear of the encoder")
     return sparsity_fraction(percent)
 
@@ -224,9 +224,11 @@ def page_frame() -> RunStore:
     Every page calls this first (rather than the entry script): Streamlit runs a ``pages/``
     file on its own when a fresh server's first request names it, and so does AppTest on reruns.
     """
-    from robustprune.dashboard import dense_status
+    from robustprune.dashboard import dense_status, navigation
 
     st.set_page_config(page_title="robustprune", page_icon="✂️", layout="wide")
+    navigation.ensure_navigation()
+    navigation.apply_pending_link()
     store = RunStore()
     default = dense_status.default_dense_request()
     default_data = checked_task_data(default.data)
@@ -269,7 +271,8 @@ def attack_request_form(store: RunStore):
     from robustprune.attack.runs import DENSE_TARGET
     from robustprune.dashboard.requests import AttackRequest
 
-    candidates = {record.run_id: record for record in store.list() if record.kind in ("prune", "finetune")}
+    candidates = {record.run_id: record for record in store.list()
+                  if record.kind in ("prune", "structured", "finetune")}
     if not candidates:
         st.info("Nothing to attack yet: prune a model first.")
         return None
@@ -278,6 +281,9 @@ def attack_request_form(store: RunStore):
         record = candidates[run_id]
         if record.kind == "finetune":
             return f"dense · {record.model} · {record.dataset} · {run_id}"
+        if record.kind == "structured":
+            return (f"{record.method} −{record.summary.get('flops_reduction', 0):.0%} FLOPs · {record.model} · "
+                    f"{record.dataset} · {run_id}")
         return f"{record.method} {record.summary.get('sparsity', 0):.1%} · {record.model} · {record.dataset} · {run_id}"
 
     left, middle, right = st.columns([3, 1, 1])

@@ -1,8 +1,9 @@
 """Fixtures for the dashboard tests: a tiny prepared run store, copied into each test's cache.
 
 Built once per session: a tiny random BERT saved as a local model directory, a small
-sentiment CSV (``text`` / ``label``), its dense fine-tuning, krp and sparsegpt runs at 50%
-and an attack run on the krp run whose records are constructed here (the attack recipes
+sentiment CSV (``text`` / ``label``), its dense fine-tuning, krp and sparsegpt runs at 50%,
+a structured-magnitude run at half the FLOPs and an attack run on the krp run whose records
+are constructed here (the attack recipes
 are tested in ``tests/attack``). Each test gets a copy in its own ``$ROBUSTPRUNE_HOME``,
 with the app's defaults pointed at the tiny model and dataset and the automatic worker
 start switched off, so that a test runs jobs itself with ``JobQueue().work(once=True)``.
@@ -36,6 +37,7 @@ class Workspace:
     krp_run_id: str
     sparsegpt_run_id: str
     attack_run_id: str
+    structured_run_id: str
 
 
 def write_reviews_csv(path: Path) -> Path:
@@ -91,6 +93,8 @@ def workspace(tmp_path_factory, tokenizer) -> Workspace:
     from robustprune.data import load_task_data
     from robustprune.pipeline import prune
     from robustprune.prune import PruneConfig
+    from robustprune.structured import KPruneConfig
+    from robustprune.structured.runs import prune_structured
 
     root = tmp_path_factory.mktemp("dashboard")
     model_dir = root / "tiny-bert"
@@ -102,8 +106,9 @@ def workspace(tmp_path_factory, tokenizer) -> Workspace:
     krp = prune(PruneConfig("krp", 0.5, **TINY_PRUNE), str(model_dir), data, "cpu", store=store)
     sparsegpt = prune(PruneConfig("sparsegpt", 0.5, **TINY_PRUNE), str(model_dir), data, "cpu", store=store)
     attack_run_id = write_attack_run(store, constructed_attack_result(), krp.run_id)
+    structured = prune_structured("structured-magnitude", KPruneConfig(0.5), str(model_dir), data, "cpu", store=store)
     return Workspace(str(model_dir), str(csv), store.root, krp.dense_run_id, krp.run_id, sparsegpt.run_id,
-                     attack_run_id)
+                     attack_run_id, structured.run_id)
 
 
 @pytest.fixture

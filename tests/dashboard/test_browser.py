@@ -2,7 +2,9 @@
 
 First start (the dense default fine-tuned by the worker the app starts), a tiny prune
 from the Prune page with live progress until the heatmaps show, then a tiny attack from
-the Attacks page until an example shows original and adversarial text side by side.
+the Attacks page until an example shows original and adversarial text side by side, a
+click on a row of its examples table to open another example, and a click on a point of the
+Overview's curves to open that run on the Prune page.
 """
 
 import os
@@ -40,4 +42,47 @@ def test_prune_and_attack_in_a_real_browser(empty_home, workspace, tmp_path):
         wait_rendered(page, "Adversarial", charts=2, timeout_ms=300_000)
         assert page.get_by_text("prediction on the perturbed text").count() >= 1
         page.screenshot(path=str(tmp_path / "attacks.png"), full_page=True)
+
+        # a click on a row of the examples table opens that example
+        wait_rendered(page, "Example 0:")
+        click_table_row(page, page.locator("[data-testid='stDataFrame']").nth(1), row=1)  # 0: the summary
+        wait_rendered(page, "Example 1:")
+        assert "example=1" in page.url
+
+        # a click on a point of the Overview's curves opens its run on the Prune page
+        page.goto(server.url("/"))
+        wait_rendered(page, "Trade-off", charts=1)
+        click_plot_point(page, trace=0, point=-1)  # krp's line: the dense start, then the pruned run
+        page.wait_for_url("**/prune?run=*", timeout=30_000)
+        wait_rendered(page, "Showing run", charts=4)
+        assert "run=prune-" in page.url and page.get_by_text("Reconstruction error per layer").count() == 1
+        browser.close()
+
+
+def click_table_row(page, table, row: int) -> None:
+    """Click the row-selection cell of data row ``row`` of a Streamlit dataframe (a canvas grid)."""
+    box = table.bounding_box()
+    row_height = 35  # Streamlit's default row height, header included
+    page.mouse.click(box["x"] + 12, box["y"] + row_height * (row + 1) + row_height / 2)
+
+
+def click_plot_point(page, trace: int, point: int) -> None:
+    """Click the marker ``point`` of scatter trace ``trace`` of the first plot, where a user would."""
+    marker = page.locator(".js-plotly-plot").first.locator("g.trace.scatter").nth(trace).locator("path.point")
+    box = marker.nth(point if point >= 0 else marker.count() + point).bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def test_a_link_to_a_page_on_a_fresh_server_has_the_apps_navigation(home, tmp_path):
+    """Streamlit runs the page named by a fresh server's first request without app.py; the page declares
+    the navigation itself, so the sidebar lists the pages by title, not by file name."""
+    from playwright.sync_api import sync_playwright
+
+    with DashboardServer(dict(os.environ), tmp_path / "streamlit.log") as server, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server.url("/runs"))
+        wait_rendered(page, "Compare two runs")
+        navigation = page.locator("[data-testid='stSidebarNav']").inner_text()
+        assert "Overview" in navigation and "overview" not in navigation
         browser.close()

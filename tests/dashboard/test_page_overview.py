@@ -9,7 +9,7 @@ from tests.dashboard.conftest import open_page, plotly_figures, texts
 def test_curves_have_a_line_per_method_and_a_point_per_run(home, workspace):
     app = open_page(model=workspace.model_dir)
     assert not app.exception and not app.error
-    [figure] = plotly_figures(app)
+    figure = plotly_figures(app)[0]  # unstructured runs; structured ones have their own figure
     store = RunStore()
     krp, sparsegpt = (store.require(run_id).summary for run_id in (workspace.krp_run_id, workspace.sparsegpt_run_id))
     lines = {(trace["legendgroup"], trace["xaxis"]): trace for trace in figure["data"]}
@@ -27,3 +27,39 @@ def test_no_runs_yet_says_where_to_start(empty_home):
     app = open_page()
     assert not app.exception
     assert any("No pruning runs yet" in message for message in texts(app.info))
+
+
+def test_structured_runs_have_their_own_curves_over_flops_removed(home, workspace):
+    app = open_page(model=workspace.model_dir)
+    assert not app.exception and not app.error
+    unstructured, structured = plotly_figures(app)
+    summary = RunStore().require(workspace.structured_run_id).summary
+    [line] = [trace for trace in structured["data"] if trace["legendgroup"] == "structured-magnitude"]
+    removed = 1 - summary["flops_after"] / summary["flops_before"]
+    assert line["x"] == pytest.approx([0.0, removed]) and line["y"][-1] == pytest.approx(summary["accuracy_sparse"])
+    assert structured["layout"]["xaxis"]["title"]["text"] == "FLOPs removed"
+    assert "structured-magnitude" not in {trace["legendgroup"] for trace in unstructured["data"]}
+
+
+def test_a_clicked_point_names_its_run():
+    from robustprune.dashboard.overview import clicked_run
+
+    assert clicked_run({"points": [{"x": 0.5, "y": 0.8, "customdata": ["prune-abc", ""]}]}) == "prune-abc"
+    assert clicked_run({"points": []}) is None and clicked_run(None) is None
+
+
+def test_soup_started_runs_are_a_line_of_their_own(home, workspace):
+    from robustprune.dashboard.overview import tradeoff_frame
+    from robustprune.data import load_task_data
+    from robustprune.pipeline import prune
+    from robustprune.prune import PruneConfig
+    from robustprune.soup import SoupConfig
+
+    soup = SoupConfig(candidates=2)
+    run = prune(PruneConfig("krp", 0.5, calibration=16), workspace.model_dir, load_task_data(workspace.csv), "cpu",
+                dense="soup", soup_config=soup)
+    frame = tradeoff_frame(RunStore(), workspace.model_dir, run.dataset)
+    soup_line = frame[frame["method"] == "krp (soup)"]
+    assert list(soup_line["run"]) == [run.dense_run_id, run.run_id]  # starts at the soup, not the fine-tune
+    assert soup_line["accuracy"].tolist() == pytest.approx([run.accuracy_dense, run.accuracy_sparse])
+    assert workspace.dense_run_id in set(frame[frame["method"] == "krp"]["run"])

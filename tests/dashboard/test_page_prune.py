@@ -100,3 +100,56 @@ def test_custom_columns_of_a_local_file(home, tiny_csv, workspace):
     assert not app.exception and not app.error
     assert app.text_input(key="text_column").value == "review"
     assert any("not cached yet" in message for message in texts(app.info))
+
+
+def test_a_structured_run_shows_heads_and_neurons_kept(home, workspace):
+    from robustprune.structured.runs import StructuredRun
+
+    app = prune_page(workspace, method="structured-magnitude", flops="50")
+    assert not app.exception and not app.error
+    run = StructuredRun.from_summary(RunStore().require(workspace.structured_run_id).summary, cached=True)
+    assert workspace.structured_run_id in app.success[0].value
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["accuracy pruned"] == f"{run.accuracy_sparse:.1%}"
+    assert metrics["FLOPs kept"].startswith(f"{run.result.flops_ratio:.1%}")
+    [units] = [figure for figure in plotly_figures(app) if "heads kept" in str(figure["layout"])]
+    kept = {trace["xaxis"]: trace["y"] for trace in units["data"] if trace["name"] == "kept"}
+    assert kept == {"x": run.result.heads_kept, "x2": run.result.neurons_kept}
+    assert [slider.key for slider in app.slider] == ["flops"]  # no sparsity slider for a FLOPs budget
+    assert app.slider(key="flops").value == 50.0
+
+
+def test_an_uncached_structured_run_becomes_a_job(home, workspace):
+    app = prune_page(workspace, method="structured-magnitude", flops="30")
+    assert any("30% of FLOPs removed" in message for message in texts(app.info))
+    app.button(key="submit-job").click().run()
+    [job] = [job for job in JobQueue().list() if job.kind == "structured"]
+    assert job.params["structured"]["config"]["flops_reduction"] == 0.3
+    JobQueue().work(once=True)
+    app.run()
+    assert not app.exception and not app.error
+    assert app.success and JobQueue().get(job.job_id).run_id in app.success[0].value
+
+
+def test_a_link_to_a_run_shows_it_and_sets_the_form_until_the_form_changes(home, workspace):
+    # the URL's form says krp 50%, the link names the sparsegpt run: the run is shown, the form follows it
+    app = prune_page(workspace, method="krp", sparsity="50", run=workspace.sparsegpt_run_id)
+    assert not app.exception and not app.error
+    assert workspace.sparsegpt_run_id in app.success[0].value and "from the link" in app.caption[0].value
+    assert app.selectbox(key="method").value == "sparsegpt" and app.slider(key="sparsity").value == 50.0
+    app.slider(key="sparsity").set_value(70.0).run()  # a change of the form drops the link
+    assert "run" not in app.query_params
+    assert any("sparsegpt at 70.0% sparsity is not cached yet" in message for message in texts(app.info))
+
+
+def test_a_link_to_a_structured_run_sets_the_structured_form(home, workspace):
+    app = open_page("pages/prune.py", run=workspace.structured_run_id)  # a bare link, as the Overview opens it
+    assert not app.exception and not app.error
+    assert app.selectbox(key="method").value == "structured-magnitude" and app.slider(key="flops").value == 50.0
+    assert workspace.structured_run_id in app.success[0].value
+
+
+def test_a_link_to_an_unknown_run_says_so(home, workspace):
+    app = prune_page(workspace, method="krp", sparsity="50", run="prune-000000000000")
+    assert any("not a cached pruning run" in message for message in texts(app.warning))
+    assert workspace.krp_run_id in app.success[0].value  # the form's own run

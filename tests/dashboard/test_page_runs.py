@@ -7,7 +7,7 @@ from tests.dashboard.conftest import open_page, plotly_figures
 def test_table_filters_and_comparison(home, workspace):
     app = open_page("pages/runs.py", a=workspace.krp_run_id, b=workspace.sparsegpt_run_id)
     assert not app.exception and not app.error
-    assert set(app.dataframe[0].value["kind"]) == {"finetune", "prune", "attack"}
+    assert set(app.dataframe[0].value["kind"]) == {"finetune", "prune", "structured", "attack"}
     comparison = app.dataframe[1].value
     methods = comparison[comparison["field"] == "method"].iloc[0]
     assert (methods[workspace.krp_run_id], methods[workspace.sparsegpt_run_id], methods["differs"]) == (
@@ -17,6 +17,10 @@ def test_table_filters_and_comparison(home, workspace):
 
     app.multiselect(key="kind").set_value(["prune"]).run()
     assert list(app.dataframe[0].value["kind"]) == ["prune", "prune"]
+    # each compared run opens where it is shown: a pruning run on the Prune page, with its form and id
+    links = [element.proto for element in app.get("page_link")]
+    assert any(link.page.endswith("prune") and f"run={workspace.krp_run_id}" in link.query_string
+               for link in links), links
 
 
 def test_delete_needs_confirmation_and_takes_dependents(home, workspace):

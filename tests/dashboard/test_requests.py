@@ -35,3 +35,35 @@ def test_too_many_calibration_texts_is_a_problem(workspace):
     data = load_task_data(workspace.csv)
     request = PruneRequest(workspace.model_dir, DataChoice(workspace.csv), PruneConfig("krp", 0.5, calibration=500))
     assert "exceed the 230 training texts" in request.problem(data)
+
+
+def test_a_soup_started_request_names_the_runs_its_job_writes(home, workspace):
+    """Soup and pruning run ids computed without computing match what the job writes (4 tiny fine-tunes)."""
+    data = load_task_data(workspace.csv)
+    request = PruneRequest(workspace.model_dir, DataChoice(workspace.csv), PruneConfig("magnitude", 0.5, **TINY_PRUNE),
+                           dense_start="soup")
+    assert request.kind == "prune" and request.dense.kind == "soup"
+    assert request.run_id(data, RunStore()) is None  # the soup is not built yet
+    queue = JobQueue()
+    job = queue.submit(request.kind, request.job_params())
+    queue.work(once=True)
+    store = RunStore()
+    assert store.get(request.dense.run_id(data)).kind == "soup"
+    assert queue.get(job.job_id).run_id == request.run_id(data, store)
+    assert store.require(request.run_id(data, store)).summary["dense_start"] == "soup"
+
+
+def test_a_structured_request_names_the_run_its_job_writes(home, workspace):
+    from robustprune.dashboard.requests import StructuredRequest
+    from robustprune.structured import KPruneConfig
+
+    data = load_task_data(workspace.csv)
+    request = StructuredRequest(workspace.model_dir, DataChoice(workspace.csv), "kprune",
+                                KPruneConfig(0.3, sample_tokens=256))
+    queue = JobQueue()
+    job = queue.submit(request.kind, request.job_params())
+    queue.work(once=True)
+    finished = queue.get(job.job_id)
+    assert finished.status == "done" and finished.run_id == request.run_id(data, RunStore())
+    record = RunStore().require(finished.run_id)
+    assert (record.kind, record.method, record.parent) == ("structured", "kprune", workspace.dense_run_id)

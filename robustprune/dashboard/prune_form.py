@@ -1,0 +1,107 @@
+"""The Prune page's form as plain data: what the URL holds, the request it makes, and the form of a cached run.
+
+The form's URL parameters are the link to a view: ``PruneForm.from_record`` turns a cached
+pruning run (unstructured or structured) into the form that asks for it, so the Overview
+and the Runs page can link to any run, and ``PruneForm.query_params`` is compared with
+the widgets to tell whether the user has since asked for something else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from robustprune.dashboard.choices import DataChoice
+from robustprune.dashboard.requests import PruneRequest, StructuredRequest
+from robustprune.prune import PruneConfig
+from robustprune.store import RunRecord
+from robustprune.structured import METHODS as STRUCTURED_METHODS
+from robustprune.structured import KPruneConfig
+
+UNSTRUCTURED = "unstructured"
+PATTERNS = (UNSTRUCTURED, "2:4", "4:8")
+DEFAULT_SAMPLE_TOKENS = KPruneConfig(0.0).sample_tokens
+
+
+def is_structured(method: str) -> bool:
+    return method in STRUCTURED_METHODS
+
+
+@dataclass(frozen=True)
+class PruneForm:
+    """What the Prune page's widgets hold. Percentages as the sliders show them."""
+
+    model: str
+    data: DataChoice
+    method: str
+    dense_start: str = "finetune"
+    calibration: int = 128
+    sparsity_percent: float = 50.0
+    pattern: str = UNSTRUCTURED
+    flops_percent: float = 50.0
+    sample_tokens: int = DEFAULT_SAMPLE_TOKENS
+
+    @property
+    def structured(self) -> bool:
+        return is_structured(self.method)
+
+    def request(self) -> PruneRequest | StructuredRequest:
+        """The request of this form; RobustPruneError names a setting that cannot work."""
+        if self.structured:
+            config = KPruneConfig(flops_reduction=round(self.flops_percent / 100.0, 6),
+                                  sample_tokens=int(self.sample_tokens))
+            return StructuredRequest(self.model, self.data, self.method, config, self.dense_start)
+        pattern = None if self.pattern == UNSTRUCTURED else self.pattern
+        config = PruneConfig(self.method, round(self.sparsity_percent / 100.0, 6), pattern=pattern,
+                             calibration=int(self.calibration))
+        return PruneRequest(self.model, self.data, config, self.dense_start)
+
+    def query_params(self) -> dict[str, str]:
+        """The URL parameters that set the widgets to this form (only those that matter for the method)."""
+        params = {"model": self.model, **{key: value for key, value in self.data.job_fields().items()
+                                          if self.data.is_file or key == "dataset"},
+                  "method": self.method, "dense": self.dense_start}
+        if self.structured:
+            params["flops"] = f"{self.flops_percent:g}"
+            if self.method == "kprune":
+                params["tokens"] = str(int(self.sample_tokens))
+        else:
+            params.update(calibration=str(int(self.calibration)), pattern=self.pattern)
+            if self.pattern == UNSTRUCTURED:
+                params["sparsity"] = f"{self.sparsity_percent:g}"
+        return params
+
+    @classmethod
+    def from_record(cls, record: RunRecord) -> PruneForm:
+        """The form that asks for a cached ``prune`` or ``structured`` run."""
+        summary = record.summary
+        dataset = DataChoice(record.dataset or "", **{name: summary[name] for name in ("text_column", "label_column")
+                                                      if name in summary})
+        start = summary.get("dense_start", "finetune")
+        if record.kind == "structured":
+            config = summary.get("config", {})
+            return cls(record.model, dataset, record.method, start, flops_percent=100 * summary["flops_reduction"],
+                       sample_tokens=config.get("sample_tokens", DEFAULT_SAMPLE_TOKENS))
+        config = summary["config"]
+        return cls(record.model, dataset, record.method, start, calibration=config["calibration"],
+                   sparsity_percent=round(100 * config["sparsity"], 4), pattern=config.get("pattern") or UNSTRUCTURED)
+
+
+def follow_link(memory: dict, linked: str | None, form_params: dict[str, str]) -> str | None:
+    """The run a link names, for as long as the form still shows what it showed when the link was opened.
+
+    ``memory`` persists between reruns (the page's session state); ``form_params`` is the
+    form's ``query_params()`` now. Returns None once the user has changed the form.
+    """
+    if not linked:
+        memory.clear()
+        return None
+    if memory.get("linked") != linked:
+        memory.update(linked=linked, form=dict(form_params))
+        return linked
+    if memory.get("form") == form_params:
+        return linked
+    memory.clear()
+    return None
+
+
+__all__ = ["PruneForm", "PATTERNS", "UNSTRUCTURED", "is_structured", "follow_link"]

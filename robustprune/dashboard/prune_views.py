@@ -1,0 +1,161 @@
+"""The Prune page's Streamlit parts: its form, and the view of a cached unstructured or structured run.
+
+The form's widgets are bound to the URL. A link may also name a run (``?run=RUN_ID``, from
+the Overview's points or the Runs page): that run is shown until the user changes the form.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from robustprune.dashboard import cached, pruning, structured, widgets
+from robustprune.dashboard.choices import pruning_methods
+from robustprune.dashboard.prune_form import PATTERNS, UNSTRUCTURED, PruneForm, follow_link, is_structured
+from robustprune.pipeline import DENSE_STARTS
+from robustprune.store import RunStore
+
+DENSE_START_LABELS = {"finetune": "one fine-tuned model", "soup": "greedy soup of fine-tuned models"}
+LINK_MEMORY = "prune-link"
+
+
+def prune_form(store: RunStore) -> PruneForm:
+    """Model, dataset, method, dense start, and the method's budget: sparsity (or N:M) or FLOPs to remove."""
+    with st.container(border=True):
+        left, middle, right = st.columns(3)
+        with left:
+            model = widgets.model_picker(store)
+        with middle:
+            data_choice = widgets.dataset_picker()
+        with right:
+            method = st.selectbox("Method", pruning_methods(), key="method", bind="query-params",
+                                  help="krp / sparsegpt / wanda / magnitude zero single weights; kprune and "
+                                       "structured-magnitude remove whole heads and neurons under a FLOPs budget")
+        left, middle, right = st.columns([1, 1, 3])
+        with left:
+            dense_start = st.selectbox("Dense start", DENSE_STARTS, key="dense", bind="query-params",
+                                       format_func=DENSE_START_LABELS.get,
+                                       help="the soup averages several fine-tuned models (Li et al., 2023); "
+                                            "it is built once, from 4 fine-tunes")
+        if is_structured(method):
+            tokens = PruneForm(model, data_choice, method).sample_tokens
+            if method == "kprune":
+                with middle:
+                    tokens = st.number_input("Sample tokens", 256, 200_000, tokens, 256, key="tokens",
+                                             bind="query-params",
+                                             help="tokens whose knowledge is measured (the paper uses 100,000)")
+            with right:
+                flops = st.slider("FLOPs to remove (%)", 0.0, 90.0, 50.0, 0.5, key="flops", bind="query-params")
+            return PruneForm(model, data_choice, method, dense_start, flops_percent=flops, sample_tokens=int(tokens))
+        with middle:
+            calibration = st.number_input("Calibration texts", 1, 4096, 128, key="calibration", bind="query-params")
+            pattern = st.selectbox("Pattern", PATTERNS, key="pattern", bind="query-params",
+                                   help="N:M: in every group of M consecutive input weights, N are zero")
+        with right:
+            if pattern == UNSTRUCTURED:
+                sparsity = round(100.0 * widgets.sparsity_picker(), 4)  # the form holds percent
+            else:
+                n, m = (int(part) for part in pattern.split(":"))
+                sparsity = 100.0 * n / m
+                st.caption(f"{pattern} semi-structured: the sparsity is {n}/{m} = {sparsity:g}% in every layer.")
+        return PruneForm(model, data_choice, method, dense_start, int(calibration), sparsity, pattern)
+
+
+def prefill_from_link(store: RunStore) -> None:
+    """When a link names a cached pruning run the page has not shown yet, set the form to that run's settings
+    (before the widgets are drawn), so that the form and the run shown agree."""
+    from robustprune.dashboard.navigation import BOUND_WIDGETS
+
+    run_id = st.query_params.get("run")
+    record = store.get(run_id) if run_id else None
+    if record is None or record.kind not in ("prune", "structured"):
+        return
+    if st.session_state.get(LINK_MEMORY, {}).get("linked") == run_id:
+        return
+    file_dataset = (record.dataset or "").startswith("file:")  # the run keeps the file's name, not its path
+    for key, value in PruneForm.from_record(record).query_params().items():
+        if not (file_dataset and key in ("dataset", "text_column", "label_column")):
+            st.session_state[key] = BOUND_WIDGETS[key](value)
+
+
+def linked_run(store: RunStore, form: PruneForm) -> str | None:
+    """The cached run named by ``?run=``, until the form is changed (then the parameter is dropped)."""
+    run_id = st.query_params.get("run")
+    record = store.get(run_id) if run_id else None
+    if run_id and (record is None or record.kind not in ("prune", "structured")):
+        st.warning(f"The link names run {run_id!r}, which is not a cached pruning run; showing the form's run.")
+        st.query_params.pop("run", None)
+        return None
+    memory = st.session_state.setdefault(LINK_MEMORY, {})
+    shown = follow_link(memory, run_id, form.query_params())
+    if run_id and shown is None:
+        st.query_params.pop("run", None)
+    return shown
+
+
+def show_run(store: RunStore, run_id: str) -> None:
+    if store.require(run_id).kind == "structured":
+        show_structured(store, run_id)
+    else:
+        show_unstructured(store, run_id)
+    st.page_link("pages/attacks.py", label="Attack this run", query_params={"target": run_id},
+                 icon=":material/swords:")
+
+
+def show_unstructured(store: RunStore, run_id: str) -> None:
+    """Headline numbers, the layer x sub-layer error heatmaps, error over depth against another method,
+    achieved sparsity per layer and accuracy dense vs sparse."""
+    result = cached.prune_result(store, run_id)
+    start = "" if result.dense_start == "finetune" else f" (dense start: {result.dense_start})"
+    st.success(f"Run `{result.run_id}`: {result.method} on {result.model} / {result.dataset}{start}, "
+               f"on {result.device}.")
+    for column, (label, value) in zip(st.columns(4), pruning.result_metrics(result).items()):
+        column.metric(label, value)
+
+    layers = pruning.layer_frame(result)
+    st.subheader("Reconstruction error per layer and sub-layer")
+    st.plotly_chart(pruning.error_heatmaps(layers), key="heatmaps")
+
+    options = pruning.comparison_runs(store, result)
+    labels = ["none", *options]
+    default_label = pruning.default_comparison(options, result.method)
+    compare = st.selectbox("Compare with another method at this sparsity", labels, key="compare",
+                           index=labels.index(default_label) if default_label else 0, bind="query-params")
+    curves = {pruning.run_label(result): result}
+    if compare != "none":
+        other = cached.prune_result(store, options[compare])
+        curves[pruning.run_label(other)] = other
+    st.plotly_chart(pruning.depth_figure(pruning.depth_frame(curves)), key="depth")
+
+    left, right = st.columns([2, 1])
+    left.plotly_chart(pruning.sparsity_figure(layers, result.target_sparsity), key="sparsity-per-layer")
+    right.plotly_chart(pruning.accuracy_figure(result), key="accuracy")
+
+
+def show_structured(store: RunStore, run_id: str) -> None:
+    """Headline numbers, heads and neurons kept per layer, and K-prune's sub-layer error with and
+    without weight tuning, beside the other structured method at the same budget."""
+    run = cached.structured_run(store, run_id)
+    start = "" if run.dense_start == "finetune" else f" (dense start: {run.dense_start})"
+    st.success(f"Run `{run.run_id}`: {run.method} on {run.model} / {run.dataset}{start}, on {run.device}.")
+    for column, (label, value) in zip(st.columns(5), structured.structured_metrics(run).items()):
+        column.metric(label, value)
+    st.subheader("What each layer kept")
+    st.plotly_chart(structured.units_figure(structured.units_frame(run)), key="units")
+
+    options = structured.comparison_runs(store, run)
+    labels = ["none", *options]
+    compare = st.selectbox("Compare with the other method at this budget", labels, key="compare-structured",
+                           index=1 if options else 0, bind="query-params")
+    runs = {structured.run_label(run): run}
+    if compare != "none":
+        other = cached.structured_run(store, options[compare])
+        runs[structured.run_label(other)] = other
+        st.dataframe(structured.comparison_table(runs), hide_index=True)
+    errors = structured.sublayer_error_frame(runs)
+    if errors.empty:
+        st.caption("This method does not measure sub-layer reconstruction errors (it keeps weights as they are).")
+    else:
+        st.plotly_chart(structured.sublayer_error_figure(errors), key="sublayer-errors")
+
+
+__all__ = ["prune_form", "prefill_from_link", "linked_run", "show_run", "show_unstructured", "show_structured"]

@@ -1,0 +1,64 @@
+"""The Prune page's form as data: a cached run's form asks for that run again; a link holds until the form changes."""
+
+import pytest
+
+from robustprune.dashboard.choices import DataChoice
+from robustprune.dashboard.links import run_view
+from robustprune.dashboard.prune_form import PruneForm, follow_link
+from robustprune.dashboard.requests import PruneRequest, StructuredRequest
+from robustprune.data import load_task_data
+from robustprune.errors import RobustPruneError
+from robustprune.store import RunStore
+
+
+def test_the_form_of_a_cached_run_names_that_run(home, workspace):
+    data, store = load_task_data(workspace.csv), RunStore()
+    for run_id in (workspace.krp_run_id, workspace.sparsegpt_run_id, workspace.structured_run_id):
+        form = PruneForm.from_record(store.require(run_id))
+        form = PruneForm(**{**form.__dict__, "data": DataChoice(workspace.csv)})  # the file's path, not its name
+        assert form.request().run_id(data, store) == run_id
+
+
+def test_query_params_hold_only_what_the_method_uses(workspace):
+    unstructured = PruneForm("m", DataChoice("rotten_tomatoes"), "krp", sparsity_percent=87.5, calibration=64)
+    assert unstructured.query_params() == {"model": "m", "dataset": "rotten_tomatoes", "method": "krp",
+                                           "dense": "finetune", "calibration": "64", "pattern": "unstructured",
+                                           "sparsity": "87.5"}
+    two_four = PruneForm("m", DataChoice("rotten_tomatoes"), "wanda", pattern="2:4", sparsity_percent=70)
+    assert "sparsity" not in two_four.query_params()
+    assert two_four.request().config.target_sparsity == 0.5 and two_four.request().config.sparsity == 0.5
+    structured = PruneForm("m", DataChoice(workspace.csv), "kprune", "soup", flops_percent=40, sample_tokens=2048)
+    assert structured.query_params() == {"model": "m", "dataset": workspace.csv, "text_column": "text",
+                                         "label_column": "label", "method": "kprune", "dense": "soup",
+                                         "flops": "40", "tokens": "2048"}
+    request = structured.request()
+    assert isinstance(request, StructuredRequest) and request.config.flops_reduction == 0.4
+    assert request.job_params()["dense"] == "soup" and "soup" in request.job_params()
+
+
+def test_bad_settings_are_named():
+    with pytest.raises(RobustPruneError, match="FLOPs reduction"):
+        PruneForm("m", DataChoice("rotten_tomatoes"), "kprune", flops_percent=100).request()
+    with pytest.raises(RobustPruneError, match="dense start"):
+        PruneRequest("m", DataChoice("rotten_tomatoes"), PruneForm("m", DataChoice("x"), "krp").request().config,
+                     dense_start="average")
+
+
+def test_a_link_holds_until_the_form_changes():
+    memory, form, changed = {}, {"method": "krp", "sparsity": "50"}, {"method": "krp", "sparsity": "70"}
+    assert follow_link(memory, "prune-a", form) == "prune-a"  # opened: the widgets show the link's form
+    assert follow_link(memory, "prune-a", form) == "prune-a"  # reruns keep it
+    assert follow_link(memory, "prune-a", changed) is None  # the user moved the slider
+    assert follow_link(memory, "prune-b", changed) == "prune-b"  # a new link is followed again
+    assert follow_link(memory, None, changed) is None and memory == {}
+
+
+def test_every_run_has_a_view(home, workspace):
+    store = RunStore()
+    assert run_view(store, workspace.krp_run_id) == ("pages/prune.py", {"run": workspace.krp_run_id})
+    assert run_view(store, workspace.structured_run_id) == ("pages/prune.py", {"run": workspace.structured_run_id})
+    assert run_view(store, workspace.attack_run_id) == ("pages/attacks.py", {"run": workspace.krp_run_id,
+                                                                             "attack": workspace.attack_run_id})
+    assert run_view(store, workspace.dense_run_id) == ("pages/runs.py", {"a": workspace.dense_run_id})
+    with pytest.raises(RobustPruneError):
+        run_view(store, "prune-000000000000")
