@@ -55,6 +55,13 @@ def add_finetune_arguments(parser: argparse.ArgumentParser) -> None:
 def add_soup_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--candidates", type=int, default=4,
                         help="fine-tuned candidates in the greedy soup (default 4; the paper uses about 10)")
+    parser.add_argument("--criterion", choices=["clean", "attack"], default="clean",
+                        help="rank and admit candidates by held-out clean accuracy (default) or by accuracy under "
+                             "attack, as the paper does (an attack per evaluation: slow on a CPU)")
+    parser.add_argument("--criterion-recipe", default="textbugger",
+                        help="the attack of --criterion attack (default textbugger: no downloads offline)")
+    parser.add_argument("--criterion-examples", type=int, default=50,
+                        help="held-out texts attacked per evaluation with --criterion attack (default 50)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -202,7 +209,11 @@ def command_prune(args) -> dict:
 def soup_config(args):
     from robustprune.soup import SoupConfig
 
-    return SoupConfig(candidates=args.candidates, base=finetune_config(args))
+    return SoupConfig(candidates=args.candidates, base=finetune_config(args), criterion=args.criterion,
+                      attack_recipe=args.criterion_recipe, attack_examples=args.criterion_examples)
+
+
+CRITERION_WORDS = {"clean": "clean accuracy", "attack": "accuracy under attack"}
 
 
 def command_soup(args) -> dict:
@@ -212,8 +223,8 @@ def command_soup(args) -> dict:
     if not args.json:
         source = "cached" if result.cached else f"built in {result.seconds:.0f} s on {result.device}"
         print(f"{result.run_id}: soup of {result.kept} of {len(result.candidates)} candidates, {result.model} on "
-              f"{result.dataset} ({source}); chosen by {result.criterion} accuracy on {result.heldout_examples} "
-              "held-out training texts")
+              f"{result.dataset} ({source}); chosen by {CRITERION_WORDS[result.criterion]} on "
+              f"{result.heldout_examples} held-out training texts")
         print(f"  {'candidate':<22} {'lr':>8} {'epochs':>6} {'max len':>7} {'held-out':>8} {'test':>7}  kept")
         for candidate in result.candidates:
             config = candidate.config

@@ -240,12 +240,40 @@ def test_soup_job_runs_through_the_queue(tiny_model_dir, tiny_csv):
     assert done.status == "done" and done.run_id.startswith("soup-") and RunStore().get(done.run_id).kind == "soup"
 
 
-def test_attack_criterion_is_named_but_not_implemented_yet(tiny_model_dir, data, capsys):
+def test_bad_criteria_are_named_before_any_work(tiny_model_dir, data):
     with pytest.raises(RobustPruneError, match="unknown soup criterion"):
         SoupConfig(criterion="loss")
-    with pytest.raises(RobustPruneError, match="not implemented yet"):
-        ensure_soup(tiny_model_dir, data, SoupConfig(criterion="attack"), "cpu")
+    with pytest.raises(RobustPruneError, match="deepwordbug"):
+        SoupConfig(criterion="attack", attack_recipe="deepwordbug")
+    with pytest.raises(RobustPruneError, match="attack_examples"):
+        SoupConfig(criterion="attack", attack_examples=0)
     assert RunStore().list() == []
+
+
+def test_a_clean_soup_key_does_not_depend_on_the_attack_settings():
+    assert SoupConfig().to_dict() == SoupConfig(attack_examples=7).to_dict()
+    assert SoupConfig(criterion="attack").to_dict() != SoupConfig(criterion="attack", attack_examples=7).to_dict()
+
+
+def test_the_attack_criterion_scores_candidates_by_accuracy_under_attack(tiny_model_dir, data):
+    """The paper's selection: each candidate's recorded score is its accuracy under TextBugger on the
+    held-out texts, and the soup keeps what does not lower it."""
+    from robustprune.attack.run import AttackConfig, run_attack
+    from robustprune.pipeline import load_dense
+    from robustprune.soup import selection_split
+
+    config = SoupConfig(candidates=2, base=FinetuneConfig(epochs=0.25), criterion="attack", attack_examples=3)
+    result = ensure_soup(tiny_model_dir, data, config, "cpu")
+    assert result.criterion == "attack" and result.kept >= 1
+    _, heldout_texts, heldout_labels = selection_split(data, config)
+    for candidate in result.candidates:
+        model, tokenizer = load_dense(candidate.run_id, "cpu")
+        attacked = run_attack(model, tokenizer, heldout_texts, heldout_labels,
+                              AttackConfig("textbugger", num_examples=3, max_length=result.max_length,
+                                           similarity=False))
+        assert candidate.heldout_accuracy == pytest.approx(attacked.summary.accuracy_under_attack)
+    best = max(candidate.heldout_accuracy for candidate in result.candidates)
+    assert result.soup_heldout_accuracy >= best  # greedy: never below its best candidate
 
 
 def test_structured_pruning_can_start_from_the_soup(tiny_model_dir, tiny_csv, capsys):
