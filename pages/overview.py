@@ -39,6 +39,7 @@ for kind in overview.PRUNING_KINDS:
         navigation.open_view(*links.run_view(store, clicked))
     if overview.UNDER_ATTACK not in set(frame["metric"]):
         st.caption("No attack runs on these models yet: the accuracy-under-attack curve appears with the first one.")
+    columns = {column: st.column_config.NumberColumn(format="percent")
+               for column in (overview.CLEAN, overview.UNDER_ATTACK)}
     st.dataframe(overview.runs_table(frame), hide_index=True,
-                 column_config={column: st.column_config.NumberColumn(format="percent")
-                                for column in ("sparsity", overview.CLEAN, overview.UNDER_ATTACK)})
+                 column_config={**columns, "sparsity": st.column_config.NumberColumn(x_title, format="percent")})

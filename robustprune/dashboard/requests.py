@@ -54,8 +54,35 @@ def dense_max_length(record: RunRecord) -> int:
     return summary["max_length"] if record.kind == "soup" else summary["config"]["max_length"]
 
 
+class FromDenseStart:
+    """What the requests for a pruning run share: the dense start they are made from (a fine-tuned model or
+    the soup, ``DenseRequest``), whose run id and evaluation length are part of the pruning run's key.
+
+    A subclass has the fields ``model``, ``data`` and ``dense_start``, a ``kind``, and says what its job adds
+    (``own_params``) and its cache key given the dense run (``key``).
+    """
+
+    @property
+    def dense(self) -> DenseRequest:
+        return DenseRequest(self.model, self.data, self.dense_start)
+
+    def job_params(self) -> dict:
+        return {**self.dense.job_params(), **self.own_params(), "dense": self.dense_start}
+
+    def run_id(self, task_data: TaskData, store: RunStore) -> str | None:
+        """The run's id, or None while its dense start (which fixes the key) is not cached."""
+        dense = store.get(self.dense.run_id(task_data))
+        if dense is None:
+            return None
+        return run_id_for(self.kind, self.key(dense.run_id, dense_max_length(dense)))
+
+    def problem(self, task_data: TaskData) -> str | None:
+        """Why this request cannot run on ``task_data``, or None."""
+        return None
+
+
 @dataclass(frozen=True)
-class PruneRequest:
+class PruneRequest(FromDenseStart):
     """An unstructured pruning run of the dense start (fine-tuned model or soup) of (model, dataset)."""
 
     model: str
@@ -67,22 +94,13 @@ class PruneRequest:
     def __post_init__(self) -> None:
         check_dense_start(self.dense_start)
 
-    @property
-    def dense(self) -> DenseRequest:
-        return DenseRequest(self.model, self.data, self.dense_start)
+    def own_params(self) -> dict:
+        return {"prune": self.config.to_dict()}
 
-    def job_params(self) -> dict:
-        return {**self.dense.job_params(), "prune": self.config.to_dict(), "dense": self.dense_start}
-
-    def run_id(self, task_data: TaskData, store: RunStore) -> str | None:
-        """The pruning run's id, or None while its dense parent (which fixes the key) is not cached."""
-        dense = store.get(self.dense.run_id(task_data))
-        if dense is None:
-            return None
-        return run_id_for("prune", prune_key(dense.run_id, self.config, dense_max_length(dense)))
+    def key(self, dense_run_id: str, max_length: int) -> dict:
+        return prune_key(dense_run_id, self.config, max_length)
 
     def problem(self, task_data: TaskData) -> str | None:
-        """Why this request cannot run on ``task_data``, or None."""
         needed = self.config.calibration + self.config.heldout
         if needed > len(task_data.train):
             return (f"calibration {self.config.calibration} + held-out {self.config.heldout} texts exceed the "
@@ -91,7 +109,7 @@ class PruneRequest:
 
 
 @dataclass(frozen=True)
-class StructuredRequest:
+class StructuredRequest(FromDenseStart):
     """A structured pruning run (``kprune`` or ``structured-magnitude``) of the dense start of (model, dataset)."""
 
     model: str
@@ -110,26 +128,13 @@ class StructuredRequest:
         if self.method == "structured-magnitude":  # data-free: the pipeline keys it by the budget alone
             object.__setattr__(self, "config", KPruneConfig(flops_reduction=self.config.flops_reduction))
 
-    @property
-    def dense(self) -> DenseRequest:
-        return DenseRequest(self.model, self.data, self.dense_start)
+    def own_params(self) -> dict:
+        return {"structured": {"method": self.method, "config": self.config.to_dict()}}
 
-    def job_params(self) -> dict:
-        return {**self.dense.job_params(), "structured": {"method": self.method, "config": self.config.to_dict()},
-                "dense": self.dense_start}
+    def key(self, dense_run_id: str, max_length: int) -> dict:
+        from robustprune.structured.runs import structured_key
 
-    def run_id(self, task_data: TaskData, store: RunStore) -> str | None:
-        """The structured run's id, or None while its dense parent is not cached."""
-        from robustprune.structured.runs import STRUCTURED_VERSION
-
-        dense = store.get(self.dense.run_id(task_data))
-        if dense is None:
-            return None
-        return run_id_for("structured", {"dense": dense.run_id, "method": self.method, "config": self.config.to_dict(),
-                                         "max_length": dense_max_length(dense), "version": STRUCTURED_VERSION})
-
-    def problem(self, task_data: TaskData) -> str | None:
-        return None
+        return structured_key(dense_run_id, self.method, self.config, max_length)
 
 
 def check_dense_start(start: str) -> None:
@@ -159,4 +164,4 @@ class AttackRequest:
                                      "dataset": task_data.fingerprint, "version": ATTACK_VERSION})
 
 
-__all__ = ["DenseRequest", "PruneRequest", "StructuredRequest", "AttackRequest", "dense_max_length"]
+__all__ = ["DenseRequest", "FromDenseStart", "PruneRequest", "StructuredRequest", "AttackRequest", "dense_max_length"]

@@ -26,8 +26,8 @@ def structured_metrics(run: StructuredRun) -> dict[str, str]:
     """The headline numbers, formatted."""
     result = run.result
     return {"accuracy dense": f"{run.accuracy_dense:.1%}", "accuracy pruned": f"{run.accuracy_sparse:.1%}",
-            "FLOPs kept": f"{result.flops_ratio:.1%} (target ≤ {1 - result.flops_reduction:.1%})",
-            "parameters": f"{result.params_before / 1e6:.1f}M → {result.params_after / 1e6:.1f}M",
+            f"FLOPs kept (target ≤ {1 - result.flops_reduction:.0%})": f"{result.flops_ratio:.1%}",
+            f"parameters (dense {result.params_before / 1e6:.1f}M)": f"{result.params_after / 1e6:.1f}M",
             "pruning time": f"{run.prune_seconds:.1f} s"}
 
 

@@ -54,6 +54,12 @@ class StructuredRun:
                    dense_start=summary.get("dense_start", "finetune"))
 
 
+def structured_key(dense_run_id: str, method: str, config: KPruneConfig, max_length: int) -> dict:
+    """Everything that determines a structured run (its cache key)."""
+    return {"dense": dense_run_id, "method": method, "config": config.to_dict(), "max_length": max_length,
+            "version": STRUCTURED_VERSION}
+
+
 def prune_structured(method: str, config: KPruneConfig, model: str = "minilm",
                      dataset: str | TaskData = "rotten_tomatoes", device: str = "auto",
                      finetune_config: FinetuneConfig | None = None, store: RunStore | None = None,
@@ -68,8 +74,7 @@ def prune_structured(method: str, config: KPruneConfig, model: str = "minilm",
     data = resolve_data(dataset)
     dense_run = dense_start(dense, model, data, finetune_config, soup_config, device, store, progress)
     max_length = dense_run.config["max_length"]
-    key = {"dense": dense_run.run_id, "method": method, "config": config.to_dict(), "max_length": max_length,
-           "version": STRUCTURED_VERSION}
+    key = structured_key(dense_run.run_id, method, config, max_length)
     cached = store.get(run_id_for("structured", key))
     if cached is not None:
         return StructuredRun.from_summary(cached.summary, cached=True)
@@ -101,4 +106,4 @@ def load_structured_run(run_id: str, device: str = "auto", store: RunStore | Non
     return model, AutoTokenizer.from_pretrained(record.directory / "model")
 
 
-__all__ = ["StructuredRun", "prune_structured", "load_structured_run"]
+__all__ = ["StructuredRun", "structured_key", "prune_structured", "load_structured_run"]
