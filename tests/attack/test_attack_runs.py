@@ -52,6 +52,19 @@ def test_attack_a_pruning_run_then_the_cache(capsys, planted_dir, planted_csv):
     assert kinds == {"finetune", "prune", "attack"}
 
 
+def test_attack_a_structured_run(capsys, planted_dir, planted_csv):
+    """A structured run is a smaller model (heads and neurons removed): attacked like any pruning run, with
+    its x on the trade-off the fraction of FLOPs removed."""
+    common = ["--model", planted_dir, "--dataset", planted_csv, "--epochs", "0", "--device", "cpu"]
+    pruned = cli_json(capsys, "prune", "--method", "structured-magnitude", "--flops-reduction", "0.3", *common)
+    attacked = cli_json(capsys, "attack", "--run", pruned["run_id"], "--recipe", "textbugger", "-n", "3",
+                        *common[:4])
+    assert attacked["n"] == 3 and attacked["accuracy_under_attack"] <= attacked["clean_accuracy"]
+    assert attacked["method"] == "structured-magnitude"
+    assert attacked["sparsity"] == pytest.approx(1 - pruned["flops_after"] / pruned["flops_before"])
+    assert all({"dense", "sparse"} <= set(example) for example in attacked["examples"])
+
+
 def test_table_writes_markdown_and_csv(capsys, planted_dir, planted_csv, tmp_path):
     csv = tmp_path / "table.csv"
     assert main(["table", "--methods", "magnitude", "--sparsities", "0.3", "--recipes", "textbugger", "-n", "2",
