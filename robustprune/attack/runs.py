@@ -72,7 +72,7 @@ def attack_target_models(target: str, model: str, data: TaskData, store: RunStor
         from robustprune.structured.runs import load_structured_run
 
         sparse_model, tokenizer = load_structured_run(target, device, store)
-        sparsity = 1 - record.summary["flops_after"] / record.summary["flops_before"]
+        sparsity = 1 - record.summary["flops_ratio"]  # the fraction of FLOPs removed
     else:
         raise RobustPruneError(f"run {target!r} is a {record.kind} run; attack --dense or a pruning run")
     dense_model, _ = load_dense(record.parent, device, store)

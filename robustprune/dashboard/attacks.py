@@ -82,6 +82,15 @@ def load_attack_result(record: RunRecord) -> AttackResult:
     return AttackResult.load(record.directory / "attack")
 
 
+def pruned_label(record: RunRecord) -> str | None:
+    """A pruning run's method and budget ("krp 50.0%", "kprune −50% FLOPs"); None for any other run."""
+    if record.kind == "prune":
+        return f"{record.method} {record.summary.get('sparsity', 0):.1%}"
+    if record.kind == "structured":
+        return f"{record.method} −{record.summary.get('flops_reduction', 0):.0%} FLOPs"
+    return None
+
+
 def attacked_runs(store: RunStore, infos: list[AttackRunInfo]) -> dict[str, str]:
     """The runs that attack runs attacked: label -> run id, for a picker."""
     options = {}
@@ -91,13 +100,8 @@ def attacked_runs(store: RunStore, infos: list[AttackRunInfo]) -> dict[str, str]
         record = store.get(info.target_run_id)
         if record is None:
             label = f"{info.target_run_id} (deleted)"
-        elif record.kind == "prune":
-            label = f"{record.method} {record.summary.get('sparsity', 0):.1%} · {record.model} · {record.run_id}"
-        elif record.kind == "structured":
-            label = (f"{record.method} −{record.summary.get('flops_reduction', 0):.0%} FLOPs · {record.model} · "
-                     f"{record.run_id}")
         else:
-            label = f"dense ({record.kind}) · {record.model} · {record.run_id}"
+            label = f"{pruned_label(record) or f'dense ({record.kind})'} · {record.model} · {record.run_id}"
         options[label] = info.target_run_id
     return options
 
@@ -243,6 +247,6 @@ def prediction_figure(example: AttackExample, side: str, names: list[str]) -> go
 
 
 __all__ = ["ATTACK_KIND", "EXAMPLE_FILTERS", "AttackRunInfo", "attack_run_info", "list_attack_runs",
-           "load_attack_result", "attacked_runs", "label_names", "summary_table", "examples_frame",
+           "load_attack_result", "pruned_label", "attacked_runs", "label_names", "summary_table", "examples_frame",
            "filter_examples", "find_example", "word_spans", "perturbed_word_indices", "highlighted_html",
            "example_html", "prediction_figure"]

@@ -103,7 +103,7 @@ def model_problem(name: str) -> tuple[str, str] | None:
 
 
 def sparsity_fraction(percent: float) -> float:
-    """The slider's percentage as the fraction PruneConfig takes (87.5 -> 0.875, exactly)."""
+    """A slider's percentage as the fraction the configs take (87.5 -> 0.875, exactly): sparsity, FLOPs removed."""
     return round(float(percent) / 100.0, 6)
 
 

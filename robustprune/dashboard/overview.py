@@ -38,11 +38,16 @@ def line_name(record) -> str:
     return record.method if start == "finetune" else f"{record.method} ({start})"
 
 
+def line_method(line: str) -> str:
+    """The method of a line named by ``line_name``."""
+    return line.split(" (")[0]
+
+
 def budget(record) -> float:
     """x of a run: the achieved sparsity, or for a structured run the fraction of FLOPs removed."""
     summary = record.summary
     if record.kind == "structured":
-        return 1.0 - summary["flops_after"] / summary["flops_before"]
+        return 1.0 - summary["flops_ratio"]  # StructuredResult.flops_ratio, stored with the run
     return summary["sparsity"]
 
 
@@ -83,7 +88,7 @@ def attack_recipes(store: RunStore | None = None) -> list[str]:
 
 
 def method_rank(line: str) -> tuple[int, str]:
-    method = line.split(" (")[0]
+    method = line_method(line)
     return (METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER), line)
 
 
@@ -105,8 +110,8 @@ def tradeoff_figure(frame: pd.DataFrame, x_title: str = "sparsity") -> go.Figure
             figure.add_trace(go.Scatter(
                 x=points["sparsity"], y=points["accuracy"], mode="lines+markers", name=method, legendgroup=method,
                 showlegend=not shown, marker=dict(size=9),
-                line=dict(color=METHOD_COLOURS.get(method.split(" (")[0], PALETTE[number % len(PALETTE)]),
-                          dash="dash" if " (" in method else "solid"),
+                line=dict(color=METHOD_COLOURS.get(line_method(method), PALETTE[number % len(PALETTE)]),
+                          dash="solid" if line_method(method) == method else "dash"),
                 customdata=points[["run", "recipe"]],
                 hovertemplate="%{customdata[0]}<br>" + method + " at %{x:.1%} " + x_title + ": %{y:.1%} "
                               + metric.split()[0] + "<br>click to open<extra>%{customdata[1]}</extra>"),

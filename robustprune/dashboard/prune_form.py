@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from robustprune.dashboard.choices import DataChoice
+from robustprune.dashboard.choices import DataChoice, sparsity_fraction
 from robustprune.dashboard.requests import PruneRequest, StructuredRequest
 from robustprune.prune import PruneConfig
 from robustprune.store import RunRecord
@@ -47,11 +47,11 @@ class PruneForm:
     def request(self) -> PruneRequest | StructuredRequest:
         """The request of this form; RobustPruneError names a setting that cannot work."""
         if self.structured:
-            config = KPruneConfig(flops_reduction=round(self.flops_percent / 100.0, 6),
+            config = KPruneConfig(flops_reduction=sparsity_fraction(self.flops_percent),
                                   sample_tokens=int(self.sample_tokens))
             return StructuredRequest(self.model, self.data, self.method, config, self.dense_start)
         pattern = None if self.pattern == UNSTRUCTURED else self.pattern
-        config = PruneConfig(self.method, round(self.sparsity_percent / 100.0, 6), pattern=pattern,
+        config = PruneConfig(self.method, sparsity_fraction(self.sparsity_percent), pattern=pattern,
                              calibration=int(self.calibration))
         return PruneRequest(self.model, self.data, config, self.dense_start)
 

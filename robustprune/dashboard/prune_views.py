@@ -52,7 +52,7 @@ def prune_form(store: RunStore) -> PruneForm:
                                    help="N:M: in every group of M consecutive input weights, N are zero")
         with right:
             if pattern == UNSTRUCTURED:
-                sparsity = round(100.0 * widgets.sparsity_picker(), 4)  # the form holds percent
+                sparsity = widgets.sparsity_picker()
             else:
                 n, m = (int(part) for part in pattern.split(":"))
                 sparsity = 100.0 * n / m

@@ -166,14 +166,13 @@ def _apply_sparsity_preset() -> None:
 
 
 def sparsity_picker(default_percent: float = 50.0) -> float:
-    """A sparsity slider in percent, with the paper's levels as one-click presets; returns a fraction."""
-    from robustprune.dashboard.choices import PAPER_SPARSITY_PERCENT, sparsity_fraction
+    """A sparsity slider in percent, with the paper's levels as one-click presets; returns the percent."""
+    from robustprune.dashboard.choices import PAPER_SPARSITY_PERCENT
 
     st.segmented_control("Paper's levels", PAPER_SPARSITY_PERCENT, format_func=lambda percent: f"{percent:g}%",
                          key="preset", on_change=_apply_sparsity_preset)
-    percent = st.slider("Sparsity (%)", 0.0, 95.0, default_percent, 0.5, key="sparsity", bind="query-params",
-                        help="fraction of zero weights in every Linear of the encoder")
-    return sparsity_fraction(percent)
+    return st.slider("Sparsity (%)", 0.0, 95.0, default_percent, 0.5, key="sparsity", bind="query-params",
+                     help="fraction of zero weights in every Linear of the encoder")
 
 
 def attack_run_picker(store: RunStore):
@@ -269,6 +268,7 @@ def attack_request_form(store: RunStore):
     from robustprune.attack.recipes import RECIPES
     from robustprune.attack.run import AttackConfig
     from robustprune.attack.runs import DENSE_TARGET
+    from robustprune.dashboard.attacks import pruned_label
     from robustprune.dashboard.requests import AttackRequest
 
     candidates = {record.run_id: record for record in store.list()
@@ -279,12 +279,7 @@ def attack_request_form(store: RunStore):
 
     def describe(run_id: str) -> str:
         record = candidates[run_id]
-        if record.kind == "finetune":
-            return f"dense · {record.model} · {record.dataset} · {run_id}"
-        if record.kind == "structured":
-            return (f"{record.method} −{record.summary.get('flops_reduction', 0):.0%} FLOPs · {record.model} · "
-                    f"{record.dataset} · {run_id}")
-        return f"{record.method} {record.summary.get('sparsity', 0):.1%} · {record.model} · {record.dataset} · {run_id}"
+        return f"{pruned_label(record) or 'dense'} · {record.model} · {record.dataset} · {run_id}"
 
     left, middle, right = st.columns([3, 1, 1])
     with left:
