@@ -1,7 +1,7 @@
 """Our attack loop against TextAttack's stock one: same results, and how much faster.
 
 Both sides attack the same classifier on the same sentences with the same recipe (the
-same offline parts), from the same seed. Stock: TextAttack's ``Attacker`` with its
+same offline parts), every example from the same seed (``robustprune.attack.seeding``). Stock: TextAttack's ``Attacker`` with its
 ``HuggingFaceModelWrapper`` (every query padded to 512 tokens, results cached per
 example only) and the sentence encoder uncached. Ours: ``run_attack`` (per-batch
 padding, a run-wide cache of logits and of sentence encodings, one big batch per step).
@@ -59,17 +59,22 @@ def stock_attack(model, tokenizer, texts, labels, config: AttackConfig):
     from robustprune.attack.recipes import build_recipe
     from robustprune.attack.recipes.parts import RecipeParts
     from robustprune.attack.resources import import_textattack
+    from robustprune.attack.seeding import example_seed
 
     textattack = import_textattack()
     wrapper = textattack.models.wrappers.HuggingFaceModelWrapper(model, tokenizer)
     parts = RecipeParts(device=str(next(model.parameters()).device), max_length=config.max_length,
                         mlm_path=config.mlm_path, cached_encoder=False)
     attack = build_recipe(config.recipe, wrapper, parts).attack
-    arguments = textattack.AttackArgs(num_examples=config.num_examples, random_seed=config.seed, silent=True,
-                                      disable_stdout=True)
-    attacker = textattack.Attacker(attack, textattack.datasets.Dataset(list(zip(texts, labels))), arguments)
+    # TextAttack's Attacker seeds once per dataset; ours seeds every example from (seed, index), so the
+    # stock side attacks one example per Attacker, seeded the same way
     started = time.perf_counter()
-    results = attacker.attack_dataset()
+    results = []
+    for index, pair in enumerate(list(zip(texts, labels))[:config.num_examples]):
+        arguments = textattack.AttackArgs(num_examples=1, random_seed=example_seed(config.seed, index), silent=True,
+                                          disable_stdout=True)
+        attacker = textattack.Attacker(attack, textattack.datasets.Dataset([pair]), arguments)
+        results.extend(attacker.attack_dataset())
     return results, time.perf_counter() - started
 
 

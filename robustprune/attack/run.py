@@ -27,6 +27,7 @@ from robustprune.attack.records import (
     TransferSummary,
     WordSimilarity,
 )
+from robustprune.attack.seeding import seed_example
 from robustprune.errors import RobustPruneError
 from robustprune.evaluate import predict_logits
 from robustprune.progress import Progress, silent
@@ -38,7 +39,7 @@ DENSE, SPARSE = "dense", "sparse"
 class AttackConfig:
     recipe: str = "textfooler"        # textfooler | bert-attack | textbugger
     num_examples: int = 100           # the first n texts are attacked
-    seed: int = 765                   # TextAttack's default random_seed
+    seed: int = 765                   # TextAttack's default random_seed; example i is seeded from (seed, i)
     max_length: int = 128             # tokens the classifier (and BERT-Attack's masked LM) reads
     batch_size: int = 64              # texts per forward pass
     query_budget: int | None = None   # model queries per example; None = unlimited (TextAttack's default)
@@ -96,10 +97,10 @@ def run_attack(dense_model, tokenizer, texts: list[str], labels: list[int], conf
         attack.goal_function.query_budget = config.query_budget
 
     count = min(config.num_examples, len(texts))
-    textattack.shared.utils.set_seed(config.seed)
     started = time.perf_counter()
     results = []
     for index in range(count):
+        seed_example(config.seed, index)  # per example, not per run: see seeding.py
         results.append(attack.attack(textattack.shared.AttackedText(texts[index]), int(labels[index])))
         progress("attack", index + 1, count)
     wall_seconds = time.perf_counter() - started

@@ -17,7 +17,7 @@ from robustprune.pipeline import ensure_dense, load_dense, load_pruned
 from robustprune.progress import Progress, silent
 from robustprune.store import RunStore, run_id_for
 
-ATTACK_VERSION = 1
+ATTACK_VERSION = 2  # 2: every example seeded from (seed, index)
 DENSE_TARGET = "dense"
 
 

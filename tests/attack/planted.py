@@ -3,11 +3,14 @@
 The classifier is a bag of words by construction: attention scores are zero (uniform
 attention), values and the attention output are the identity, the feed-forward path is
 zero, positions and token types are zero. Every word embedding is random but orthogonal
-to a direction ``u``, except the planted word "awful", whose embedding is -u. The [CLS]
-state then has no ``u`` component unless "awful" is in the text, and the head reads
-logit_1 - logit_0 = 1 + 12 <pooled, u>: every text is positive, and one word flips it.
-"awful" is WordNet's first synonym of "terrible", so an attack that swaps "terrible" in
-"a terrible movie" for its candidates breaks the model; no other candidate can.
+to a direction ``u``, except the planted word "awful", whose embedding is -4u, and
+"terrible", which leans slightly positive (+0.1u). The head reads
+logit_1 - logit_0 = 1 + 12 <pooled, u>: every text without "awful" is positive, and one
+word flips it. "awful" is WordNet's first synonym of "terrible", so an attack that swaps
+"terrible" in "a terrible movie" for its candidates breaks the model; no other candidate
+can. The lean makes "terrible" the most important word of its text (deleting it lowers
+the positive logit), so a greedy search tries it first whatever the random draws of a
+randomised transformation: without it every word ties and float noise picks the order.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ def planted_classifier(tokenizer, seed: int = 0) -> BertForSequenceClassificatio
     table.normal_(0.0, 1.0)
     table -= torch.outer(table @ u, u)
     table[tokenizer.convert_tokens_to_ids(TRIGGER)] = -4.0 * u
+    table[tokenizer.convert_tokens_to_ids("terrible")] += 0.1 * u
     model.bert.embeddings.position_embeddings.weight.zero_()
     model.bert.embeddings.token_type_embeddings.weight.zero_()
     for block in model.bert.encoder.layer:

@@ -76,7 +76,9 @@ def test_transfer_and_similarity_records(results, recipe):
         assert ("terrible", TRIGGER) in {(row.original_word, row.perturbed_word) for row in words}
     assert all(-1.0 <= row.cosine <= 1.0 for row in words)
     trigger_rows = [row for row in words if row.perturbed_word == TRIGGER]
-    assert trigger_rows and all(abs(row.cosine) < 1e-5 for row in trigger_rows)  # planted: orthogonal to the rest
+    # planted: the trigger is orthogonal to every word but "terrible", which leans 0.1 u against the
+    # trigger's -4 u, so |cos| = 0.1 / |e(terrible)| (about 0.02 for a 32-d standard normal row)
+    assert trigger_rows and all(abs(row.cosine) < 0.05 for row in trigger_rows)
 
 
 def test_a_model_without_the_weakness_is_not_broken(tokenizer):
