@@ -9,13 +9,16 @@ tuned for USE; MiniLM's similarities for a one-word synonym swap are of the same
 
 ``CachedSBERT`` adds one thing: a window that was encoded before is not encoded again.
 During a greedy search the window around a position is the same for every candidate at
-that position, so most encodings repeat.
+that position, so most encodings repeat. The cache can be shared between the constraints
+of several searches (``RecipeParts`` does), and inside scheduled searches
+(``batching.py``) the missing windows of all of them are encoded in one call.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from robustprune.attack.batching import merged
 from robustprune.attack.resources import import_textattack, sentence_encoder_dir
 
 textattack = import_textattack()
@@ -49,17 +52,26 @@ class MiniLMEncoder(SBERT):
         return self.model.encode(list(sentences), batch_size=self.batch_size, show_progress_bar=False)
 
 
-class CachedSBERT(MiniLMEncoder):
-    """``MiniLMEncoder`` that encodes each distinct window once (LRU over the whole run)."""
+def encoding_cache(size: int = 2**16):
+    """A cache of sentence encodings (window text -> vector) that several constraints may share."""
+    return lru.LRU(size)
 
-    def __init__(self, cache_size: int = 2**16, **kwargs):
+
+class CachedSBERT(MiniLMEncoder):
+    """``MiniLMEncoder`` that encodes each distinct window once (LRU over the whole run, or a shared cache)."""
+
+    def __init__(self, cache=None, **kwargs):
         super().__init__(**kwargs)
-        self._encodings = lru.LRU(cache_size)
+        self._encodings = cache if cache is not None else encoding_cache()
 
     def encode(self, sentences):
         sentences = list(sentences)
         missing = list(dict.fromkeys(s for s in sentences if s not in self._encodings))
-        if missing:
-            for sentence, vector in zip(missing, super().encode(missing)):
-                self._encodings[sentence] = vector
+        merged("sentence-encoder", missing, self._encode_missing)
         return np.stack([self._encodings[s] for s in sentences])
+
+    def _encode_missing(self, sentences: list[str]) -> None:
+        sentences = [s for s in dict.fromkeys(sentences) if s not in self._encodings]
+        if sentences:
+            for sentence, vector in zip(sentences, MiniLMEncoder.encode(self, sentences)):
+                self._encodings[sentence] = vector

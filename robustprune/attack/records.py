@@ -40,6 +40,27 @@ class AttackSummary:
 
 
 @dataclass
+class SearchOutcome:
+    """What the search found for one example, before the models are asked about it (``search.py``).
+
+    Plain data, so that outcomes computed in another process (a shard of a run) merge into
+    one run. ``num_words`` and ``num_words_changed`` are what TextAttack's ``WordsPerturbed``
+    metric reads (the original's word count; for a successful attack the words that differ).
+    """
+
+    index: int
+    label: int
+    result: str                      # one of RESULT_STATUSES
+    original_text: str
+    perturbed_text: str              # the original for a skipped example
+    changed_word_indices: list[int]
+    changed_word_pairs: list[list[str]]  # [original word, replacement] for each replaced word
+    num_queries: int
+    num_words: int
+    num_words_changed: int
+
+
+@dataclass
 class AttackExample:
     """One attacked input. For a skipped example, ``perturbed_text`` is the original."""
 

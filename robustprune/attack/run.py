@@ -3,16 +3,20 @@
 ``run_attack`` attacks the sparse model when one is given (the dense one if the config's
 ``attack_target`` says so: the reverse direction), else the dense one, on the
 first ``num_examples`` texts (an example the model already gets wrong is skipped and
-still counts, as in TextAttack's ``Attacker``). It then evaluates every original and
-perturbed text on both models (the transfer records), and for each successful example
-measures how far apart the two texts are in each model, layer by layer (``similarity``).
+still counts, as in TextAttack's ``Attacker``). It runs in two steps, so that the first
+can be split into shards computed elsewhere:
+
+1. the search (``search.py``): each example attacked from its own seed, several at once,
+   giving plain ``SearchOutcome`` records;
+2. ``finish_attack``: TextAttack's summary from those records, every original and perturbed
+   text evaluated on both models (the transfer records), and for each successful example
+   how far apart the two texts are in each model, layer by layer (``similarity``).
+
 ``evaluate_transfer`` puts the adversarial texts of a finished run to any further model.
 """
 
 from __future__ import annotations
 
-import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,11 +27,11 @@ from robustprune.attack.records import (
     AttackResult,
     AttackSummary,
     LayerSimilarity,
+    SearchOutcome,
     TransferExample,
     TransferSummary,
     WordSimilarity,
 )
-from robustprune.attack.seeding import seed_example
 from robustprune.errors import RobustPruneError
 from robustprune.evaluate import predict_logits
 from robustprune.progress import Progress, silent
@@ -73,52 +77,60 @@ class AttackConfig:
 
 
 def run_attack(dense_model, tokenizer, texts: list[str], labels: list[int], config: AttackConfig = AttackConfig(),
-               *, sparse_model=None, progress: Progress = silent) -> AttackResult:
+               *, sparse_model=None, progress: Progress = silent, concurrency: int | None = None) -> AttackResult:
     """Attack ``sparse_model`` if given (or ``dense_model`` if ``config.attack_target`` says "dense"),
-    else ``dense_model``; record summary, examples, transfer to the other model, similarity."""
+    else ``dense_model``, on the first ``config.num_examples`` texts; record summary, examples, transfer to
+    the other model, similarity. ``concurrency`` searches run side by side (``search.py``); the result does
+    not depend on it."""
+    from robustprune.attack.search import DEFAULT_CONCURRENCY, search_examples
+
+    check_texts(texts, labels, config)
+    attacked_name = attacked_model_name(config, sparse_model)
+    attacked_model = sparse_model if attacked_name == SPARSE else dense_model
+    count = min(config.num_examples, len(texts))
+    search = search_examples(attacked_model, tokenizer, texts, labels, list(range(count)), config,
+                             concurrency or DEFAULT_CONCURRENCY, progress)
+    return finish_attack(search.outcomes, dense_model, tokenizer, config, sparse_model=sparse_model,
+                         recipe=search.recipe, recipe_label=search.recipe_label,
+                         substitutions=search.substitutions, wall_seconds=search.wall_seconds,
+                         queries_computed=search.queries_computed, queries_cached=search.queries_cached,
+                         device=search.device, progress=progress)
+
+
+def check_texts(texts: list[str], labels: list[int], config: AttackConfig) -> None:
     if len(texts) != len(labels):
         raise RobustPruneError(f"{len(texts)} texts but {len(labels)} labels; pass one label per text")
     config.validate(len(texts))
-    from robustprune.attack.recipes import build_recipe
-    from robustprune.attack.recipes.parts import RecipeParts
-    from robustprune.attack.resources import import_textattack
-    from robustprune.attack.wrapper import CachedModelWrapper
 
-    textattack = import_textattack()
-    attacked_name = SPARSE if sparse_model is not None and config.attack_target == SPARSE else DENSE
-    attacked_model = sparse_model if attacked_name == SPARSE else dense_model
-    wrapper = CachedModelWrapper(attacked_model, tokenizer, config.max_length, config.batch_size)
-    parts = RecipeParts(device=str(wrapper.device), max_length=config.max_length, word_vectors=config.word_vectors,
-                        mlm_path=config.mlm_path, encoder_batch_size=config.batch_size)
-    recipe = build_recipe(config.recipe, wrapper, parts)
-    attack = recipe.attack
-    attack.goal_function.batch_size = max(attack.goal_function.batch_size, config.batch_size)
-    if config.query_budget is not None:
-        attack.goal_function.query_budget = config.query_budget
 
-    count = min(config.num_examples, len(texts))
-    started = time.perf_counter()
-    results = []
-    for index in range(count):
-        seed_example(config.seed, index)  # per example, not per run: see seeding.py
-        results.append(attack.attack(textattack.shared.AttackedText(texts[index]), int(labels[index])))
-        progress("attack", index + 1, count)
-    wall_seconds = time.perf_counter() - started
+def attacked_model_name(config: AttackConfig, sparse_model) -> str:
+    """Which model the search attacks: the sparse one when there is one (unless the config says dense)."""
+    return SPARSE if sparse_model is not None and config.attack_target == SPARSE else DENSE
 
-    summary = _summary(results, recipe, attacked_name, wall_seconds, wrapper, config)
-    examples = [_example(index, result, int(labels[index])) for index, result in enumerate(results)]
+
+def finish_attack(outcomes: list[SearchOutcome], dense_model, tokenizer, config: AttackConfig, *,
+                  sparse_model=None, recipe: str, recipe_label: str, substitutions: dict[str, str],
+                  wall_seconds: float, queries_computed: int, queries_cached: int, device: str,
+                  progress: Progress = silent) -> AttackResult:
+    """From the search's outcomes (in example order, one shard or several merged) to the recorded result:
+    TextAttack's summary, every example with both models' predictions, transfer, similarity."""
+    attacked_name = attacked_model_name(config, sparse_model)
+    summary = summarize(outcomes, recipe=recipe, recipe_label=recipe_label, substitutions=substitutions,
+                        attacked_model=attacked_name, wall_seconds=wall_seconds, queries_computed=queries_computed,
+                        queries_cached=queries_cached, seed=config.seed, max_length=config.max_length, device=device)
+    examples = [_example(outcome) for outcome in outcomes]
     models = {DENSE: dense_model} if sparse_model is None else {DENSE: dense_model, SPARSE: sparse_model}
     for name, model in models.items():
         _fill_predictions(examples, name, model, tokenizer, config, progress)
-    outcome = AttackResult(summary=summary, examples=examples)
+    result = AttackResult(summary=summary, examples=examples)
     if sparse_model is not None:
         other = DENSE if attacked_name == SPARSE else SPARSE
         triples = [(e.label, getattr(e, f"{other}_label_original"), getattr(e, f"{other}_label_perturbed"))
                    for e in examples if e.result == "succeeded"]
-        outcome.transfers.append(_transfer_summary(attacked_name, other, triples))
+        result.transfers.append(_transfer_summary(attacked_name, other, triples))
     if config.similarity:
-        _similarities(outcome, results, models, tokenizer, config, progress)
-    return outcome
+        _similarities(result, outcomes, models, tokenizer, config, progress)
+    return result
 
 
 def evaluate_transfer(result: AttackResult, model, tokenizer, target: str, max_length: int | None = None,
@@ -143,68 +155,42 @@ def evaluate_transfer(result: AttackResult, model, tokenizer, target: str, max_l
 
 # ---------------------------------------------------------------------------- helpers
 
-def _status(result) -> str:
-    name = type(result).__name__
-    if name == "SkippedAttackResult":
-        return "skipped"
-    if name == "FailedAttackResult":
-        return "failed"
-    return "succeeded"  # SuccessfulAttackResult (MaximizedAttackResult cannot occur: untargeted goal)
+def _percent(value: float) -> float:
+    """TextAttack's metrics round percentages to two decimals; the summary keeps fractions of those."""
+    return round(float(value), 2) / 100
 
 
-def _summary(results, recipe, attacked_name, wall_seconds, wrapper, config) -> AttackSummary:
-    from textattack.metrics.attack_metrics import AttackQueries, AttackSuccessRate, WordsPerturbed
+def summarize(outcomes: list[SearchOutcome], *, recipe: str, recipe_label: str, substitutions: dict[str, str],
+              attacked_model: str, wall_seconds: float, queries_computed: int, queries_cached: int, seed: int,
+              max_length: int, device: str) -> AttackSummary:
+    """TextAttack's ``AttackSuccessRate``, ``WordsPerturbed`` and ``AttackQueries`` from plain outcomes,
+    formula for formula (percentages rounded to two decimals, as TextAttack prints them)."""
+    import numpy as np
 
-    rates = AttackSuccessRate().calculate(results)
-    attacked = [result for result in results if _status(result) != "skipped"]
-    succeeded = [result for result in results if _status(result) == "succeeded"]
-    with warnings.catch_warnings():  # the mean of no successful attacks is NaN; reported as 0
-        warnings.simplefilter("ignore", RuntimeWarning)
-        words = WordsPerturbed().calculate(results)
-    perturbed_percent = float(words["avg_word_perturbed_perc"]) if succeeded else 0.0
-    queries = float(AttackQueries().calculate(results)["avg_num_queries"]) if attacked else 0.0
+    total = len(outcomes)
+    succeeded = sum(outcome.result == "succeeded" for outcome in outcomes)
+    failed = sum(outcome.result == "failed" for outcome in outcomes)
+    skipped = total - succeeded - failed
+    perturbed = np.array([100.0 * o.num_words_changed / o.num_words for o in outcomes
+                          if o.result == "succeeded" and o.num_words > 0 and o.num_words_changed > 0])
+    queries = np.array([o.num_queries for o in outcomes if o.result != "skipped"])
     return AttackSummary(
-        recipe=recipe.name, recipe_label=recipe.label, substitutions=dict(recipe.substitutions),
-        attacked_model=attacked_name, num_examples=len(results),
-        successful_attacks=rates["successful_attacks"], failed_attacks=rates["failed_attacks"],
-        skipped_attacks=rates["skipped_attacks"],
-        clean_accuracy=float(rates["original_accuracy"]) / 100,
-        accuracy_under_attack=float(rates["attack_accuracy_perc"]) / 100,
-        attack_success_rate=float(rates["attack_success_rate"]) / 100,
-        avg_perturbed_word_percent=perturbed_percent, avg_num_words=float(words["avg_word_perturbed"]),
-        avg_num_queries=queries, wall_seconds=wall_seconds,
-        queries_computed=wrapper.queries_computed, queries_cached=wrapper.queries_cached,
-        seed=config.seed, max_length=config.max_length, device=str(wrapper.device))
+        recipe=recipe, recipe_label=recipe_label, substitutions=dict(substitutions), attacked_model=attacked_model,
+        num_examples=total, successful_attacks=succeeded, failed_attacks=failed, skipped_attacks=skipped,
+        clean_accuracy=_percent((total - skipped) * 100.0 / total) if total else 0.0,
+        accuracy_under_attack=_percent(failed * 100.0 / total) if total else 0.0,
+        attack_success_rate=_percent(succeeded * 100.0 / (succeeded + failed)) if succeeded + failed else 0.0,
+        avg_perturbed_word_percent=round(float(perturbed.mean()), 2) if len(perturbed) else 0.0,
+        avg_num_words=round(float(np.mean([o.num_words for o in outcomes])), 2) if total else 0.0,
+        avg_num_queries=round(float(queries.mean()), 2) if len(queries) else 0.0,
+        wall_seconds=wall_seconds, queries_computed=queries_computed, queries_cached=queries_cached,
+        seed=seed, max_length=max_length, device=device)
 
 
-def _changed_words(result) -> tuple[list[int], list[tuple[str, str]]]:
-    """Changed positions in the original's words, and (original word, replacement) pairs.
-
-    TextAttack tracks, per original word, where it went (``original_index_map``, -1 if
-    deleted) and which positions of the new text were modified.
-    """
-    original = result.original_result.attacked_text
-    perturbed = result.perturbed_result.attacked_text
-    index_map = perturbed.attack_attrs.get("original_index_map", range(len(original.words)))
-    modified = perturbed.attack_attrs.get("modified_indices", set())
-    changed, pairs = [], []
-    for position, new_position in enumerate(index_map):
-        new_position = int(new_position)
-        if new_position < 0:
-            changed.append(position)
-        elif new_position in modified:
-            changed.append(position)
-            pairs.append((original.words[position], perturbed.words[new_position]))
-    return changed, pairs
-
-
-def _example(index: int, result, label: int) -> AttackExample:
-    status = _status(result)
-    original = result.original_result.attacked_text.text
-    perturbed = original if status == "skipped" else result.perturbed_result.attacked_text.text
-    changed = [] if status == "skipped" else _changed_words(result)[0]
-    return AttackExample(index=index, label=label, result=status, original_text=original, perturbed_text=perturbed,
-                         changed_word_indices=changed, num_queries=int(result.perturbed_result.num_queries),
+def _example(outcome: SearchOutcome) -> AttackExample:
+    return AttackExample(index=outcome.index, label=outcome.label, result=outcome.result,
+                         original_text=outcome.original_text, perturbed_text=outcome.perturbed_text,
+                         changed_word_indices=list(outcome.changed_word_indices), num_queries=outcome.num_queries,
                          dense_label_original=-1, dense_confidence_original=0.0,
                          dense_label_perturbed=-1, dense_confidence_perturbed=0.0)
 
@@ -239,21 +225,22 @@ def _transfer_summary(source: str, target: str, triples: list[tuple[int, int, in
                                         if triples else 0.0))
 
 
-def _similarities(outcome: AttackResult, results, models: dict, tokenizer, config, progress) -> None:
+def _similarities(outcome: AttackResult, outcomes: list[SearchOutcome], models: dict, tokenizer, config,
+                  progress) -> None:
     from robustprune.attack.similarity import layer_cosines, word_cosines
 
-    succeeded = [(index, result) for index, result in enumerate(results) if _status(result) == "succeeded"]
+    succeeded = [o for o in outcomes if o.result == "succeeded"]
     if not succeeded:
         return
-    originals = [result.original_result.attacked_text.text for _, result in succeeded]
-    perturbed = [result.perturbed_result.attacked_text.text for _, result in succeeded]
-    pairs = [(index, pair) for index, result in succeeded for pair in _changed_words(result)[1]]
+    originals = [o.original_text for o in succeeded]
+    perturbed = [o.perturbed_text for o in succeeded]
+    pairs = [(o.index, (original, replacement)) for o in succeeded for original, replacement in o.changed_word_pairs]
     for step, (name, model) in enumerate(models.items(), 1):
         cosine_mean, cosine_cls = layer_cosines(model, tokenizer, originals, perturbed, config.max_length,
                                                 config.batch_size)
-        for row, (index, _) in enumerate(succeeded):
+        for row, o in enumerate(succeeded):
             outcome.layer_similarities.extend(
-                LayerSimilarity(index, name, layer, float(cosine_mean[row, layer]), float(cosine_cls[row, layer]))
+                LayerSimilarity(o.index, name, layer, float(cosine_mean[row, layer]), float(cosine_cls[row, layer]))
                 for layer in range(cosine_mean.shape[1]))
         cosines = word_cosines(model, tokenizer, [pair for _, pair in pairs])
         outcome.word_similarities.extend(

@@ -20,7 +20,7 @@ from textattack.constraints.semantics import WordEmbeddingDistance  # noqa: E402
 from textattack.shared import WordEmbedding  # noqa: E402
 from textattack.transformations import WordSwapEmbedding, WordSwapMaskedLM  # noqa: E402
 
-from robustprune.attack.encoder import CachedSBERT, MiniLMEncoder  # noqa: E402
+from robustprune.attack.encoder import CachedSBERT, MiniLMEncoder, encoding_cache  # noqa: E402
 from robustprune.attack.vectors import load_word_vectors, textattack_cached_vectors  # noqa: E402
 from robustprune.attack.wordnet import WordNetPartOfSpeech, WordSwapWordNetPOS  # noqa: E402
 
@@ -59,6 +59,10 @@ class RecipeParts:
     cached_encoder: bool = True
     encoder_batch_size: int = 64
     _embedding: tuple | None = field(default=None, repr=False)
+    # shared by every recipe built from these parts (the searches of one run): one cache of sentence
+    # encodings, one masked LM in memory
+    _encodings: object = field(default_factory=encoding_cache, repr=False)
+    _masked_lm: tuple | None = field(default=None, repr=False)
 
     # -- word candidates and their distance
     def embedding(self) -> tuple[WordEmbedding | None, str | None]:
@@ -96,8 +100,11 @@ class RecipeParts:
     def sentence_encoder(self, **kwargs):
         """The recipe's ``UniversalSentenceEncoder(**kwargs)`` as the same constraint on MiniLM."""
         kwargs.setdefault("metric", "angular")  # UniversalSentenceEncoder's default; SBERT's is cosine
-        kind = CachedSBERT if self.cached_encoder else MiniLMEncoder
-        encoder = kind(device=self.device, batch_size=self.encoder_batch_size, **kwargs)
+        if self.cached_encoder:
+            encoder = CachedSBERT(cache=self._encodings, device=self.device, batch_size=self.encoder_batch_size,
+                                  **kwargs)
+        else:
+            encoder = MiniLMEncoder(device=self.device, batch_size=self.encoder_batch_size, **kwargs)
         return encoder, {"sentence encoder": MINILM}
 
     def stopwords(self):
@@ -106,7 +113,9 @@ class RecipeParts:
 
     # -- BERT-Attack
     def masked_lm_swap(self, **kwargs):
-        model, tokenizer, name = resources.load_masked_lm(self.mlm_path)
+        if self._masked_lm is None:
+            self._masked_lm = resources.load_masked_lm(self.mlm_path)
+        model, tokenizer, name = self._masked_lm
         swap = WordSwapMaskedLM(masked_language_model=model, tokenizer=tokenizer, max_length=self.max_length,
                                 **kwargs)
         return swap, ({} if name == resources.HUB_MLM else {"masked LM": name})
