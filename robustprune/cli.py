@@ -64,6 +64,39 @@ def add_soup_arguments(parser: argparse.ArgumentParser) -> None:
                         help="held-out texts attacked per evaluation with --criterion attack (default 50)")
 
 
+def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--methods", default="krp,sparsegpt,magnitude",
+                        help="comma-separated methods, each optionally with +refit (e.g. krp,krp+refit,sparsegpt); "
+                             "structured methods (kprune, structured-magnitude) use --flops-reductions")
+    parser.add_argument("--sparsities", default="0.3,0.5,0.7,0.875", help="comma-separated (default: the paper's)")
+    parser.add_argument("--flops-reductions", default="0.5", help="structured methods: FLOPs removed, comma-separated")
+    parser.add_argument("--pattern", default=None, help="N:M semi-structured sparsity for every unstructured method")
+    parser.add_argument("--recipes", default="textfooler,textbugger")
+    parser.add_argument("--dense", default="finetune",
+                        help="dense start(s), comma-separated: finetune, soup (default finetune)")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="K seeds per cell: K dense starts or K calibration samples (--seed-over); tables show "
+                             "the mean and the spread")
+    parser.add_argument("--seed-over", choices=["finetune", "calibration"], default="finetune",
+                        help="what a seed varies (default: the dense start's fine-tuning seed)")
+    parser.add_argument("--calibration", type=int, default=128, help="calibration texts per pruning run")
+    parser.add_argument("--heldout", type=int, default=32, help="held-out texts per pruning run")
+    parser.add_argument("--sample-tokens", type=int, default=None, help="kprune: tokens of training text sampled")
+    parser.add_argument("--csv", default="robustprune-table.csv", help="where to write the CSV (default %(default)s)")
+    parser.add_argument("--ray", nargs="?", const="auto", default=None, metavar="ADDRESS",
+                        help="run the cells as Ray tasks: on this machine (no ADDRESS, or 'auto') or on the cluster "
+                             "at ADDRESS (host:port or ray://host:port); default $ROBUSTPRUNE_RAY, else this process")
+    parser.add_argument("--cpus-per-task", type=int, default=1, help="Ray: CPUs each task asks for (default 1)")
+    parser.add_argument("--shard-size", type=int, default=None,
+                        help="examples per attack shard (default 50 here, 10 on Ray)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="only say what is cached and estimate what is left; compute nothing")
+    add_attack_arguments(parser, with_recipe=False)
+    add_data_arguments(parser)
+    add_finetune_arguments(parser)
+    add_soup_arguments(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from robustprune.prune import METHODS
     from robustprune.structured import METHODS as STRUCTURED_METHODS
@@ -108,17 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_arguments(attack, dataset_default=None)
     add_finetune_arguments(attack)
 
-    table = commands.add_parser("table", help="the paper's table: accuracy under attack per method x sparsity x recipe")
-    table.add_argument("--methods", default="magnitude,sparsegpt,krp",
-                       help="comma-separated; structured methods read the sparsity as the FLOPs reduction")
-    table.add_argument("--sparsities", default="0.3,0.5,0.7,0.875")
-    table.add_argument("--recipes", default="textfooler,textbugger")
-    table.add_argument("--csv", default="robustprune-table.csv", help="where to write the CSV (default %(default)s)")
-    table.add_argument("--calibration", type=int, default=128, help="calibration texts per pruning run")
-    table.add_argument("--heldout", type=int, default=32, help="held-out texts per pruning run")
-    add_attack_arguments(table, with_recipe=False)
-    add_data_arguments(table)
-    add_finetune_arguments(table)
+    for name, help_text in (("sweep", "fill a grid of runs (dense starts x methods x sparsities x attacks) in one "
+                                       "request, here or on a Ray cluster; prints the paper's table"),
+                            ("table", "the paper's table: accuracy under attack per method x sparsity x recipe "
+                                      "(the same as sweep)")):
+        add_sweep_arguments(commands.add_parser(name, help=help_text))
 
     runs = commands.add_parser("runs", help="list cached runs")
     runs.add_argument("--kind", default=None, help="only runs of this kind (finetune, prune, ...)")
@@ -280,18 +307,77 @@ def print_attack_run(run) -> None:
               f"{transfer.num_adversarial} adversarial examples also fool the {transfer.target} model")
 
 
-def command_table(args) -> dict:
-    from robustprune.table import TableSettings, robustness_table
+def split_list(text: str, kind=str) -> tuple:
+    from robustprune.errors import RobustPruneError
 
-    settings = TableSettings(args.model, args.device, args.calibration, args.heldout, finetune_config(args))
-    frame = robustness_table(args.methods.split(","), [float(s) for s in args.sparsities.split(",")],
-                             args.recipes.split(","), lambda recipe: attack_config(args, recipe), load_data(args),
-                             settings, progress=progress_for(args))
-    frame.to_csv(args.csv, index=False)
+    try:
+        return tuple(kind(item.strip()) for item in text.split(",") if item.strip())
+    except ValueError:
+        raise RobustPruneError(f"{text!r} is not a comma-separated list of numbers (e.g. 0.5,0.875)") from None
+
+
+def sweep_spec(args):
+    from robustprune.sweep import SweepSpec
+
+    finetune = {"epochs": args.epochs, "seed": args.finetune_seed}
+    if args.learning_rate is not None:
+        finetune["learning_rate"] = args.learning_rate
+    attack = {"seed": args.attack_seed, "query_budget": args.query_budget, "word_vectors": args.word_vectors,
+              "mlm_path": args.mlm}
+    soup = {"candidates": args.candidates, "criterion": args.criterion, "attack_recipe": args.criterion_recipe,
+            "attack_examples": args.criterion_examples}
+    return SweepSpec(model=args.model, dataset=args.dataset, text_column=args.text_column,
+                     label_column=args.label_column, dense_starts=split_list(args.dense),
+                     methods=split_list(args.methods), sparsities=split_list(args.sparsities, float),
+                     flops_reductions=split_list(args.flops_reductions, float), pattern=args.pattern,
+                     recipes=split_list(args.recipes), num_examples=args.n, calibration=args.calibration,
+                     heldout=args.heldout, seeds=args.seeds, seed_axis=args.seed_over, finetune=finetune,
+                     soup=soup, attack={name: value for name, value in attack.items() if value is not None},
+                     sample_tokens=args.sample_tokens, device=args.device)
+
+
+def command_sweep(args) -> dict:
+    from robustprune.store import RunStore
+    from robustprune.sweep import make_executor, plan_sweep, run_sweep, sweep_data
+    from robustprune.sweep.estimate import estimate_sweep
+    from robustprune.sweep.events import PrintedEvents
+    from robustprune.sweep.table import markdown_table, sweep_table
+
+    spec = sweep_spec(args)
+    data = sweep_data(spec)
+    executor = make_executor(args.ray, args.device, cpus_per_task=args.cpus_per_task)
+    store = RunStore()
+    shard_size = args.shard_size or executor.default_shard_size
+    plan = plan_sweep(spec, data, shard_size)
+    estimate = estimate_sweep(plan, store, args.device)
+    print(f"sweep: {len(plan.rows)} table rows, {estimate.describe()}", file=sys.stderr)
+    if args.dry_run:
+        table = sweep_table(plan, store)
+        if not args.json:
+            print(markdown_table(table))
+        return {"rows": table.to_dict("records"), "cells": len(plan.cells), "cached": estimate.cached,
+                "missing": estimate.missing, "estimated_seconds": estimate.seconds}
+    try:
+        result = run_sweep(spec, data=data, store=store, executor=executor, shard_size=shard_size,
+                           events=PrintedEvents())
+    finally:
+        getattr(executor, "shutdown", lambda: None)()
+    result.table.to_csv(args.csv, index=False)
     if not args.json:
-        print(frame.to_markdown(index=False, floatfmt=".3f"))
-        print(f"\n(CSV written to {args.csv})")
-    return {"rows": frame.to_dict("records"), "csv": args.csv}
+        print(markdown_table(result.table))
+        if spec.seeds > 1:
+            print(f"\nover {spec.seeds} seeds ({spec.seed_axis}): mean, min, max, std")
+            print(result.summary.to_markdown(index=False, floatfmt=".3f"))
+        print(f"\n(CSV written to {args.csv}; {result.computed} runs computed on {result.executor} in "
+              f"{result.seconds:.0f} s)")
+    failures = [{"run_id": state.run_id, "label": state.label, "error": state.error} for state in result.failures]
+    if failures:
+        print(f"{len(failures)} run(s) failed; the others are cached. Run the same command again to retry them:",
+              file=sys.stderr)
+        for failure in failures:
+            print(f"  {failure['label']}: {failure['error'].splitlines()[0]}", file=sys.stderr)
+    return {"rows": result.table.to_dict("records"), "summary": result.summary.to_dict("records"),
+            "csv": args.csv, "failed": failures, "computed": result.computed}
 
 
 def run_detail(kind: str, summary: dict) -> str:
@@ -345,7 +431,8 @@ def command_worker(args) -> dict:
     return {"finished": finished}
 
 
-COMMANDS = {"finetune": command_finetune, "prune": command_prune, "attack": command_attack, "table": command_table,
+COMMANDS = {"finetune": command_finetune, "prune": command_prune, "attack": command_attack, "table": command_sweep,
+            "sweep": command_sweep,
             "runs": command_runs, "worker": command_worker,
             "models": command_models, "datasets": command_datasets, "soup": command_soup}
 
@@ -359,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if getattr(args, "json", False):
         print(json.dumps(output, default=str))
-    return 0
+    return 1 if isinstance(output, dict) and output.get("failed") else 0  # a sweep with failed runs
 
 
 if __name__ == "__main__":

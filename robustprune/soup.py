@@ -292,6 +292,26 @@ def state_dict_of(model) -> dict[str, torch.Tensor]:
     return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
 
 
+def candidate_runs(data: TaskData, config: SoupConfig) -> tuple[TaskData, list[FinetuneConfig]]:
+    """(the data the candidates train on, their fine-tuning settings): what ``ensure_soup`` fine-tunes first.
+
+    Each candidate is an ordinary cached fine-tune run (``ensure_candidate``), so they can be made
+    beforehand, side by side (the sweep does), and the soup then finds them cached.
+    """
+    max_length = config.base.max_length or data.max_length
+    return selection_split(data, config)[0], candidate_configs(config, max_length)
+
+
+def ensure_candidate(model: str, train_data: TaskData, candidate: FinetuneConfig, device: str = "auto",
+                     store: RunStore | None = None, progress: Progress = silent) -> FinetuneResult:
+    """One soup candidate, from the cache or fine-tuned now."""
+    # The new head is drawn from the global RNG: seed it so that every candidate starts from the
+    # same weights (a soup averages models fine-tuned from one start); fork so callers' RNG is untouched.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(START_SEED)
+        return ensure_dense(model, train_data, candidate, device, store, progress)
+
+
 def ensure_soup(model: str = "minilm", dataset: str | TaskData = "rotten_tomatoes", config: SoupConfig | None = None,
                 device: str = "auto", store: RunStore | None = None, progress: Progress = silent) -> SoupResult:
     """The greedy soup of (model, dataset): from the cache, or built now (candidates cached as fine-tunes)."""
@@ -307,13 +327,8 @@ def ensure_soup(model: str = "minilm", dataset: str | TaskData = "rotten_tomatoe
     torch_device = resolve_device(device)
     start = time.perf_counter()
     train_data, heldout_texts, heldout_labels = selection_split(data, config)
-    runs: list[FinetuneResult] = []
-    for candidate in candidate_configs(config, max_length):
-        # The new head is drawn from the global RNG: seed it so that every candidate starts from the
-        # same weights (a soup averages models fine-tuned from one start); fork so callers' RNG is untouched.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(START_SEED)
-            runs.append(ensure_dense(model, train_data, candidate, device, store, progress))
+    runs = [ensure_candidate(model, train_data, candidate, device, store, progress)
+            for candidate in candidate_configs(config, max_length)]
     probe, tokenizer = load_dense(runs[0].run_id, device, store)
     state_dicts = [state_dict_of(probe)] + [state_dict_of(load_dense(run.run_id, device, store)[0]) for run in runs[1:]]
 
@@ -342,4 +357,5 @@ def ensure_soup(model: str = "minilm", dataset: str | TaskData = "rotten_tomatoe
 
 
 __all__ = ["SoupConfig", "SoupResult", "SoupCandidate", "GreedySoup", "uniform_average", "greedy_soup",
-           "ensure_soup", "candidate_configs", "selection_split", "SELECTION_CRITERIA"]
+           "ensure_soup", "candidate_configs", "candidate_runs", "ensure_candidate", "selection_split",
+           "SELECTION_CRITERIA"]

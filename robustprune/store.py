@@ -44,6 +44,10 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+# runs that are parts of other runs (an attack run's cached shards), left out of listings unless asked for
+INTERNAL_KINDS = ("attack-shard",)
+
+
 @dataclass
 class RunRecord:
     run_id: str
@@ -111,7 +115,11 @@ class RunStore:
         return record
 
     def list(self, kind: str | None = None, model: str | None = None, dataset: str | None = None) -> list[RunRecord]:
+        """Finished runs, newest first; parts of runs (``INTERNAL_KINDS``) only when asked for by kind."""
         clauses, values = [], []
+        if kind is None:
+            clauses.append(f"kind NOT IN ({', '.join('?' for _ in INTERNAL_KINDS)})")
+            values.extend(INTERNAL_KINDS)
         for column, value in (("kind", kind), ("model", model), ("dataset", dataset)):
             if value is not None:
                 clauses.append(f"{column} = ?")

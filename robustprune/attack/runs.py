@@ -1,15 +1,19 @@
 """Cached attack runs: a recipe against the dense model or a pruned run, kept in the run store.
 
 The attack of a pruned run loads its dense parent too, so every example records dense
-and sparse predictions side by side, and the adversarial texts transfer both ways.
+and sparse predictions side by side, and the adversarial texts transfer both ways. The
+search can be split into shards of examples (``shard_size``), each cached as an
+"attack-shard" run as it finishes, computed here or by other workers (``attack_shard``:
+the sweep's Ray tasks), and merged into the one attack run an unsharded request gives.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
-from robustprune.attack.records import AttackResult
-from robustprune.attack.run import AttackConfig, run_attack
+from robustprune.attack.records import AttackResult, SearchOutcome
+from robustprune.attack.run import AttackConfig, attacked_model_name, finish_attack
+from robustprune.attack.search import DEFAULT_CONCURRENCY, SearchRun, search_examples
 from robustprune.data import TaskData, load_task_data
 from robustprune.errors import RobustPruneError
 from robustprune.finetune import FinetuneConfig
@@ -19,6 +23,8 @@ from robustprune.store import RunStore, run_id_for
 
 ATTACK_VERSION = 2  # 2: every example seeded from (seed, index)
 DENSE_TARGET = "dense"
+DENSE_KINDS = ("finetune", "soup")  # runs that are a dense model (attacked on their own)
+SHARD_KIND = "attack-shard"  # a cached part of an attack run's search, merged into the run when all are done
 
 
 @dataclass
@@ -57,26 +63,37 @@ def example_record(example) -> dict:
                        "perturbed": [example.sparse_label_perturbed, example.sparse_confidence_perturbed]}}
 
 
-def attack_target_models(target: str, model: str, data: TaskData, store: RunStore, device: str, progress: Progress,
-                         finetune_config: FinetuneConfig | None = None):
-    """(dense run id, method, sparsity, dense model, sparse model or None, tokenizer) for ``target``."""
+def target_run_ids(target: str, model: str, data: TaskData, store: RunStore, device: str, progress: Progress,
+                   finetune_config: FinetuneConfig | None = None) -> tuple[str, str]:
+    """(attacked run id, its dense run id) for ``target``: "dense" (the fine-tuned model, trained if needed), or
+    the id of a cached dense run (a fine-tune or a soup) or pruning run; no model is loaded."""
     if target == DENSE_TARGET:
-        dense = ensure_dense(model, data, finetune_config, device, store, progress)
-        dense_model, tokenizer = load_dense(dense.run_id, device, store)
-        return dense.run_id, "dense", 0.0, dense_model, None, tokenizer
+        dense_run_id = ensure_dense(model, data, finetune_config, device, store, progress).run_id
+        return dense_run_id, dense_run_id
     record = store.require(target)
+    if record.kind in DENSE_KINDS:
+        return target, target
+    if record.kind not in ("prune", "structured"):
+        raise RobustPruneError(f"run {target!r} is a {record.kind} run; attack --dense, a dense run or a pruning run")
+    return target, record.parent
+
+
+def attack_target_models(target_run_id: str, dense_run_id: str, store: RunStore, device: str):
+    """(method, sparsity, dense model, sparse model or None, tokenizer) of an attacked run."""
+    if target_run_id == dense_run_id:
+        dense_model, tokenizer = load_dense(dense_run_id, device, store)
+        return "dense", 0.0, dense_model, None, tokenizer
+    record = store.require(target_run_id)
     if record.kind == "prune":
-        sparse_model, tokenizer = load_pruned(target, device, store)
+        sparse_model, tokenizer = load_pruned(target_run_id, device, store)
         sparsity = record.summary["sparsity"]
-    elif record.kind == "structured":
+    else:
         from robustprune.structured.runs import load_structured_run
 
-        sparse_model, tokenizer = load_structured_run(target, device, store)
+        sparse_model, tokenizer = load_structured_run(target_run_id, device, store)
         sparsity = 1 - record.summary["flops_ratio"]  # the fraction of FLOPs removed
-    else:
-        raise RobustPruneError(f"run {target!r} is a {record.kind} run; attack --dense or a pruning run")
-    dense_model, _ = load_dense(record.parent, device, store)
-    return record.parent, record.method, sparsity, dense_model, sparse_model, tokenizer
+    dense_model, _ = load_dense(dense_run_id, device, store)
+    return record.method, sparsity, dense_model, sparse_model, tokenizer
 
 
 def run_data(target: str, dataset: str | TaskData, store: RunStore) -> TaskData:
@@ -90,30 +107,119 @@ def run_data(target: str, dataset: str | TaskData, store: RunStore) -> TaskData:
     return load_task_data(dataset or "rotten_tomatoes")
 
 
+def attack_key(target_run_id: str, config: AttackConfig, data: TaskData) -> dict:
+    return {"target": target_run_id, "attack": asdict(config), "dataset": data.fingerprint, "version": ATTACK_VERSION}
+
+
+def shard_ranges(count: int, shard_size: int | None) -> list[tuple[int, int]]:
+    """[start, stop) ranges of the attacked examples: one shard of all of them, or shards of ``shard_size``."""
+    if shard_size is None or shard_size >= count:
+        return [(0, count)]
+    if shard_size < 1:
+        raise RobustPruneError(f"shard size must be at least 1 example, got {shard_size}")
+    return [(start, min(start + shard_size, count)) for start in range(0, count, shard_size)]
+
+
+def shard_key(key: dict, start: int, stop: int) -> dict:
+    return {**key, "shard": [start, stop]}
+
+
+def read_shard(record) -> SearchRun:
+    """A cached shard: the search's outcomes of examples [start, stop) and what they cost."""
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(record.directory / "outcomes.parquet").to_pylist()
+    summary = record.summary
+    return SearchRun(recipe=summary["recipe"], recipe_label=summary["recipe_label"],
+                     substitutions=summary["substitutions"], outcomes=[SearchOutcome(**row) for row in rows],
+                     wall_seconds=summary["wall_seconds"], queries_computed=summary["queries_computed"],
+                     queries_cached=summary["queries_cached"], classifier_seconds=summary["classifier_seconds"],
+                     device=summary["device"])
+
+
+def write_shard(store: RunStore, key: dict, start: int, stop: int, search: SearchRun, parent: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with store.write(SHARD_KIND, shard_key(key, start, stop), parent=parent) as writer:
+        columns = {f.name: [getattr(outcome, f.name) for outcome in search.outcomes] for f in fields(SearchOutcome)}
+        pq.write_table(pa.table(columns), writer.directory / "outcomes.parquet")
+        writer.summary.update({"start": start, "stop": stop, "attack_run_id": run_id_for("attack", key),
+                               **{name: getattr(search, name) for name in (
+                                   "recipe", "recipe_label", "substitutions", "wall_seconds", "queries_computed",
+                                   "queries_cached", "classifier_seconds", "device")}})
+
+
 def attack(target: str, config: AttackConfig, model: str = "minilm", dataset: str | TaskData | None = None,
            device: str = "auto", store: RunStore | None = None, progress: Progress = silent,
-           finetune_config: FinetuneConfig | None = None) -> AttackRun:
-    """Attack the dense model (``target="dense"``) or a cached pruning run; cached by everything that matters."""
+           finetune_config: FinetuneConfig | None = None, shard_size: int | None = None,
+           shards: list[tuple[int, int]] | None = None, concurrency: int | None = None) -> AttackRun:
+    """Attack the dense model (``target="dense"``) or a cached pruning run; cached by everything that matters.
+
+    With ``shard_size`` the examples are searched in shards of that many, each cached as it finishes (a
+    stopped run resumes from the last finished shard), then merged; ``shards`` limits the work to those
+    [start, stop) ranges and returns None once they are cached (a worker's share of a run: ``attack_shard``).
+    Either way the finished run is the one an unsharded request gives: same id, same examples.
+    """
     store = store or RunStore()
     if target != DENSE_TARGET:
         store.require(target)
     data = run_data(target, dataset, store)
     config.validate(len(data.test))
-    dense_run_id, method, sparsity, dense_model, sparse_model, tokenizer = attack_target_models(
-        target, model, data, store, device, progress, finetune_config)
-    target_run_id = dense_run_id if target == DENSE_TARGET else target
-    key = {"target": target_run_id, "attack": asdict(config), "dataset": data.fingerprint, "version": ATTACK_VERSION}
+    target_run_id, dense_run_id = target_run_ids(target, model, data, store, device, progress, finetune_config)
+    key = attack_key(target_run_id, config, data)
     run_id = run_id_for("attack", key)
     cached = store.get(run_id)
     if cached is not None:
-        return AttackRun(**{name: cached.summary[name] for name in ("run_id", "target_run_id", "dense_run_id",
-                                                                    "model", "dataset", "method", "sparsity")},
-                         result=AttackResult.load(cached.directory / "attack"), cached=True)
-    result = run_attack(dense_model, tokenizer, data.test["text"], data.test["label"], config,
-                        sparse_model=sparse_model, progress=progress)
+        return load_attack_run(cached)
+    method, sparsity, dense_model, sparse_model, tokenizer = attack_target_models(target_run_id, dense_run_id, store,
+                                                                                  device)
+    texts, labels = data.test["text"], data.test["label"]
+    count = min(config.num_examples, len(texts))
+    wanted = shards if shards is not None else shard_ranges(count, shard_size)
+    attacked = sparse_model if attacked_model_name(config, sparse_model) == "sparse" else dense_model
+    searches = []
+    for start, stop in wanted:
+        shard = store.get(run_id_for(SHARD_KIND, shard_key(key, start, stop)))
+        if shard is not None:
+            searches.append(read_shard(shard))
+            continue
+        search = search_examples(attacked, tokenizer, texts, labels, list(range(start, stop)), config,
+                                 concurrency or DEFAULT_CONCURRENCY, progress)
+        if shards is not None or (start, stop) != (0, count):  # an unsharded search is not worth a shard
+            write_shard(store, key, start, stop, search, target_run_id)
+        searches.append(search)
+    if shards is not None:
+        return None
+    outcomes = [outcome for search in searches for outcome in search.outcomes]
+    first = searches[0]
+    result = finish_attack(outcomes, dense_model, tokenizer, config, sparse_model=sparse_model,
+                           recipe=first.recipe, recipe_label=first.recipe_label, substitutions=first.substitutions,
+                           wall_seconds=sum(search.wall_seconds for search in searches),
+                           queries_computed=sum(search.queries_computed for search in searches),
+                           queries_cached=sum(search.queries_cached for search in searches),
+                           device=first.device, progress=progress)
     model_name = store.require(dense_run_id).model
     run = AttackRun(run_id, target_run_id, dense_run_id, model_name, data.name, method, sparsity, result)
     with store.write("attack", key, model=model_name, dataset=data.name, method=method, parent=target_run_id) as writer:
         result.save(writer.directory / "attack")
         writer.summary.update({name: value for name, value in run.to_dict().items() if name != "examples"})
+        writer.summary["shards"] = len(wanted)
+    for start, stop in wanted:  # merged into the run: the shards are no longer needed
+        shard_id = run_id_for(SHARD_KIND, shard_key(key, start, stop))
+        if store.get(shard_id) is not None:
+            store.delete(shard_id)
     return run
+
+
+def attack_shard(target: str, config: AttackConfig, start: int, stop: int, **kwargs) -> None:
+    """Search examples [start, stop) of an attack run and cache them as a shard (see ``attack``)."""
+    attack(target, config, shards=[(start, stop)], **kwargs)
+
+
+def load_attack_run(record) -> AttackRun:
+    """A cached attack run as ``attack`` returns it."""
+    summary = record.summary
+    return AttackRun(**{name: summary[name] for name in ("run_id", "target_run_id", "dense_run_id", "model",
+                                                         "dataset", "method", "sparsity")},
+                     result=AttackResult.load(record.directory / "attack"), cached=True)

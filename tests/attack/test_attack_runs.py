@@ -88,3 +88,31 @@ def test_bad_attack_arguments(capsys, argv, message):
     error = capsys.readouterr().err.strip()
     assert message in error and len(error.splitlines()) == 1
     assert RunStore().list(kind="attack") == []
+
+
+def test_a_sharded_attack_is_the_unsharded_run(planted_dir, planted_csv, tmp_path):
+    """Shards searched separately (one of them as another worker would: attack_shard) merge into the very run
+    an unsharded request makes: same id, same examples, same summary; the shards are gone afterwards."""
+    from dataclasses import asdict
+
+    from robustprune.attack import AttackConfig
+    from robustprune.attack.runs import SHARD_KIND, attack, attack_shard
+    from robustprune.data import load_task_data
+    from robustprune.finetune import FinetuneConfig
+
+    data = load_task_data(planted_csv)
+    config = AttackConfig(recipe="textbugger", num_examples=len(data.test), max_length=64)
+    common = {"model": planted_dir, "dataset": data, "device": "cpu", "finetune_config": FinetuneConfig(epochs=0)}
+    whole = attack("dense", config, store=RunStore(tmp_path / "whole"), **common)
+    sharded_store = RunStore(tmp_path / "sharded")
+    assert attack_shard("dense", config, 2, 4, store=sharded_store, **common) is None
+    assert len(sharded_store.list(kind=SHARD_KIND)) == 1 and sharded_store.list(kind="attack") == []
+    assert all(record.kind != SHARD_KIND for record in sharded_store.list())  # parts of runs are not listed
+    sharded = attack("dense", config, store=sharded_store, shard_size=2, **common)
+    assert sharded.run_id == whole.run_id and len(whole.result.examples) == 4
+    assert [asdict(e) for e in sharded.result.examples] == [asdict(e) for e in whole.result.examples]
+    timing = {"wall_seconds", "queries_computed", "queries_cached"}
+    assert ({k: v for k, v in asdict(sharded.result.summary).items() if k not in timing}
+            == {k: v for k, v in asdict(whole.result.summary).items() if k not in timing})
+    assert sharded.result.layer_similarities == whole.result.layer_similarities
+    assert sharded_store.list(kind=SHARD_KIND) == [] and sharded_store.require(sharded.run_id).summary["shards"] == 2

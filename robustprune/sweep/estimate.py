@@ -1,0 +1,101 @@
+"""How long the missing cells of a sweep will take, from the runs this machine already made.
+
+Every cached run records its time and device: fine-tunes and soups their seconds, pruning
+runs ``prune_seconds``, attack runs their search's wall time per example. The estimate of
+a missing cell is the median over past runs of the same model, kind (method, recipe) and
+device type; a cell with no such history is counted apart rather than guessed.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+
+from robustprune.device import resolve_device
+from robustprune.store import RunStore
+from robustprune.sweep.plan import SweepPlan
+
+
+@dataclass
+class SweepEstimate:
+    cells: int  # in the plan
+    cached: int
+    missing: int
+    seconds: float  # estimated for the missing cells that have a history
+    without_history: list[str] = field(default_factory=list)  # labels of missing cells with no past run to go by
+
+    def describe(self) -> str:
+        if not self.missing:
+            return f"all {self.cells} runs are cached"
+        text = f"{self.cached} of {self.cells} runs cached, {self.missing} to compute"
+        if self.seconds:
+            text += f", about {format_seconds(self.seconds)} in this process"
+        if self.without_history:
+            text += f" (+ {len(self.without_history)} with no past run of this model on this device to go by)"
+        return text
+
+
+def format_seconds(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _device_type(text: str | None) -> str:
+    text = (text or "").lower()
+    return "cuda" if "gpu" in text or "cuda" in text else "cpu"
+
+
+def history(store: RunStore, model: str) -> dict[tuple, list[float]]:
+    """Seconds of past runs of ``model``, keyed like ``_history_key``: per run, or per example for attacks."""
+    runs = store.list()
+    model_of = {record.run_id: record.model for record in runs}
+    seen: dict[tuple, list[float]] = {}
+    for record in runs:
+        summary = record.summary
+        if record.kind == "attack":
+            inner = summary.get("summary", {})
+            if model_of.get(summary.get("dense_run_id")) != model or not inner.get("num_examples"):
+                continue
+            key = ("attack", inner.get("recipe"), _device_type(inner.get("device")))
+            seen.setdefault(key, []).append(inner["wall_seconds"] / inner["num_examples"])
+        elif record.model == model and record.kind in ("finetune", "soup"):
+            seen.setdefault((record.kind, None, _device_type(summary.get("device"))), []).append(summary["seconds"])
+        elif record.model == model and record.kind == "prune":
+            seen.setdefault(("prune", record.method, _device_type(summary.get("device"))), []).append(
+                summary["prune_seconds"])
+        elif record.model == model and record.kind == "structured":
+            seen.setdefault(("structured", record.method, _device_type(summary.get("device"))), []).append(
+                summary.get("prune_seconds", 0.0))
+    return seen
+
+
+def estimate_sweep(plan: SweepPlan, store: RunStore, device: str = "auto") -> SweepEstimate:
+    """What is cached and how long the rest takes in one process, from this store's history."""
+    device_type = resolve_device(device).type
+    past = history(store, plan.spec.model)
+    done = plan.cached(store)
+    missing = [cell for cell in plan.cells if cell.run_id not in done]
+    seconds, unknown = 0.0, []
+    for cell in missing:
+        if cell.kind == "attack-shard" or (cell.kind == "attack" and len(cell.params["shards"]) == 1):
+            start, stop = (cell.params["start"], cell.params["stop"]) if cell.kind == "attack-shard" else \
+                cell.params["shards"][0]
+            key, count = ("attack", cell.params["attack"]["recipe"], device_type), stop - start
+        elif cell.kind == "attack":
+            continue  # merging shards: seconds
+        elif cell.kind in ("prune", "structured"):
+            method = cell.params["prune"]["method"] if cell.kind == "prune" else cell.params["method"]
+            key, count = (cell.kind, method, device_type), 1
+        else:
+            key, count = (cell.kind, None, device_type), 1
+        if key in past:
+            seconds += statistics.median(past[key]) * count
+        else:
+            unknown.append(cell.label)
+    return SweepEstimate(len(plan.cells), len(plan.cells) - len(missing), len(missing), seconds, unknown)
+
+
+__all__ = ["SweepEstimate", "estimate_sweep", "format_seconds", "history"]

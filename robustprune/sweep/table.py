@@ -1,0 +1,76 @@
+"""The robust-pruning paper's table from a sweep's cached runs, and its summary over seeds.
+
+One row per (dense start, seed, method, budget, recipe): TextAttack's summary of the attack
+run (counts, clean accuracy and accuracy under attack on the *same* attacked sentences,
+success rate, perturbed words, queries, seconds) beside the attacked model's accuracy on
+the whole test split. ``summary_over_seeds`` gives the mean and the spread (min, max,
+standard deviation) over the K seeds, with K stated.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from robustprune.store import RunStore
+from robustprune.sweep.plan import SweepPlan
+
+COLUMNS = ["dense_start", "seed", "method", "sparsity", "recipe", "attacked", "succeeded", "failed", "skipped",
+           "clean_accuracy", "accuracy_under_attack", "attack_success_rate", "avg_perturbed_word_percent",
+           "avg_queries", "seconds", "test_accuracy", "test_examples", "model_run_id", "attack_run_id"]
+SPREAD_METRICS = ("clean_accuracy", "accuracy_under_attack", "attack_success_rate", "test_accuracy")
+
+
+def _test_accuracy(record, dense) -> tuple[float, int]:
+    """The attacked model's accuracy on the whole test split, and that split's size (its dense start's)."""
+    size = dense.summary.get("test_examples", 0) if dense is not None else 0
+    summary = record.summary
+    if record.kind in ("prune", "structured"):
+        return summary["accuracy_sparse"], size
+    return summary.get("soup_test_accuracy", summary.get("accuracy")), size
+
+
+def sweep_table(plan: SweepPlan, store: RunStore) -> pd.DataFrame:
+    """One row per planned (model, recipe); a row whose runs are not (all) cached has empty numbers."""
+    rows = []
+    for row in plan.rows:
+        attack = store.get(row.attack_run_id)
+        model = store.get(row.model_run_id)
+        test_accuracy, test_examples = (_test_accuracy(model, store.get(row.dense_run_id)) if model is not None
+                                        else (math.nan, 0))
+        numbers = {}
+        if attack is not None:
+            summary = attack.summary["summary"]
+            numbers = {"attacked": summary["num_examples"], "succeeded": summary["successful_attacks"],
+                       "failed": summary["failed_attacks"], "skipped": summary["skipped_attacks"],
+                       "clean_accuracy": summary["clean_accuracy"],
+                       "accuracy_under_attack": summary["accuracy_under_attack"],
+                       "attack_success_rate": summary["attack_success_rate"],
+                       "avg_perturbed_word_percent": summary["avg_perturbed_word_percent"],
+                       "avg_queries": summary["avg_num_queries"], "seconds": summary["wall_seconds"]}
+        rows.append({"dense_start": row.dense_start, "seed": row.seed, "method": row.method, "sparsity": row.budget,
+                     "recipe": row.recipe, **numbers, "test_accuracy": test_accuracy, "test_examples": test_examples,
+                     "model_run_id": row.model_run_id, "attack_run_id": row.attack_run_id})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def summary_over_seeds(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean, min, max and standard deviation over seeds of each (dense start, method, budget, recipe)."""
+    keys = ["dense_start", "method", "sparsity", "recipe"]
+    grouped = table.groupby(keys, sort=False, dropna=False)
+    frame = grouped.size().rename("seeds").reset_index()
+    for metric in SPREAD_METRICS:
+        stats = grouped[metric].agg(["mean", "min", "max", "std"]).reset_index(drop=True)
+        for stat in ("mean", "min", "max", "std"):
+            frame[f"{metric}_{stat}"] = stats[stat].values
+    return frame
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """The table as people read it: percentages, the method and budget in words, ids left out."""
+    shown = table.drop(columns=["model_run_id", "attack_run_id"])
+    return shown.to_markdown(index=False, floatfmt=".3f")
+
+
+__all__ = ["COLUMNS", "sweep_table", "summary_over_seeds", "markdown_table"]

@@ -1,0 +1,115 @@
+"""A sweep in this process: the same runs as single requests, nothing computed twice, failures kept apart."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from robustprune.attack import AttackConfig
+from robustprune.attack.runs import attack
+from robustprune.data import load_task_data
+from robustprune.errors import RobustPruneError
+from robustprune.finetune import FinetuneConfig
+from robustprune.pipeline import prune
+from robustprune.prune import PruneConfig
+from robustprune.store import RunStore
+from robustprune.sweep import plan_sweep, run_sweep
+from robustprune.sweep.events import SweepEvents
+
+
+def test_a_sweep_makes_the_runs_single_requests_make(spec, tmp_path):
+    result = run_sweep(spec, store=RunStore(tmp_path / "sweep"), shard_size=3)
+    assert result.complete and len(result.table) == 3  # dense + 2 methods, one recipe
+    assert list(result.table["method"]) == ["dense", "magnitude", "krp"]
+    assert not result.table["accuracy_under_attack"].isna().any()
+
+    single = RunStore(tmp_path / "single")
+    data = load_task_data(spec.dataset, spec.text_column, spec.label_column)
+    finetune = FinetuneConfig(epochs=0)
+    for row in result.table.itertuples():
+        target = "dense"
+        if row.method != "dense":
+            config = PruneConfig(row.method, row.sparsity, calibration=8, heldout=4)
+            pruned = prune(config, spec.model, data, "cpu", finetune, single)
+            assert pruned.run_id == row.model_run_id
+            target = pruned.run_id
+        run = attack(target, AttackConfig("textbugger", num_examples=4, max_length=64), spec.model, data, "cpu",
+                     single, finetune_config=finetune)
+        assert run.run_id == row.attack_run_id
+        assert run.result.summary.accuracy_under_attack == row.accuracy_under_attack
+        assert run.result.summary.clean_accuracy == row.clean_accuracy
+
+
+def test_a_second_identical_sweep_computes_nothing(spec, tmp_path):
+    store = RunStore(tmp_path / "store")
+    first = run_sweep(spec, store=store)
+    events = SweepEvents()
+    second = run_sweep(spec, store=store, events=events)
+    assert first.computed == len(first.plan.cells) and second.computed == 0
+    assert set(state.status for state in events.cells.values()) == {"cached"}
+    pd.testing.assert_frame_equal(first.table, second.table)
+
+
+def test_a_stopped_sweep_resumes_where_it_stopped(spec, tmp_path):
+    """Shards finished before a stop are not searched again."""
+    store = RunStore(tmp_path / "store")
+    data = load_task_data(spec.dataset, spec.text_column, spec.label_column)
+    plan = plan_sweep(spec, data, shard_size=2)
+    shards = [cell for cell in plan.cells if cell.kind == "attack-shard"]
+    assert len(shards) == 2 * 3  # 4 examples in shards of 2, three attacked models
+
+    class StopAfterShards(SweepEvents):
+        def done(self, cell):
+            super().done(cell)
+            if cell.kind == "attack-shard" and sum(s.status == "done" and s.kind == "attack-shard"
+                                                   for s in self.cells.values()) == 3:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(spec, data=data, store=store, shard_size=2, events=StopAfterShards())
+    resumed = SweepEvents()
+    result = run_sweep(spec, data=data, store=store, shard_size=2, events=resumed)
+    computed_shards = [s for s in resumed.cells.values() if s.kind == "attack-shard" and s.status == "done"]
+    assert result.complete and len(computed_shards) == 3
+
+
+def test_a_failed_cell_fails_only_what_needs_it(spec, tmp_path, monkeypatch):
+    from robustprune.sweep import local
+
+    real = local.compute_cell
+
+    def flaky(kind, params, *args, **kwargs):
+        if kind == "prune" and params["prune"]["method"] == "krp":
+            raise RobustPruneError("planted failure of krp")
+        return real(kind, params, *args, **kwargs)
+
+    monkeypatch.setattr(local, "compute_cell", flaky)
+    result = run_sweep(spec, store=RunStore(tmp_path / "store"))
+    reasons = {state.label: state.error for state in result.failures}
+    assert reasons["krp 50%"] == "planted failure of krp"
+    assert reasons["textbugger on krp 50%"] == "needs krp 50%, which failed"
+    assert len(reasons) == 2
+    by_method = result.table.set_index("method")
+    assert not pd.isna(by_method.loc["magnitude", "accuracy_under_attack"])
+    assert pd.isna(by_method.loc["krp", "accuracy_under_attack"])
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"methods": ("krp", "obc")}, "unknown method 'obc'"),
+    ({"methods": ("krp+fast",)}, "unknown option +fast"),
+    ({"sparsities": (1.2,)}, "sparsity 1.2 is out of range"),
+    ({"num_examples": 500}, "500 examples per attack asked for"),
+    ({"recipes": ("deepwordbug",)}, "unknown attack recipe 'deepwordbug'"),
+    ({"dense_starts": ("pretrained",)}, "unknown dense start 'pretrained'"),
+    ({"calibration": 100000}, "calibration 100000 + held-out 4 texts exceed"),
+])
+def test_a_grid_that_cannot_work_fails_before_any_work(spec, tmp_path, override, message):
+    from dataclasses import replace
+
+    store = RunStore(tmp_path / "store")
+    with pytest.raises(RobustPruneError, match=re.escape(message)) as raised:
+        run_sweep(replace(spec, **override), store=store)
+    assert len(str(raised.value).splitlines()) == 1
+    assert store.list() == []
