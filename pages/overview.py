@@ -6,6 +6,7 @@ from robustprune.dashboard import links, navigation, overview, widgets
 from robustprune.dashboard.choices import default_model
 
 store = widgets.page_frame()
+widgets.refresh_as_runs_finish(store)  # a sweep's runs appear on the curves as they finish
 st.title("robustprune")
 st.markdown(
     "Prune a fine-tuned transformer text classifier (knowledge-retention pruning, SparseGPT, Wanda, magnitude, "

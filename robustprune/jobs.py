@@ -40,6 +40,17 @@ CREATE TABLE IF NOT EXISTS jobs (
     updated REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS workers (pid INTEGER PRIMARY KEY, heartbeat REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS sweep_cells (
+    job_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    label TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    seconds REAL,
+    updated REAL NOT NULL,
+    PRIMARY KEY (job_id, run_id)
+);
 """
 FINISHED = ("done", "failed")
 
@@ -127,6 +138,30 @@ def job_id_for(kind: str, params: dict) -> str:
     return run_id_for(f"job-{kind}", params)
 
 
+def run_sweep_job(params: dict, progress) -> str | None:
+    """A sweep (``robustprune.sweep``): its cells' states go to the job's ``sweep_cells`` rows as they change.
+
+    Failed cells do not stop the others; the job then fails with their reasons, and submitting it again
+    computes only what is still missing."""
+    from robustprune.sweep import SweepSpec, make_executor, run_sweep
+    from robustprune.sweep.events import JobEvents
+
+    spec = SweepSpec.from_dict(params["spec"])
+    executor = make_executor(params.get("ray"), spec.device)
+    in_job = isinstance(progress, JobProgress)
+    try:
+        result = run_sweep(spec, store=progress.queue.store if in_job else None, executor=executor,
+                           shard_size=params.get("shard_size"),
+                           events=JobEvents(progress.queue, progress.job_id, progress) if in_job else None)
+    finally:
+        getattr(executor, "shutdown", lambda: None)()
+    if result.failures:
+        reasons = "; ".join(f"{state.label}: {(state.error or '').splitlines()[0]}" for state in result.failures[:3])
+        raise RobustPruneError(f"{len(result.failures)} of {len(result.plan.cells)} runs failed ({reasons}); "
+                               "the others are cached, and Retry computes only what is missing")
+    return None
+
+
 def run_attack_job(params: dict, progress) -> str:
     from robustprune.attack import AttackConfig
     from robustprune.attack.runs import attack
@@ -139,7 +174,8 @@ def run_attack_job(params: dict, progress) -> str:
 # kind -> function(params, progress) -> run id; other modules register theirs (e.g. attacks)
 HANDLERS: dict[str, Callable[[dict, Callable], str]] = {"prune": run_prune_job, "structured": run_structured_job,
                                                         "finetune": run_finetune_job, "soup": run_soup_job,
-                                                        "attack": run_attack_job}
+                                                        "attack": run_attack_job, "sweep": run_sweep_job}
+RERUN_WHEN_DONE = ("sweep",)  # kinds whose "done" is no cache of their own: submitting again checks again
 
 
 class JobQueue:
@@ -160,7 +196,8 @@ class JobQueue:
                 "INSERT OR IGNORE INTO jobs (job_id, kind, params_json, status, created, updated) "
                 "VALUES (?, ?, ?, 'queued', ?, ?)", (job_id, kind, canonical_json(params), now, now))
             row = connection.execute("SELECT status, run_id FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-            if row[0] == "failed" or (row[0] == "done" and row[1] and not self.store.directory(row[1]).is_dir()):
+            rerun = row[0] == "done" and (kind in RERUN_WHEN_DONE or (row[1] and not self.store.directory(row[1]).is_dir()))
+            if row[0] == "failed" or rerun:
                 connection.execute(
                     "UPDATE jobs SET status = 'queued', error = NULL, stage = NULL, done = 0, total = 0, "
                     "worker_pid = NULL, run_id = NULL, updated = ? WHERE job_id = ?", (now, job_id))
@@ -202,14 +239,7 @@ class JobQueue:
 
     def run(self, job: Job) -> Job:
         """Run one claimed job in this process, recording its outcome."""
-        last_report = [0.0]
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if time.time() - last_report[0] > 0.5 or done >= total:  # keep the database calm
-                last_report[0] = time.time()
-                self.report(job.job_id, stage, done, total)
-                self.heartbeat(os.getpid())
-
+        progress = JobProgress(self, job.job_id)
         try:
             run_id = HANDLERS[job.kind](job.params, progress)
         except RobustPruneError as error:
@@ -255,10 +285,49 @@ class JobQueue:
             else:
                 time.sleep(poll_seconds)
 
+    # -- a sweep's cells
+    def set_cells(self, job_id: str, states) -> None:
+        with self.store.connect() as connection:
+            connection.execute("DELETE FROM sweep_cells WHERE job_id = ?", (job_id,))
+            connection.executemany("INSERT INTO sweep_cells VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                   [(job_id, s.run_id, s.kind, s.label, s.status, s.error, s.seconds, time.time())
+                                    for s in states])
+
+    def update_cell(self, job_id: str, state) -> None:
+        with self.store.connect() as connection:
+            connection.execute("UPDATE sweep_cells SET status = ?, error = ?, seconds = ?, updated = ? "
+                               "WHERE job_id = ? AND run_id = ?",
+                               (state.status, state.error, state.seconds, time.time(), job_id, state.run_id))
+
+    def cells(self, job_id: str) -> list:
+        """A sweep job's cells (``robustprune.sweep.events.CellState``), in plan order."""
+        from robustprune.sweep.events import CellState
+
+        with self.store.connect() as connection:
+            rows = connection.execute("SELECT run_id, kind, label, status, error, seconds FROM sweep_cells "
+                                      "WHERE job_id = ? ORDER BY rowid", (job_id,)).fetchall()
+        return [CellState(run_id, kind, label, status, error, seconds)
+                for run_id, kind, label, status, error, seconds in rows]
+
     def _job(self, row) -> Job:
         (job_id, kind, params_json, status, stage, done, total, error, run_id, worker_pid, created, updated) = row
         return Job(job_id, kind, json.loads(params_json), status, stage, done or 0, total or 0, error, run_id,
                    worker_pid, created, updated)
+
+
+class JobProgress:
+    """The progress callback a handler gets: stage, done / total to the job's row (and a heartbeat), at most
+    twice a second; it also names its job, for handlers that record more (a sweep's cells)."""
+
+    def __init__(self, queue: "JobQueue", job_id: str) -> None:
+        self.queue, self.job_id = queue, job_id
+        self._last = 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if time.time() - self._last > 0.5 or done >= total:  # keep the database calm
+            self._last = time.time()
+            self.queue.report(self.job_id, stage, done, total)
+            self.queue.heartbeat(os.getpid())
 
 
 def process_alive(pid: int | None) -> bool:

@@ -129,6 +129,11 @@ class RunStore:
             rows = connection.execute(f"SELECT * FROM runs {where} ORDER BY created DESC", values).fetchall()
         return [self._record(row) for row in rows if self.directory(row[0]).is_dir()]
 
+    def count(self) -> int:
+        """How many finished runs the index holds (a cheap check for "did anything change")."""
+        with self.connect() as connection:
+            return connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+
     @contextmanager
     def write(self, kind: str, key: dict, *, model: str | None = None, dataset: str | None = None,
               method: str | None = None, parent: str | None = None) -> Iterator[RunWriter]:

@@ -18,6 +18,7 @@ PAGES = [  # script, title, icon, URL path ("" for the default page)
     ("pages/prune.py", "Prune", ":material/content_cut:", "prune"),
     ("pages/attacks.py", "Attacks", ":material/swords:", "attacks"),
     ("pages/embeddings.py", "Embeddings", ":material/scatter_plot:", "embeddings"),
+    ("pages/sweep.py", "Sweep", ":material/grid_view:", "sweep"),
     ("pages/runs.py", "Runs", ":material/database:", "runs"),
 ]
 _inside_app = threading.local()

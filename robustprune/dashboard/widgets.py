@@ -157,6 +157,58 @@ def run_or_progress(request, button_label: str, explanation: str, key: str = "su
 
 
 
+@st.fragment(run_every=2 * POLL_SECONDS)
+def sweep_progress(request, plan, store: RunStore) -> None:
+    """A sweep's runs: before it starts, what is cached and a Start button; while it runs, every run's state
+    (refreshed in place); a failed sweep shows which runs failed and why, with a Retry."""
+    from robustprune.dashboard import sweep
+
+    queue = JobQueue()
+    job = job_progress.find_job(request, queue)
+    cached = plan.cached(store)
+    if job is None or job.status == "done":
+        if len(cached) == len(plan.cells):
+            st.success(f"Every run of this sweep is cached ({len(plan.cells)} runs).")
+            return
+        with st.expander(f"The {len(plan.cells)} runs of this sweep", icon=":material/list:"):
+            st.dataframe(sweep.plan_frame(plan, store), hide_index=True)
+        if st.button("Start the sweep", type="primary", key="start-sweep", icon=":material/play_arrow:"):
+            try:
+                job_progress.submit(request, queue)
+            except RobustPruneError as error:
+                st.error(str(error))
+                return
+            st.rerun(scope="fragment")
+        return
+    cells = queue.cells(job.job_id)
+    if job.status == "failed":
+        st.error(f"The sweep stopped: {job.error}")
+        if st.button("Retry", key="retry-sweep", icon=":material/refresh:"):
+            job_progress.submit(request, queue)
+            st.rerun(scope="fragment")
+    else:
+        st.progress(min(job.fraction, 1.0), text=job_progress.describe_job(job))
+        rerun_when_changed("sweep-finished", len(cached))  # a run finished: the table below fills in
+    if cells:
+        st.caption(sweep.progress_line(cells))
+        st.dataframe(sweep.cells_frame(cells), hide_index=True, height=240)
+
+
+def rerun_when_changed(key: str, value) -> None:
+    """Rerun the whole page when ``value`` differs from the one this session saw last (not on the first look)."""
+    previous = st.session_state.get(key)
+    st.session_state[key] = value
+    if previous is not None and previous != value:
+        st.rerun(scope="app")
+
+
+@st.fragment(run_every=2 * POLL_SECONDS)
+def refresh_as_runs_finish(store: RunStore) -> None:
+    """While jobs run (a sweep's cells finishing one by one), redraw the page each time a run is added."""
+    if job_progress.active_jobs():
+        rerun_when_changed("runs-seen", store.count())
+
+
 # ----------------------------------------------------------------------------- page parts
 
 def _apply_sparsity_preset() -> None:

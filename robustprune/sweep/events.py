@@ -88,4 +88,26 @@ class PrintedEvents(SweepEvents):
         print(line, file=self.stream, flush=True)
 
 
-__all__ = ["SweepEvents", "PrintedEvents", "CellState", "CELL_STATES"]
+class JobEvents(SweepEvents):
+    """A sweep job's cell states, written to its ``sweep_cells`` rows (``robustprune.jobs``) as they change;
+    the job's progress counts finished cells."""
+
+    def __init__(self, queue, job_id: str, progress: Progress) -> None:
+        super().__init__()
+        self.queue, self.job_id, self.progress = queue, job_id, progress
+
+    def planned(self, cells, cached: set[str]) -> None:
+        super().planned(cells, cached)
+        self.queue.set_cells(self.job_id, self.cells.values())
+        self._report()
+
+    def changed(self, state: CellState) -> None:
+        self.queue.update_cell(self.job_id, state)
+        self._report()
+
+    def _report(self) -> None:
+        counts = self.counts()
+        self.progress("sweep", counts["done"] + counts["failed"] + counts["cached"], len(self.cells))
+
+
+__all__ = ["SweepEvents", "PrintedEvents", "JobEvents", "CellState", "CELL_STATES"]

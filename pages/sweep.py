@@ -1,0 +1,83 @@
+"""Sweep: a whole grid of runs (dense starts × methods × sparsities × attacks) in one request."""
+
+import streamlit as st
+
+from robustprune.dashboard import sweep, widgets
+from robustprune.dashboard.choices import PAPER_SPARSITY_PERCENT, sparsity_fraction
+from robustprune.errors import RobustPruneError
+from robustprune.sweep import SweepSpec, plan_sweep
+from robustprune.sweep.estimate import estimate_sweep
+from robustprune.sweep.table import sweep_table
+
+store = widgets.page_frame()
+st.title("Sweep")
+st.markdown("Fill the whole trade-off grid with one request: every dense start, method, sparsity and attack below "
+            "becomes an ordinary cached run (what is cached is never computed again), made by the worker or, with "
+            "Ray, by every CPU and GPU of a cluster. The Overview's curves fill in as runs finish.")
+
+left, right = st.columns(2)
+with left:
+    model = widgets.model_picker(store)
+with right:
+    choice = widgets.dataset_picker()
+left, middle, right = st.columns(3)
+with left:
+    starts = st.multiselect("Dense starts", ["finetune", "soup"], default=["finetune"], key="starts",
+                            bind="query-params", help="one fine-tuned model, or the greedy soup of several")
+    methods = st.multiselect("Methods", sweep.method_options(), default=["krp", "sparsegpt", "magnitude"],
+                             key="methods", bind="query-params",
+                             help="+refit re-fits the pooler and classifier to the dense outputs (krp paper)")
+with middle:
+    sparsities = st.multiselect("Sparsities (%)", PAPER_SPARSITY_PERCENT, default=[50.0, 87.5], key="sparsities",
+                                bind="query-params", help="unstructured methods")
+    flops = st.multiselect("FLOPs removed (%)", [30.0, 50.0, 70.0], default=[50.0], key="flops_grid",
+                           bind="query-params", help="structured methods (kprune, structured-magnitude)")
+with right:
+    recipes = st.multiselect("Attacks", ["textfooler", "textbugger", "bert-attack"],
+                             default=["textfooler", "textbugger"], key="recipes", bind="query-params")
+    examples = st.number_input("Examples per attack", 1, 10000, 100, key="examples", bind="query-params",
+                               help="the first n test texts")
+left, middle, right = st.columns(3)
+with left:
+    calibration = st.number_input("Calibration texts", 1, 100000, 128, key="calibration", bind="query-params")
+with middle:
+    seeds = st.number_input("Seeds", 1, 20, 1, key="seeds", bind="query-params",
+                            help="K dense starts (fine-tune seeds) or K calibration samples: tables show the spread")
+    seed_axis = st.radio("A seed varies", ["finetune", "calibration"], key="seed_axis", bind="query-params",
+                         horizontal=True) if seeds > 1 else "finetune"
+with right:
+    executor = st.radio("Run on", sweep.EXECUTORS, format_func=sweep.EXECUTOR_LABELS.get, key="executor",
+                        bind="query-params", horizontal=True)
+    address = (st.text_input("Ray address", "auto", key="ray", bind="query-params",
+                             help="auto: Ray on this machine; host:port of a running cluster's head")
+               if executor == "ray" else None)
+
+if not widgets.checked_model(model):
+    st.stop()
+data = widgets.checked_task_data(choice)
+if data is None:
+    st.stop()
+try:
+    spec = SweepSpec(model=model, dataset=choice.dataset, text_column=choice.text_column,
+                     label_column=choice.label_column, dense_starts=tuple(starts), methods=tuple(methods),
+                     sparsities=tuple(sparsity_fraction(s) for s in sparsities),
+                     flops_reductions=tuple(sparsity_fraction(f) for f in flops), recipes=tuple(recipes),
+                     num_examples=int(examples), calibration=int(calibration), seeds=int(seeds),
+                     seed_axis=seed_axis)
+    plan = plan_sweep(spec, data)
+except RobustPruneError as error:
+    st.error(str(error))
+    st.stop()
+
+request = sweep.SweepRequest(spec, address)
+st.info(sweep.estimate_line(estimate_sweep(plan, store), len(plan.rows)))
+widgets.sweep_progress(request, plan, store)
+
+st.subheader("The table")
+st.caption("Clean accuracy and accuracy under attack on the same attacked test texts; test accuracy on the whole "
+           "test split. Empty cells fill in as their runs finish.")
+table = sweep_table(plan, store)
+percent = st.column_config.NumberColumn(format="percent")
+st.dataframe(table.drop(columns=["model_run_id", "attack_run_id"]), hide_index=True,
+             column_config={name: percent for name in ("sparsity", "clean_accuracy", "accuracy_under_attack",
+                                                        "attack_success_rate", "test_accuracy")})

@@ -1,0 +1,38 @@
+"""The Sweep page: pick a grid, see what is cached, start it as one job, watch its runs, read the table."""
+
+from robustprune.jobs import JobQueue
+from tests.dashboard.conftest import open_page, texts
+
+GRID = {"methods": "magnitude", "sparsities": "50.0", "recipes": "textbugger", "examples": "2", "calibration": "16"}
+
+
+def sweep_page(workspace, **extra):
+    return open_page("pages/sweep.py", model=workspace.model_dir, dataset=workspace.csv, **{**GRID, **extra})
+
+
+def test_a_grid_is_one_job_and_its_table_fills_in(home, workspace):
+    app = sweep_page(workspace)
+    assert not app.exception and not app.error
+    [estimate] = [text for text in texts(app.info) if "table rows" in text]
+    assert estimate.startswith("2 table rows from 4 runs: 1 of 4 runs cached")  # the dense start is cached
+    table = app.dataframe[-1].value
+    assert list(table["method"]) == ["dense", "magnitude"] and table["accuracy_under_attack"].isna().all()
+
+    app.button(key="start-sweep").click().run()
+    queue = JobQueue()
+    [job] = [job for job in queue.list() if job.kind == "sweep"]
+    assert job.status == "queued" and job.params["spec"]["methods"] == ["magnitude"]
+    assert queue.work(once=True) == 1 and queue.get(job.job_id).status == "done"
+    statuses = sorted(cell.status for cell in queue.cells(job.job_id))
+    assert statuses == ["cached", "done", "done", "done"]
+
+    app = sweep_page(workspace)
+    assert any("Every run of this sweep is cached" in text for text in texts(app.success))
+    table = app.dataframe[-1].value
+    assert (table["attacked"] == 2).all() and not table["accuracy_under_attack"].isna().any()
+
+
+def test_a_grid_that_cannot_work_says_why(home, workspace):
+    app = sweep_page(workspace, examples="5000")
+    assert not app.exception
+    assert any("5000 examples per attack asked for" in text for text in texts(app.error))
