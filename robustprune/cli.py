@@ -269,6 +269,9 @@ def print_prune_result(result) -> None:
     print(f"  sparsity {result.sparsity:.4f} (target {result.target_sparsity:.4f}) over the encoder's Linear "
           f"layers; left dense: {', '.join(result.dense_parts)}")
     print(f"  accuracy dense {result.accuracy_dense:.2%} -> sparse {result.accuracy_sparse:.2%}")
+    if result.collapse is not None and result.collapse.collapsed:
+        print(f"  COLLAPSED: the pruned model {result.collapse.reason}; an accuracy under attack would not be "
+              "robustness")
     print(f"  {'layer':<48} {'sparsity':>8} {'local err':>10} {'e2e err':>10}")
     for layer in result.layers:
         print(f"  {layer.name:<48} {layer.sparsity:>8.4f} {layer.reconstruction_error_local:>10.4f} "

@@ -19,7 +19,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from robustprune.data import TaskData, load_task_data
 from robustprune.device import describe_device, resolve_device
 from robustprune.errors import RobustPruneError
-from robustprune.evaluate import accuracy
+from robustprune.evaluate import accuracy, evaluate
 from robustprune.finetune import FinetuneConfig, FinetuneResult, finetune
 from robustprune.models import MODELS, adapter, load_classifier
 from robustprune.progress import Progress, silent
@@ -159,8 +159,8 @@ def prune(config: PruneConfig, model: str = "minilm", dataset: str | TaskData = 
     layers = prune_model(classifier, tokenizer, calibration_texts, heldout_texts, METHODS[config.method],
                          config, max_length, progress)
     prune_seconds = time.perf_counter() - start
-    sparse_accuracy = accuracy(classifier, tokenizer, data.test["text"], data.test["label"], max_length,
-                               progress=progress)
+    evaluation = evaluate(classifier, tokenizer, data.test["text"], data.test["label"], max_length,
+                          progress=progress)
     pruned_weights = {linear.name + ".weight": linear.module.weight.detach().cpu().contiguous()
                       for linear in adapter.prunable_linears(classifier)}
     zeros = sum(int((weight == 0).sum()) for weight in pruned_weights.values())
@@ -171,9 +171,10 @@ def prune(config: PruneConfig, model: str = "minilm", dataset: str | TaskData = 
     result = PruneResult(
         run_id=run_id_for("prune", key), model=model, dataset=data.name, method=config.method,
         target_sparsity=config.target_sparsity, sparsity=zeros / total, accuracy_dense=dense_run.accuracy,
-        accuracy_sparse=sparse_accuracy, prune_seconds=prune_seconds, dense_run_id=dense_run.run_id,
+        accuracy_sparse=evaluation.accuracy, prune_seconds=prune_seconds, dense_run_id=dense_run.run_id,
         device=describe_device(torch_device), config=config.to_dict(), dense_parts=list(adapter.DENSE_PARTS),
-        layers=layers, dense_start=dense)
+        layers=layers, dense_start=dense, test_prediction_counts=evaluation.prediction_counts,
+        test_label_counts=evaluation.label_counts)
     with store.write("prune", key, model=model, dataset=data.name, method=config.method,
                      parent=dense_run.run_id) as run:
         save_file(pruned_weights, str(run.directory / "weights.safetensors"),

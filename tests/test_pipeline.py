@@ -73,3 +73,21 @@ def test_a_refitted_head_is_saved_with_the_run(tiny_model_dir, data):
     dense, _ = pipeline.load_dense(result.dense_run_id, "cpu")
     assert not torch.equal(model.classifier.weight, dense.classifier.weight)
     assert accuracy(model, tokenizer, data.test["text"], data.test["label"], 32) == pytest.approx(result.accuracy_sparse)
+
+
+def test_a_pruning_run_records_its_test_predictions_and_whether_it_collapsed(tiny_model_dir, data):
+    from robustprune.collapse import check_counts
+    from robustprune.evaluate import predict_logits
+
+    result = pipeline.prune(PruneConfig("magnitude", 0.5, calibration=16, heldout=8), tiny_model_dir, data, "cpu",
+                            QUICK)
+    model, tokenizer = pipeline.load_pruned(result.run_id, "cpu")
+    predictions = predict_logits(model, tokenizer, data.test["text"], 32).argmax(dim=1)
+    assert result.test_prediction_counts == torch.bincount(predictions, minlength=2).tolist()
+    assert result.test_label_counts == torch.bincount(torch.tensor(data.test["label"]), minlength=2).tolist()
+    expected = check_counts(result.test_prediction_counts, result.test_label_counts, result.accuracy_sparse)
+    reported = result.to_dict()
+    assert (reported["collapsed"], reported["collapse_reason"]) == (expected.collapsed, expected.reason)
+    cached = pipeline.prune(PruneConfig("magnitude", 0.5, calibration=16, heldout=8), tiny_model_dir, data, "cpu",
+                            QUICK)
+    assert cached.cached and cached.collapse == result.collapse

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 
 @dataclass
@@ -44,12 +44,32 @@ class PruneResult:
     layers: list[LayerRecord] = field(default_factory=list)
     cached: bool = False
     dense_start: str = "finetune"  # "finetune" (one fine-tuned model) or "soup" (greedy weight average)
+    test_prediction_counts: list[int] | None = None  # per class, on the test split (None: runs made before)
+    test_label_counts: list[int] | None = None
+
+    @property
+    def collapse(self):
+        """``robustprune.collapse.CollapseCheck`` of the pruned model on the test split, or None if not recorded."""
+        return collapse_of(self.test_prediction_counts, self.test_label_counts, self.accuracy_sparse)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Every field, and whether the pruned model collapsed (``collapsed``, ``collapse_reason``)."""
+        check = self.collapse
+        return {**asdict(self), "collapsed": None if check is None else check.collapsed,
+                "collapse_reason": None if check is None else check.reason}
 
     @classmethod
     def from_dict(cls, data: dict) -> "PruneResult":
-        data = dict(data)
+        names = {f.name for f in fields(cls)}
+        data = {key: value for key, value in data.items() if key in names}
         data["layers"] = [LayerRecord(**layer) for layer in data.get("layers", [])]
         return cls(**data)
+
+
+def collapse_of(prediction_counts, label_counts, accuracy: float):
+    """The collapse check of recorded test counts (None when a run did not record them)."""
+    if not prediction_counts or not label_counts:
+        return None
+    from robustprune.collapse import check_counts
+
+    return check_counts(prediction_counts, label_counts, accuracy)

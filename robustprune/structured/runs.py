@@ -14,7 +14,8 @@ from transformers import AutoTokenizer
 from robustprune.data import TaskData
 from robustprune.device import describe_device, resolve_device
 from robustprune.errors import RobustPruneError
-from robustprune.evaluate import accuracy
+from robustprune.evaluate import evaluate
+from robustprune.prune.results import collapse_of
 from robustprune.finetune import FinetuneConfig
 from robustprune.pipeline import dense_start, load_dense, resolve_data
 from robustprune.progress import Progress, silent
@@ -39,11 +40,20 @@ class StructuredRun:
     result: StructuredResult
     cached: bool = False
     dense_start: str = "finetune"  # or "soup"
+    test_prediction_counts: list[int] | None = None  # per class, on the test split (None: runs made before)
+    test_label_counts: list[int] | None = None
+
+    @property
+    def collapse(self):
+        return collapse_of(self.test_prediction_counts, self.test_label_counts, self.accuracy_sparse)
 
     def to_dict(self) -> dict:
-        """Flat, like an unstructured run's JSON, plus the structured result's fields."""
+        """Flat, like an unstructured run's JSON, plus the structured result's fields and the collapse check."""
         summary = {key: value for key, value in asdict(self).items() if key != "result"}
-        return {**self.result.to_dict(), **summary, "flops_ratio": self.result.flops_ratio}
+        check = self.collapse
+        return {**self.result.to_dict(), **summary, "flops_ratio": self.result.flops_ratio,
+                "collapsed": None if check is None else check.collapsed,
+                "collapse_reason": None if check is None else check.reason}
 
     @classmethod
     def from_summary(cls, summary: dict, cached: bool) -> "StructuredRun":
@@ -51,7 +61,9 @@ class StructuredRun:
                                                     "accuracy_sparse", "prune_seconds", "dense_run_id", "device")}
         result_fields = {name: summary[name] for name in StructuredResult.__dataclass_fields__}
         return cls(**fields, result=StructuredResult.from_dict(result_fields), cached=cached,
-                   dense_start=summary.get("dense_start", "finetune"))
+                   dense_start=summary.get("dense_start", "finetune"),
+                   test_prediction_counts=summary.get("test_prediction_counts"),
+                   test_label_counts=summary.get("test_label_counts"))
 
 
 def structured_key(dense_run_id: str, method: str, config: KPruneConfig, max_length: int) -> dict:
@@ -85,10 +97,12 @@ def prune_structured(method: str, config: KPruneConfig, model: str = "minilm",
     else:
         result = structured_magnitude(classifier, config.flops_reduction, max_length, progress)
     seconds = time.perf_counter() - start
-    pruned_accuracy = accuracy(classifier, tokenizer, data.test["text"], data.test["label"], max_length,
-                               progress=progress)
-    run = StructuredRun(run_id_for("structured", key), model, data.name, method, dense_run.accuracy, pruned_accuracy,
-                        seconds, dense_run.run_id, describe_device(torch_device), result, dense_start=dense)
+    evaluation = evaluate(classifier, tokenizer, data.test["text"], data.test["label"], max_length,
+                          progress=progress)
+    run = StructuredRun(run_id_for("structured", key), model, data.name, method, dense_run.accuracy,
+                        evaluation.accuracy, seconds, dense_run.run_id, describe_device(torch_device), result,
+                        dense_start=dense, test_prediction_counts=evaluation.prediction_counts,
+                        test_label_counts=evaluation.label_counts)
     with store.write("structured", key, model=model, dataset=data.name, method=method,
                      parent=dense_run.run_id) as writer:
         classifier.save_pretrained(writer.directory / "model", safe_serialization=True)

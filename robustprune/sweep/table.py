@@ -3,7 +3,8 @@
 One row per (dense start, seed, method, budget, recipe): TextAttack's summary of the attack
 run (counts, clean accuracy and accuracy under attack on the *same* attacked sentences,
 success rate, perturbed words, queries, seconds) beside the attacked model's accuracy on
-the whole test split. ``summary_over_seeds`` gives the mean and the spread (min, max,
+the whole test split, and whether the model collapsed (``robustprune.collapse``: its
+accuracy under attack is then no robustness). ``summary_over_seeds`` gives the mean and the spread (min, max,
 standard deviation) over the K seeds, with K stated.
 """
 
@@ -18,7 +19,8 @@ from robustprune.sweep.plan import SweepPlan
 
 COLUMNS = ["dense_start", "seed", "method", "sparsity", "recipe", "attacked", "succeeded", "failed", "skipped",
            "clean_accuracy", "accuracy_under_attack", "attack_success_rate", "avg_perturbed_word_percent",
-           "avg_queries", "seconds", "test_accuracy", "test_examples", "model_run_id", "attack_run_id"]
+           "avg_queries", "seconds", "test_accuracy", "test_examples", "collapsed", "collapse_reason", "model_run_id",
+           "attack_run_id"]
 SPREAD_METRICS = ("clean_accuracy", "accuracy_under_attack", "attack_success_rate", "test_accuracy")
 
 
@@ -29,6 +31,28 @@ def _test_accuracy(record, dense) -> tuple[float, int]:
     if record.kind in ("prune", "structured"):
         return summary["accuracy_sparse"], size
     return summary.get("soup_test_accuracy", summary.get("accuracy")), size
+
+
+def model_collapse(model_record, attack_record):
+    """The collapse check of an attacked model (``robustprune.collapse``): on the whole test split when its run
+    recorded the predictions (pruning runs), else on the attacked sentences."""
+    from robustprune.prune.results import collapse_of
+
+    if model_record is not None:
+        summary = model_record.summary
+        check = collapse_of(summary.get("test_prediction_counts"), summary.get("test_label_counts"),
+                            summary.get("accuracy_sparse", 0.0))
+        if check is not None:
+            return check
+    if attack_record is None:
+        return None
+    from robustprune.attack.records import AttackResult
+    from robustprune.collapse import check_predictions
+
+    result = AttackResult.load(attack_record.directory / "attack")
+    model = result.summary.attacked_model
+    predictions = [getattr(example, f"{model}_label_original") for example in result.examples]
+    return check_predictions(predictions, [example.label for example in result.examples], texts="attacked texts")
 
 
 def sweep_table(plan: SweepPlan, store: RunStore) -> pd.DataFrame:
@@ -49,8 +73,11 @@ def sweep_table(plan: SweepPlan, store: RunStore) -> pd.DataFrame:
                        "attack_success_rate": summary["attack_success_rate"],
                        "avg_perturbed_word_percent": summary["avg_perturbed_word_percent"],
                        "avg_queries": summary["avg_num_queries"], "seconds": summary["wall_seconds"]}
+        check = model_collapse(model, attack)
         rows.append({"dense_start": row.dense_start, "seed": row.seed, "method": row.method, "sparsity": row.budget,
                      "recipe": row.recipe, **numbers, "test_accuracy": test_accuracy, "test_examples": test_examples,
+                     "collapsed": None if check is None else check.collapsed,
+                     "collapse_reason": None if check is None else check.reason,
                      "model_run_id": row.model_run_id, "attack_run_id": row.attack_run_id})
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -68,9 +95,14 @@ def summary_over_seeds(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def markdown_table(table: pd.DataFrame) -> str:
-    """The table as people read it: percentages, the method and budget in words, ids left out."""
-    shown = table.drop(columns=["model_run_id", "attack_run_id"])
-    return shown.to_markdown(index=False, floatfmt=".3f")
+    """The table as people read it: ids left out, and a collapsed model's reason under the table."""
+    shown = table.drop(columns=["model_run_id", "attack_run_id", "collapse_reason"])
+    text = shown.to_markdown(index=False, floatfmt=".3f")
+    collapsed = table[table["collapsed"] == True]  # noqa: E712 - None (unknown) is not True
+    notes = [f"- {row.method} {row.sparsity:g} ({row.dense_start}, seed {row.seed}): collapsed, {row.collapse_reason}; "
+             "its accuracy under attack is not robustness" for row in collapsed.drop_duplicates(
+                 ["dense_start", "seed", "method", "sparsity"]).itertuples()]
+    return text + ("\n\n" + "\n".join(notes) if notes else "")
 
 
 __all__ = ["COLUMNS", "sweep_table", "summary_over_seeds", "markdown_table"]
