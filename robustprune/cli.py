@@ -55,7 +55,7 @@ def add_finetune_arguments(parser: argparse.ArgumentParser) -> None:
 def add_soup_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--candidates", type=int, default=4,
                         help="fine-tuned candidates in the greedy soup (default 4; the paper uses about 10)")
-    parser.add_argument("--criterion", choices=["clean", "attack"], default="clean",
+    parser.add_argument("--criterion", choices=["clean", "attack"], default=None,
                         help="rank and admit candidates by held-out clean accuracy (default) or by accuracy under "
                              "attack, as the paper does (an attack per evaluation: slow on a CPU)")
     parser.add_argument("--criterion-recipe", default="textbugger",
@@ -65,21 +65,24 @@ def add_soup_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--methods", default="krp,sparsegpt,magnitude",
+    parser.add_argument("--preset", default=None, choices=sorted(PRESET_NAMES),
+                        help="a paper's whole setup, e.g. paper: soup chosen under attack, krp+refit, 512 calibration "
+                             "texts, the paper's sparsities (explicit flags win)")
+    parser.add_argument("--methods", default=None,
                         help="comma-separated methods, each optionally with +refit (e.g. krp,krp+refit,sparsegpt); "
                              "structured methods (kprune, structured-magnitude) use --flops-reductions")
-    parser.add_argument("--sparsities", default="0.3,0.5,0.7,0.875", help="comma-separated (default: the paper's)")
+    parser.add_argument("--sparsities", default=None, help="comma-separated (default: the paper's, 0.3,0.5,0.7,0.875)")
     parser.add_argument("--flops-reductions", default="0.5", help="structured methods: FLOPs removed, comma-separated")
     parser.add_argument("--pattern", default=None, help="N:M semi-structured sparsity for every unstructured method")
     parser.add_argument("--recipes", default="textfooler,textbugger")
-    parser.add_argument("--dense", default="finetune",
+    parser.add_argument("--dense", default=None,
                         help="dense start(s), comma-separated: finetune, soup (default finetune)")
     parser.add_argument("--seeds", type=int, default=1,
                         help="K seeds per cell: K dense starts or K calibration samples (--seed-over); tables show "
                              "the mean and the spread")
     parser.add_argument("--seed-over", choices=["finetune", "calibration"], default="finetune",
                         help="what a seed varies (default: the dense start's fine-tuning seed)")
-    parser.add_argument("--calibration", type=int, default=128, help="calibration texts per pruning run")
+    parser.add_argument("--calibration", type=int, default=None, help="calibration texts per pruning run (default 128)")
     parser.add_argument("--heldout", type=int, default=32, help="held-out texts per pruning run")
     parser.add_argument("--sample-tokens", type=int, default=None, help="kprune: tokens of training text sampled")
     parser.add_argument("--csv", default="robustprune-table.csv", help="where to write the CSV (default %(default)s)")
@@ -97,6 +100,33 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     add_soup_arguments(parser)
 
 
+PRESET_NAMES = ("paper",)  # robustprune.presets.PRESETS, named here so that --help needs no import
+
+# argument -> (its value without a preset, the preset's field that replaces it); explicit values win
+PRESET_ARGUMENTS = {"dense": ("finetune", "dense_start"), "calibration": (128, "calibration"),
+                    "refit_head": (False, "refit_head"), "method": (None, "method"),
+                    "criterion": ("clean", None), "methods": ("krp,sparsegpt,magnitude", "method_variant"),
+                    "sparsities": ("0.3,0.5,0.7,0.875", "sparsities")}
+
+
+def apply_preset(args) -> None:
+    """Fill the arguments left unset from ``--preset`` (if any), then from their usual defaults."""
+    from robustprune.presets import get_preset
+
+    preset = get_preset(args.preset) if getattr(args, "preset", None) else None
+    for name, (default, field) in PRESET_ARGUMENTS.items():
+        if not hasattr(args, name) or getattr(args, name) is not None:
+            continue
+        value = default
+        if preset is not None and name == "criterion":
+            value = preset.soup.get("criterion", default)
+        elif preset is not None and field is not None:
+            value = getattr(preset, field)
+            if name == "sparsities":
+                value = ",".join(f"{s:g}" for s in value)
+        setattr(args, name, value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from robustprune.prune import METHODS
     from robustprune.structured import METHODS as STRUCTURED_METHODS
@@ -109,7 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_finetune_arguments(finetune)
 
     prune = commands.add_parser("prune", help="prune the dense classifier (cached)")
-    prune.add_argument("--method", required=True, choices=sorted(METHODS) + sorted(STRUCTURED_METHODS),
+    prune.add_argument("--preset", default=None, choices=sorted(PRESET_NAMES),
+                       help="a paper's whole setup, e.g. paper: soup chosen under attack, krp, re-fitted head, 512 "
+                            "calibration texts (explicit flags win)")
+    prune.add_argument("--method", default=None, choices=sorted(METHODS) + sorted(STRUCTURED_METHODS),
                        help="pruning method (kprune and structured-magnitude remove heads and neurons)")
     prune.add_argument("--sparsity", type=float, default=0.5, help="fraction of zeros in [0, 0.99) (default 0.5)")
     prune.add_argument("--pattern", default=None, help="N:M semi-structured sparsity, e.g. 2:4 (overrides --sparsity)")
@@ -117,12 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="structured methods: fraction of the encoder's FLOPs to remove (default 0.5)")
     prune.add_argument("--sample-tokens", type=int, default=None,
                        help="kprune: tokens of training text for knowledge measurement (default 4096)")
-    prune.add_argument("--calibration", type=int, default=128, help="calibration texts (default 128)")
+    prune.add_argument("--calibration", type=int, default=None, help="calibration texts (default 128)")
     prune.add_argument("--heldout", type=int, default=32, help="held-out texts for reconstruction errors (default 32)")
     prune.add_argument("--seed", type=int, default=0)
-    prune.add_argument("--refit-head", action="store_true",
+    prune.add_argument("--refit-head", action="store_true", default=None,
                        help="re-fit pooler and classifier to the dense outputs by least squares (krp paper)")
-    prune.add_argument("--dense", default="finetune", choices=["finetune", "soup"],
+    prune.add_argument("--dense", default=None, choices=["finetune", "soup"],
                        help="start from one fine-tuned model or from the greedy soup (default finetune)")
     add_data_arguments(prune)
     add_finetune_arguments(prune)
@@ -215,10 +248,13 @@ def command_prune_structured(args) -> dict:
 
 
 def command_prune(args) -> dict:
+    from robustprune.errors import RobustPruneError
     from robustprune.pipeline import prune
     from robustprune.prune import PruneConfig
     from robustprune.structured import METHODS as STRUCTURED_METHODS
 
+    if args.method is None:
+        raise RobustPruneError("which method? pass --method (e.g. --method krp) or --preset paper")
     if args.method in STRUCTURED_METHODS:
         return command_prune_structured(args)
 
@@ -443,6 +479,7 @@ COMMANDS = {"finetune": command_finetune, "prune": command_prune, "attack": comm
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        apply_preset(args)
         output = COMMANDS[args.command](args)
     except RobustPruneError as error:
         print(f"robustprune {args.command}: error: {error}", file=sys.stderr)
