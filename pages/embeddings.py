@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from robustprune.dashboard import attacks, cached, embeddings, widgets
+from robustprune.dashboard import attacks, cached, embeddings, explanation, widgets
+from robustprune.dashboard.requests import LayerAUCRequest
 
 store = widgets.page_frame()
 st.title("Embeddings")
@@ -29,6 +30,19 @@ with right:
 summary = embeddings.similarity_by_layer(result, measure)
 st.plotly_chart(embeddings.similarity_figure(summary, measure, embeddings.example_similarity(result, index)),
                 key="similarity")
+
+if "sparse" in info.model_runs:
+    st.subheader("Which layers carry the robustness loss")
+    auc_request = LayerAUCRequest(info.run_id)
+    auc = cached.layer_auc(store, auc_request.run_id())
+    if auc is None:
+        widgets.run_or_progress(auc_request, "Compute the per-layer AUC", "For every attacked example, the divergence "
+                                "of the dense and the sparse model's hidden states at each layer, and how well it tells "
+                                "the examples that flip the sparse model only from the others (ROC AUC per layer), "
+                                "beside the pruning run's reconstruction error: one pass of both models over the "
+                                "attack's texts in the background worker.", key="submit-layer-auc")
+    else:
+        st.plotly_chart(explanation.layer_auc_figure(auc), key="layer-auc")
 
 st.subheader("The pairs in two dimensions (PCA of one layer's pooled states)")
 model_runs = info.model_runs

@@ -120,6 +120,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_arguments(table)
     add_finetune_arguments(table)
 
+    report = commands.add_parser("report", help="one self-contained HTML report: a run, an attack, or everything")
+    subject = report.add_mutually_exclusive_group(required=True)
+    subject.add_argument("--run", metavar="RUN_ID", help="a pruning run (its errors, trade-off curves and attacks)")
+    subject.add_argument("--attack", metavar="RUN_ID", help="an attack run (its examples, marked and explained)")
+    subject.add_argument("--overview", action="store_true", help="the trade-off curves of every cached run")
+    report.add_argument("-o", "--output", required=True, help="the HTML file to write, e.g. report.html")
+    report.add_argument("--examples", type=int, default=None,
+                        help="examples per attack (default 6 with --attack, 3 per attack with --run)")
+    report.add_argument("--compute", action="store_true",
+                        help="first compute what is not cached yet: the per-layer AUC and the chosen examples' "
+                             "attributions (loads the models; seconds per example on a CPU)")
+    report.add_argument("--json", action="store_true")
+
     runs = commands.add_parser("runs", help="list cached runs")
     runs.add_argument("--kind", default=None, help="only runs of this kind (finetune, prune, ...)")
     runs.add_argument("--json", action="store_true")
@@ -322,6 +335,25 @@ def command_runs(args) -> dict:
     return {"runs": rows}
 
 
+def command_report(args) -> dict:
+    from pathlib import Path
+
+    from robustprune.report import write_report
+
+    output = Path(args.output).expanduser()
+    if not output.parent.is_dir():
+        raise RobustPruneError(f"cannot write {str(output)!r}: folder {str(output.parent)!r} does not exist; "
+                               "pass a path in an existing folder")
+    if args.examples is not None and args.examples < 0:
+        raise RobustPruneError(f"--examples must be 0 or more, got {args.examples}")
+    path = write_report(output, run=args.run, attack=args.attack, overview=args.overview, examples=args.examples,
+                        compute=args.compute)
+    size_mb = path.stat().st_size / 1e6
+    if not args.json:
+        print(f"wrote {path} ({size_mb:.1f} MB): open it in any browser, no network needed")
+    return {"path": str(path), "size_mb": size_mb}
+
+
 def command_models(args) -> dict:
     from robustprune.models import MODELS
 
@@ -346,7 +378,7 @@ def command_worker(args) -> dict:
 
 
 COMMANDS = {"finetune": command_finetune, "prune": command_prune, "attack": command_attack, "table": command_table,
-            "runs": command_runs, "worker": command_worker,
+            "runs": command_runs, "worker": command_worker, "report": command_report,
             "models": command_models, "datasets": command_datasets, "soup": command_soup}
 
 

@@ -216,12 +216,20 @@ class WordChange:
 
 def word_changes(original: str, perturbed: str) -> list[WordChange]:
     """The changed blocks of words, the two texts aligned word by word (a word-level diff)."""
+    return [change for _, _, change in aligned_words(original, perturbed) if change is not None]
+
+
+def aligned_words(original: str, perturbed: str) -> list[tuple[list[int], list[int], WordChange | None]]:
+    """The two texts as columns of words, in order: (original word positions, perturbed word positions, the change
+    or None for a word left as it was). Unchanged words stand one to one; a changed block as ``word_changes``
+    splits it."""
     original_spans, perturbed_spans = word_spans(original), word_spans(perturbed)
     matcher = difflib.SequenceMatcher(None, [original[a:b] for a, b in original_spans],
                                       [perturbed[a:b] for a, b in perturbed_spans], autojunk=False)
-    changes = []
+    columns = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
+            columns += [([i], [j], None) for i, j in zip(range(i1, i2), range(j1, j2))]
             continue
         for originals, replacements in _pair_words(original, perturbed, original_spans, perturbed_spans,
                                                    range(i1, i2), range(j1, j2)):
@@ -229,9 +237,9 @@ def word_changes(original: str, perturbed: str) -> list[WordChange]:
             original_span = _block_span(original_spans, first, last)
             first, last = (replacements[0], replacements[-1] + 1) if replacements else (j1, j1)
             perturbed_span = _block_span(perturbed_spans, first, last)
-            changes.append(classify_change(original, perturbed, originals, replacements, original_span,
-                                           perturbed_span))
-    return changes
+            columns.append((originals, replacements, classify_change(original, perturbed, originals, replacements,
+                                                                     original_span, perturbed_span)))
+    return columns
 
 
 def _pair_words(original: str, perturbed: str, original_spans, perturbed_spans, originals: range,
@@ -341,4 +349,4 @@ def change_kinds(original: str, perturbed: str) -> list[str]:
 
 __all__ = ["CHANGE_KINDS", "MARK_KINDS", "word_spans", "words", "look_alikes", "alike", "ascii_look_alike",
            "is_invisible", "CharacterMark", "character_mark", "character_marks", "CharacterEdit", "WordChange",
-           "word_changes", "classify_change", "character_edits", "change_kind", "change_kinds"]
+           "word_changes", "aligned_words", "classify_change", "character_edits", "change_kind", "change_kinds"]

@@ -103,3 +103,54 @@ def attack_states(store: RunStore, attack_run_id: str, model_run_id: str, poolin
     """Pooled states (layers x pairs x d) of an attack's originals and adversarial texts in one model."""
     return _attack_states(str(store.root), attack_run_id, model_run_id, pooling, include_failed,
                           store.require(attack_run_id).created)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _examples_frame(root: str, run_id: str, created: float, names: tuple[str, ...]):
+    from robustprune.dashboard.attacks import examples_frame
+
+    return examples_frame(_attack_result(root, run_id, created), list(names))
+
+
+def examples_frame(store: RunStore, run_id: str, names: list[str]):
+    """The examples table of an attack run (with each example's kinds of change), built once."""
+    return _examples_frame(str(store.root), run_id, store.require(run_id).created, tuple(names))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _explanation(root: str, run_id: str, created: float):
+    from robustprune.attack.explain import ExampleExplanation
+
+    return ExampleExplanation.load(RunStore(root).require(run_id).directory, run_id)
+
+
+def explanation(store: RunStore, run_id: str):
+    """A cached explanation run (attributions, per-layer cosine), or None when it is not computed yet."""
+    record = store.get(run_id)
+    return None if record is None else _explanation(str(store.root), run_id, record.created)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _layer_auc(root: str, run_id: str, created: float):
+    from robustprune.attack.layer_auc import LayerFlipAUC
+
+    return LayerFlipAUC.load(RunStore(root).require(run_id).directory, run_id)
+
+
+def layer_auc(store: RunStore, run_id: str):
+    """A cached per-layer AUC run, or None when it is not computed yet."""
+    record = store.get(run_id)
+    return None if record is None else _layer_auc(str(store.root), run_id, record.created)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _block_errors(root: str, run_id: str, created: float):
+    from robustprune.attack.layer_auc import block_errors
+
+    return block_errors(RunStore(root), run_id)
+
+
+def block_errors(store: RunStore, run_id: str):
+    """A pruning run's reconstruction error per block (None for a dense run or one no longer cached)."""
+    record = store.get(run_id)
+    return None if record is None else _block_errors(str(store.root), run_id, record.created)

@@ -97,8 +97,11 @@ def show_run(store: RunStore, run_id: str) -> None:
         show_structured(store, run_id)
     else:
         show_unstructured(store, run_id)
-    st.page_link("pages/attacks.py", label="Attack this run", query_params={"target": run_id},
-                 icon=":material/swords:")
+    left, right = st.columns([3, 1])
+    left.page_link("pages/attacks.py", label="Attack this run", query_params={"target": run_id},
+                   icon=":material/swords:")
+    with right:
+        widgets.report_button(f"report-{run_id}.html", run=run_id)
 
 
 def show_unstructured(store: RunStore, run_id: str) -> None:

@@ -215,6 +215,21 @@ def example_picker(frame, key: str = "example") -> int | None:
     return url_selectbox("Example", options, key=key, format_func=lambda index: f"{index}: {texts[index][:100]}")
 
 
+def report_button(file_name: str, key: str = "export-report", **target) -> None:
+    """"Export report": the self-contained HTML report of ``target`` (``run=``, ``attack=`` or ``overview=True``,
+    as ``robustprune.report.build_report`` takes it), built only when clicked, without a rerun of the page."""
+    store_root = str(RunStore().root)
+
+    def build() -> str:
+        from robustprune.report import build_report
+
+        return build_report(store=RunStore(store_root), **target)
+
+    st.download_button("Export report", build, file_name=file_name, mime="text/html", key=key, on_click="ignore",
+                       icon=":material/download:",
+                       help="one HTML file with the figures, settings and examples; opens without the app or a network")
+
+
 # ----------------------------------------------------------------------------- the frame of every page
 
 def page_frame() -> RunStore:
