@@ -21,8 +21,8 @@ from robustprune.attack.layer_auc import BlockErrors, LayerFlipAUC
 
 ROWS = (("dense", "original"), ("sparse", "original"), ("dense", "perturbed"), ("sparse", "perturbed"))
 SIDE_NAMES = {"original": "original", "perturbed": "adversarial"}
-CELL_STYLE = ("display:block;padding:1px 4px;margin:1px 0;border-radius:3px;white-space:nowrap;min-height:1.5em;"
-              "font-size:0.95rem")
+CELL_STYLE = ("display:block;padding:0 3px;margin:1px 0;border-radius:3px;white-space:nowrap;min-height:1.5em;"
+              "font-size:0.95rem;border:2px solid transparent;")
 LABEL_STYLE = CELL_STYLE + "font-size:0.8rem;color:#495057;font-weight:600"
 COLUMN_STYLE = "display:inline-flex;flex-direction:column;margin:0 1px 6px 0;vertical-align:top"
 ERROR_COLOUR, AUC_COLOUR, ORIGINAL_COLOUR = "#adb5bd", "#ef553b", "#636efa"
@@ -83,7 +83,7 @@ def attribution_html(explanation: ExampleExplanation, original: str, perturbed: 
                      + f" of P({target_name})"
                      + (f" · tokens: {' '.join(column['tokens'][(model, side)])}" if column["tokens"][(model, side)]
                         else "") + (f" · {column['change']}" if column["change"] else ""))
-            border = "box-shadow:inset 0 0 0 2px #862e9c;" if column["change"] else ""
+            border = "border-color:#862e9c;" if column["change"] else ""
             cells.append(f'<span title="{html.escape(title, quote=True)}" style="{CELL_STYLE}{border}'
                          f'background:{attribution_colour(value, scale)}">{html.escape(word) or "&nbsp;"}</span>')
         parts.append(f'<span style="{COLUMN_STYLE}">{"".join(cells)}</span>')
