@@ -3,7 +3,7 @@
 Integrated Gradients (Sundararajan et al., ICML 2017) attributes F(x) − F(x') to the inputs
 along the straight path from a baseline x' to the input x:
 
-    IG_i = (x_i − x'_i) · ∫₀¹ ∂F(x' + α (x − x')) / ∂x_i dα ,   Σ_i IG_i = F(x) − F(x')   (completeness)
+    IG_i = (x_i − x'_i) · ∫₀¹ ∂F(x' + α (x − x')) / ∂x_i dα ,    Σ_i IG_i = F(x) − F(x')  (completeness)
 
 summed over the embedding dimensions of token i. Here
 

@@ -211,7 +211,8 @@ class WordChange:
     def description(self) -> str:
         """One line: "elegant → еlegant: homoglyph (e→е U+0435 CYRILLIC SMALL LETTER IE)"."""
         details = "; ".join(dict.fromkeys(mark.label for mark in self.marks))
-        return f"{self.original or '∅'} → {self.perturbed or '∅'}: {self.kind}" + (f" ({details})" if details else "")
+        described = f"{self.original or '∅'} → {self.perturbed or '∅'}: {self.kind}"
+        return described + (f" ({details})" if details else "")
 
 
 def word_changes(original: str, perturbed: str) -> list[WordChange]:

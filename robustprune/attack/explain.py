@@ -83,9 +83,11 @@ class ExampleExplanation:
         tokens = pd.read_parquet(directory / "tokens.parquet")
         attributions = []
         for text in head["texts"]:
-            rows = tokens[(tokens["model"] == text["model"]) & (tokens["side"] == text["side"])].sort_values("position")
-            attributions.append(TextAttribution(**text, tokens=list(rows["token"]), words=[int(w) for w in rows["word"]],
-                                                attributions=[float(v) for v in rows["attribution"]]))
+            rows = tokens[(tokens["model"] == text["model"]) & (tokens["side"] == text["side"])]
+            rows = rows.sort_values("position")
+            attributions.append(TextAttribution(**text, tokens=list(rows["token"]),
+                                                words=[int(word) for word in rows["word"]],
+                                                attributions=[float(value) for value in rows["attribution"]]))
         layers = [LayerAgreement(**row) for row in pd.read_parquet(directory / "layers.parquet").to_dict("records")]
         return cls(head["attack_run_id"], head["index"], IGSettings(**head["settings"]), attributions, layers,
                    head["seconds"], head["device"], run_id)

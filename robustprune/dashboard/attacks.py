@@ -215,6 +215,26 @@ def label_colour(label: str, names: list[str]) -> str:
     return LABEL_COLOURS[names.index(label) % len(LABEL_COLOURS)] if label in names else "#888888"
 
 
+def prediction_html(example: AttackExample, side: str, names: list[str]) -> str:
+    """Dense and sparse predicted label and its confidence on the ``side`` ("original" / "perturbed") text, as
+    HTML bars: two numbers do not need a chart (and the page draws faster without one)."""
+    rows = []
+    for model in ("dense", "sparse"):
+        label = getattr(example, f"{model}_label_{side}")
+        if label is None or label < 0:
+            continue
+        name = names[label] if label < len(names) else str(label)
+        confidence = getattr(example, f"{model}_confidence_{side}")
+        rows.append(f'<div style="display:flex;align-items:center;gap:8px;margin:4px 0">'
+                    f'<span style="width:3.6em;color:#495057;font-size:0.85rem">{model}</span>'
+                    f'<span style="flex:1;background:#f1f3f5;border-radius:3px">'
+                    f'<span style="display:block;width:{confidence:.1%};background:{label_colour(name, names)};'
+                    f'color:white;padding:2px 6px;border-radius:3px;white-space:nowrap;font-size:0.85rem">'
+                    f"{html.escape(name)} {confidence:.0%}</span></span></div>")
+    return (f'<div style="margin:0.4rem 0 0.8rem"><div style="font-weight:600;font-size:0.9rem">prediction on the '
+            f'{side} text</div>{"".join(rows)}</div>')
+
+
 def prediction_figure(example: AttackExample, side: str, names: list[str]) -> go.Figure:
     """Dense and sparse predicted label and its confidence on the ``side`` ("original" / "perturbed") text."""
     bars = []
@@ -236,4 +256,4 @@ def prediction_figure(example: AttackExample, side: str, names: list[str]) -> go
 __all__ = ["ATTACK_KIND", "EXAMPLE_FILTERS", "AttackRunInfo", "attack_run_info", "list_attack_runs",
            "load_attack_result", "pruned_label", "attacked_runs", "label_names", "summary_table", "examples_frame",
            "filter_examples", "find_example", "word_spans", "words", "perturbed_word_indices", "highlighted_html",
-           "example_html", "example_change", "prediction_figure"]
+           "example_html", "example_change", "prediction_html", "prediction_figure"]

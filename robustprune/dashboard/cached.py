@@ -17,6 +17,25 @@ from robustprune.data import TaskData, load_task_data
 from robustprune.store import RunStore
 
 
+@st.cache_resource(show_spinner=False, max_entries=512)
+def _figure(name: str, key: tuple, _build):
+    return _build()
+
+
+def figure(name: str, key: tuple, build):
+    """``build()``'s plotly figure, built once per ``key`` and shared by every session (never mutated).
+
+    A figure of cached runs never changes, and plotly validates every property as a figure is built: tens of
+    milliseconds per figure of the Prune page, most of a page's script time. ``key`` must name everything the
+    figure shows (store root, run ids and their creation times, the page's choices)."""
+    return _figure(name, key, build)
+
+
+def run_stamp(store: RunStore, *run_ids: str) -> tuple:
+    """The part of a figure's key that names cached runs: (root, (run id, creation time), ...)."""
+    return (str(store.root), *((run_id, store.require(run_id).created) for run_id in run_ids))
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _task_data(dataset: str, text_column: str, label_column: str, stamp: float) -> TaskData:
     return load_task_data(dataset, text_column, label_column)

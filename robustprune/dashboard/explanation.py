@@ -87,9 +87,9 @@ def attribution_html(explanation: ExampleExplanation, original: str, perturbed: 
             cells.append(f'<span title="{html.escape(title, quote=True)}" style="{CELL_STYLE}{border}'
                          f'background:{attribution_colour(value, scale)}">{html.escape(word) or "&nbsp;"}</span>')
         parts.append(f'<span style="{COLUMN_STYLE}">{"".join(cells)}</span>')
-    legend = (f'<div style="font-size:0.8rem;color:#495057;margin-top:4px">Integrated Gradients of P({html.escape(target_name)}), '
-              f'the true label, over the word embeddings ({explanation.settings.steps} steps, baseline: [PAD] but '
-              f'[CLS] / [SEP]); <span style="background:{attribution_colour(1, 1)}">green</span> pushes towards '
+    legend = (f'<div style="font-size:0.8rem;color:#495057;margin-top:4px">Integrated Gradients of '
+              f'P({html.escape(target_name)}), the true label, over the word embeddings '
+              f'({explanation.settings.steps} steps, baseline: [PAD] but [CLS] / [SEP]); <span style="background:{attribution_colour(1, 1)}">green</span> pushes towards '
               f'{html.escape(target_name)}, <span style="background:{attribution_colour(-1, 1)}">red</span> away; '
               f'strongest word {scale:.3f}. Changed words are outlined.</div>')
     return f'<div style="line-height:1.2">{"".join(parts)}</div>{legend}'

@@ -67,7 +67,8 @@ def side_html(text: str, changes: list[WordChange], side: str, show_invisible: b
     spans = word_spans(text)
     blocks = sorted(((change.original_span if side == "original" else change.perturbed_span), change)
                     for change in changes)
-    marks_of_change = {mark.position: mark for change in changes for mark in change.marks} if side == "perturbed" else {}
+    marks_of_change = ({mark.position: mark for change in changes for mark in change.marks} if side == "perturbed"
+                       else {})
     parts, position = [], 0
 
     def plain(start: int, end: int) -> str:
@@ -108,7 +109,8 @@ def changes_html(original: str, perturbed: str) -> str:
     if not changes:
         return "<p><em>No word changed.</em></p>"
     items = "".join(f"<li><code>{html.escape(change.original or '∅')}</code> → "
-                    f"<code>{html.escape(_visible(change.perturbed) or '∅')}</code>: <b>{html.escape(change.kind)}</b>"
+                    f"<code>{html.escape(_visible(change.perturbed) or '∅')}</code>: "
+                    f"<b>{html.escape(change.kind)}</b>"
                     + (f" ({html.escape('; '.join(dict.fromkeys(mark.label for mark in change.marks)))})"
                        if change.marks else "") + "</li>" for change in changes)
     return f'<ul style="margin:0.2rem 0 0.6rem 1rem">{items}</ul>'

@@ -82,7 +82,8 @@ def test_neighbouring_changed_words_are_told_apart():
 
 
 def test_the_marked_html_shows_what_cannot_be_seen_and_escapes_the_rest():
-    original, perturbed = "<b>an</b> elegant & intelligent film", f"<b>an</b> ele{ZWJ}gant & int{CYRILLIC_E}lligent film"
+    original = "<b>an</b> elegant & intelligent film"
+    perturbed = f"<b>an</b> ele{ZWJ}gant & int{CYRILLIC_E}lligent film"
     left, right = example_sides_html(original, perturbed)
     for side in (left, right):
         assert "&lt;b&gt;" in side and "&amp;" in side and "<b>" not in side
