@@ -316,6 +316,11 @@ def run_detail(kind: str, summary: dict) -> str:
     if kind == "attack":
         return (f"{summary['recipe']} on {summary['target_run_id']}: accuracy under attack "
                 f"{summary['accuracy_under_attack']:.1%} (clean {summary['clean_accuracy']:.1%})")
+    if kind == "attribution":
+        return f"example {summary['example']} of {summary['attack_run_id']} explained"
+    if kind == "layer-auc":
+        return (f"per-layer AUC of {summary['attack_run_id']}: {summary['positives']} sparse-only flips, "
+                f"{summary['negatives']} others")
     accuracy = summary.get("accuracy", summary.get("soup_test_accuracy"))
     return f"accuracy {accuracy:.1%}" if isinstance(accuracy, float) else ""
 

@@ -77,7 +77,7 @@ def test_a_word_split_by_a_space_or_a_zero_width_joiner_stays_one_change():
 
 
 def test_neighbouring_changed_words_are_told_apart():
-    kinds = change_kinds("a tv style murder mystery", f"a tv manner m\u057drder mystery")
+    kinds = change_kinds("a tv style murder mystery", "a tv manner m\u057drder mystery")
     assert kinds == ["word swap", "homoglyph"]
 
 
@@ -99,3 +99,16 @@ def test_the_toggle_marks_invisible_characters_outside_the_changes_too():
     plain, _ = example_sides_html(text, text)
     shown, _ = example_sides_html(text, text, show_invisible=True)
     assert "U+200D" not in plain and "U+200D" in shown
+
+
+def test_every_textbugger_homoglyph_is_told_a_homoglyph():
+    """TextAttack's own table (WordSwapHomoglyphSwap, TextBugger's sub-C): each swap reads as a homoglyph here."""
+    from robustprune.attack.resources import import_textattack
+
+    textattack = import_textattack()
+    table = textattack.transformations.WordSwapHomoglyphSwap().homos
+    assert len(table) > 30
+    for ascii_char, glyph in table.items():
+        word = f"ab{ascii_char}cd"
+        [change] = word_changes(f"a {word} film", f"a {word.replace(ascii_char, glyph)} film")
+        assert change.kind == "homoglyph", (ascii_char, glyph, change.kind)

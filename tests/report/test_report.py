@@ -29,7 +29,7 @@ def test_an_attack_report_holds_its_run_its_summary_and_its_examples(home, works
     assert "Example 3" not in report  # skipped examples were never attacked
 
 
-def test_cached_explanations_join_the_report(home, workspace):
+def test_cached_explanations_join_the_report(home, workspace, capsys):
     from robustprune.attack.explain import explain_example
     from robustprune.attack.layer_auc import ensure_layer_auc
 
@@ -39,6 +39,9 @@ def test_cached_explanations_join_the_report(home, workspace):
     report = build_report(attack=workspace.attack_run_id)
     assert figures(report) == before + 2  # the per-layer AUC and example 0's cosine per layer
     assert "sparse · adversarial" in report and "Which layers carry the robustness loss" in report
+    assert main(["runs"]) == 0
+    listed = capsys.readouterr().out
+    assert f"example 0 of {workspace.attack_run_id} explained" in listed and "1 sparse-only flips, 2 others" in listed
 
 
 def test_untrusted_text_is_escaped(home, workspace):
