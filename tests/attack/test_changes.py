@@ -102,11 +102,14 @@ def test_the_toggle_marks_invisible_characters_outside_the_changes_too():
 
 
 def test_every_textbugger_homoglyph_is_told_a_homoglyph():
-    """TextAttack's own table (WordSwapHomoglyphSwap, TextBugger's sub-C): each swap reads as a homoglyph here."""
+    """TextAttack's own table (WordSwapHomoglyphSwap, as our TextBugger recipe builds it): each swap reads as a
+    homoglyph here."""
     from robustprune.attack.resources import import_textattack
 
-    textattack = import_textattack()
-    table = textattack.transformations.WordSwapHomoglyphSwap().homos
+    import_textattack()
+    from robustprune.attack.recipes.textbugger import HomoglyphSwap
+
+    table = HomoglyphSwap().homos
     assert len(table) > 30
     for ascii_char, glyph in table.items():
         word = f"ab{ascii_char}cd"
