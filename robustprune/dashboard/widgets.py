@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from robustprune import paths
 from robustprune.dashboard import job_progress
 from robustprune.dashboard.cached import task_data
 from robustprune.dashboard.choices import DataChoice, dataset_options, model_options, model_problem
@@ -218,7 +219,7 @@ def example_picker(frame, key: str = "example") -> int | None:
 def report_button(file_name: str, key: str = "export-report", **target) -> None:
     """"Export report": the self-contained HTML report of ``target`` (``run=``, ``attack=`` or ``overview=True``,
     as ``robustprune.report.build_report`` takes it), built only when clicked, without a rerun of the page."""
-    store_root = str(RunStore().root)
+    store_root = str(paths.home())
 
     def build() -> str:
         from robustprune.report import build_report
