@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from robustprune.dashboard import attacks, cached, widgets
+from robustprune.dashboard import attacks, cached, explanation, marks, widgets
+from robustprune.dashboard.requests import AttributionRequest
 
 store = widgets.page_frame()
 st.title("Attacks")
@@ -13,27 +14,56 @@ with st.expander("Run a new attack", expanded=info is None or "target" in st.que
     widgets.attack_launcher(store)
 if info is None:
     st.stop()
-result = cached.attack_result(store, info.run_id)
-names = attacks.label_names(store, info.dense_run_id)
 
-left, right = st.columns([1, 2])
-with left:
-    st.subheader("Summary")
-    st.dataframe(attacks.summary_table(result), hide_index=True)
-with right:
-    st.subheader("Examples")
-    which = st.segmented_control("Show", attacks.EXAMPLE_FILTERS, default="all", key="filter", bind="query-params")
-    examples = attacks.filter_examples(attacks.examples_frame(result, names), which or "all")
-    index = widgets.example_picker(examples)
-if index is None:
-    st.stop()
 
-example = attacks.find_example(result, index)
-original_html, perturbed_html = attacks.example_html(example)
-st.subheader(f"Example {index}: {example.result}, true label {names[example.label]}")
-for column, side, title, text in zip(st.columns(2), ("original", "perturbed"), ("Original", "Adversarial"),
-                                     (original_html, perturbed_html)):
-    with column:
-        st.markdown(f"**{title}**")
-        st.markdown(text, unsafe_allow_html=True)
-        st.plotly_chart(attacks.prediction_figure(example, side, names), key=f"prediction-{side}")
+@st.fragment
+def attack_run_view(info) -> None:
+    """The run's summary, its examples and the chosen example. A fragment: choosing another example, filter or
+    toggle reruns only this part, not the sidebar, the pickers and the launcher above."""
+    result = cached.attack_result(store, info.run_id)
+    names = attacks.label_names(store, info.dense_run_id)
+
+    left, right = st.columns([1, 2])
+    with left:
+        st.subheader("Summary")
+        st.dataframe(attacks.summary_table(result), hide_index=True)
+        widgets.report_button(f"report-{info.run_id}.html", attack=info.run_id)
+    with right:
+        st.subheader("Examples")
+        which = st.segmented_control("Show", attacks.EXAMPLE_FILTERS, default="all", key="filter", bind="query-params")
+        examples = attacks.filter_examples(cached.examples_frame(store, info.run_id, names), which or "all")
+        index = widgets.example_picker(examples)
+    if index is None:
+        return
+
+    example = attacks.find_example(result, index)
+    heading, toggle = st.columns([3, 1], vertical_alignment="bottom")
+    heading.subheader(f"Example {index}: {example.result}, true label {names[example.label]}")
+    show_invisible = toggle.toggle("Show invisible characters", key="invisible", bind="query-params",
+                                   help="every zero-width, format, unusual-space and look-alike character of both "
+                                        "texts, as its code point, changed or not")
+    original_html, perturbed_html = attacks.example_html(example, show_invisible)
+    for column, side, title, text in zip(st.columns(2), ("original", "perturbed"), ("Original", "Adversarial"),
+                                         (original_html, perturbed_html)):
+        with column:
+            st.markdown(f"**{title}**")
+            st.html(text + attacks.prediction_html(example, side, names))
+    st.html(marks.changes_html(example.original_text, example.perturbed_text))
+
+    st.subheader("Why: each word's share of the prediction, and where the two models part")
+    request = AttributionRequest(info.run_id, index)
+    explained = cached.explanation(store, request.run_id())
+    if explained is None:
+        widgets.run_or_progress(request, "Explain this example", "Integrated Gradients for the dense and the sparse "
+                                "model on both texts, and the cosine between their hidden states at every layer, run "
+                                "in the background worker (seconds on a CPU) and are cached.", key="submit-explain")
+        return
+    st.html(explanation.attribution_html(explained, example.original_text, example.perturbed_text, names))
+    if explained.layers:
+        errors = cached.block_errors(store, info.target_run_id)
+        st.plotly_chart(cached.figure("layer-agreement", cached.run_stamp(store, explained.run_id, info.target_run_id),
+                                      lambda: explanation.layer_agreement_figure(explained, errors)),
+                        key="layer-agreement")
+
+
+attack_run_view(info)

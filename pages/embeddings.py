@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from robustprune.dashboard import attacks, cached, embeddings, widgets
+from robustprune.dashboard import attacks, cached, embeddings, explanation, widgets
+from robustprune.dashboard.requests import LayerAUCRequest
 
 store = widgets.page_frame()
 st.title("Embeddings")
@@ -27,8 +28,24 @@ with right:
                                   format_func=lambda number: f"{number}: {texts[number][:100]}")
 
 summary = embeddings.similarity_by_layer(result, measure)
-st.plotly_chart(embeddings.similarity_figure(summary, measure, embeddings.example_similarity(result, index)),
+st.plotly_chart(cached.figure("similarity", (*cached.run_stamp(store, info.run_id), measure, index),
+                             lambda: embeddings.similarity_figure(summary, measure,
+                                                                  embeddings.example_similarity(result, index))),
                 key="similarity")
+
+if "sparse" in info.model_runs:
+    st.subheader("Which layers carry the robustness loss")
+    auc_request = LayerAUCRequest(info.run_id)
+    auc = cached.layer_auc(store, auc_request.run_id())
+    if auc is None:
+        widgets.run_or_progress(auc_request, "Compute the per-layer AUC", "For every attacked example, the "
+                                "divergence of the dense and the sparse model's hidden states at each layer, and how "
+                                "well it tells the examples that flip the sparse model only from the others (ROC AUC "
+                                "per layer), beside the pruning run's reconstruction error: one pass of both models "
+                                "over the attack's texts in the background worker.", key="submit-layer-auc")
+    else:
+        st.plotly_chart(cached.figure("layer-auc", cached.run_stamp(store, auc.run_id),
+                                      lambda: explanation.layer_auc_figure(auc)), key="layer-auc")
 
 st.subheader("The pairs in two dimensions (PCA of one layer's pooled states)")
 model_runs = info.model_runs
@@ -47,11 +64,16 @@ with right:
     include_failed = st.toggle("Include failed attacks", key="failed", bind="query-params")
 
 names = attacks.label_names(store, info.dense_run_id)
-originals, adversarial = cached.attack_states(store, info.run_id, model_runs[space],
-                                               pooling, include_failed)
-frame, explained = embeddings.projection_frame(embeddings.projection_examples(result, include_failed),
-                                               originals[layer], adversarial[layer], space, names)
-st.plotly_chart(embeddings.projection_figure(
-    frame, index, f"{space} model, layer {layer}: coloured by its predicted label ({explained:.0%} of variance)",
-    names),
-    key="projection")
+
+
+def projection():
+    originals, adversarial = cached.attack_states(store, info.run_id, model_runs[space], pooling, include_failed)
+    frame, explained = embeddings.projection_frame(embeddings.projection_examples(result, include_failed),
+                                                   originals[layer], adversarial[layer], space, names)
+    return embeddings.projection_figure(
+        frame, index, f"{space} model, layer {layer}: coloured by its predicted label ({explained:.0%} of variance)",
+        names)
+
+
+st.plotly_chart(cached.figure("projection", (*cached.run_stamp(store, info.run_id, model_runs[space]), layer,
+                                             pooling, include_failed, index, *names), projection), key="projection")

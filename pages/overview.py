@@ -12,6 +12,7 @@ st.markdown(
     "Prune a fine-tuned transformer text classifier (knowledge-retention pruning, SparseGPT, Wanda, magnitude, "
     "or K-prune's structured pruning) and see what it costs: clean accuracy, and accuracy under adversarial "
     "word-substitution attacks. Every run is cached: click a point below to open it.")
+widgets.report_button("robustprune-overview.html", overview=True)
 
 pairs = overview.model_dataset_pairs(store)
 if not pairs:

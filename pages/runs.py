@@ -39,8 +39,10 @@ if run_a and run_b and run_a != run_b:
     st.dataframe(runs.compare_frame(store, run_a, run_b), hide_index=True, height=300)
     if {store.require(run_a).kind, store.require(run_b).kind} == {"prune"}:
         results = [cached.prune_result(store, run_id) for run_id in (run_a, run_b)]
-        st.plotly_chart(pruning.depth_figure(pruning.depth_frame(
-            {f"{pruning.run_label(result)} ({result.run_id})": result for result in results})), key="compare-depth")
+        st.plotly_chart(cached.figure("compare-depth", cached.run_stamp(store, run_a, run_b),
+                                      lambda: pruning.depth_figure(pruning.depth_frame(
+                                          {f"{pruning.run_label(result)} ({result.run_id})": result
+                                           for result in results}))), key="compare-depth")
 
 left, right = st.columns(2)
 with left:

@@ -180,6 +180,19 @@ def build_parser() -> argparse.ArgumentParser:
                                       "(the same as sweep)")):
         add_sweep_arguments(commands.add_parser(name, help=help_text))
 
+    report = commands.add_parser("report", help="one self-contained HTML report: a run, an attack, or everything")
+    subject = report.add_mutually_exclusive_group(required=True)
+    subject.add_argument("--run", metavar="RUN_ID", help="a pruning run (its errors, trade-off curves and attacks)")
+    subject.add_argument("--attack", metavar="RUN_ID", help="an attack run (its examples, marked and explained)")
+    subject.add_argument("--overview", action="store_true", help="the trade-off curves of every cached run")
+    report.add_argument("-o", "--output", required=True, help="the HTML file to write, e.g. report.html")
+    report.add_argument("--examples", type=int, default=None,
+                        help="examples per attack (default 6 with --attack, 3 per attack with --run)")
+    report.add_argument("--compute", action="store_true",
+                        help="first compute what is not cached yet: the per-layer AUC and the chosen examples' "
+                             "attributions (loads the models; seconds per example on a CPU)")
+    report.add_argument("--json", action="store_true")
+
     runs = commands.add_parser("runs", help="list cached runs")
     runs.add_argument("--kind", default=None, help="only runs of this kind (finetune, prune, ...)")
     runs.add_argument("--json", action="store_true")
@@ -428,6 +441,11 @@ def run_detail(kind: str, summary: dict) -> str:
     if kind == "attack":
         return (f"{summary['recipe']} on {summary['target_run_id']}: accuracy under attack "
                 f"{summary['accuracy_under_attack']:.1%} (clean {summary['clean_accuracy']:.1%})")
+    if kind == "attribution":
+        return f"example {summary['example']} of {summary['attack_run_id']} explained"
+    if kind == "layer-auc":
+        return (f"per-layer AUC of {summary['attack_run_id']}: {summary['positives']} sparse-only flips, "
+                f"{summary['negatives']} others")
     accuracy = summary.get("accuracy", summary.get("soup_test_accuracy"))
     return f"accuracy {accuracy:.1%}" if isinstance(accuracy, float) else ""
 
@@ -445,6 +463,25 @@ def command_runs(args) -> dict:
             print(f"{row['run_id']:<22} {row['kind']:<10} {row['model'] or '':<12} {row['dataset'] or '':<16} "
                   f"{row['method'] or '':<20} {run_detail(row['kind'], row['summary'])}")
     return {"runs": rows}
+
+
+def command_report(args) -> dict:
+    from pathlib import Path
+
+    from robustprune.report import write_report
+
+    output = Path(args.output).expanduser()
+    if not output.parent.is_dir():
+        raise RobustPruneError(f"cannot write {str(output)!r}: folder {str(output.parent)!r} does not exist; "
+                               "pass a path in an existing folder")
+    if args.examples is not None and args.examples < 0:
+        raise RobustPruneError(f"--examples must be 0 or more, got {args.examples}")
+    path = write_report(output, run=args.run, attack=args.attack, overview=args.overview, examples=args.examples,
+                        compute=args.compute)
+    size_mb = path.stat().st_size / 1e6
+    if not args.json:
+        print(f"wrote {path} ({size_mb:.1f} MB): open it in any browser, no network needed")
+    return {"path": str(path), "size_mb": size_mb}
 
 
 def command_models(args) -> dict:
@@ -471,8 +508,7 @@ def command_worker(args) -> dict:
 
 
 COMMANDS = {"finetune": command_finetune, "prune": command_prune, "attack": command_attack, "table": command_sweep,
-            "sweep": command_sweep,
-            "runs": command_runs, "worker": command_worker,
+            "sweep": command_sweep, "runs": command_runs, "worker": command_worker, "report": command_report,
             "models": command_models, "datasets": command_datasets, "soup": command_soup}
 
 

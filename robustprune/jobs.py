@@ -171,10 +171,27 @@ def run_attack_job(params: dict, progress) -> str:
                   params.get("device", "auto"), progress=progress).run_id
 
 
+def run_attribution_job(params: dict, progress) -> str:
+    """One attack example explained: attributions and per-layer cosine (``robustprune.attack.explain``)."""
+    from robustprune.attack.attribution import IGSettings
+    from robustprune.attack.explain import explain_example
+
+    return explain_example(params["attack"], int(params["example"]), IGSettings(**params.get("ig", {})),
+                           device=params.get("device", "auto"), progress=progress).run_id
+
+
+def run_layer_auc_job(params: dict, progress) -> str:
+    """The per-layer AUC of an attack run (``robustprune.attack.layer_auc``)."""
+    from robustprune.attack.layer_auc import ensure_layer_auc
+
+    return ensure_layer_auc(params["attack"], device=params.get("device", "auto"), progress=progress).run_id
+
+
 # kind -> function(params, progress) -> run id; other modules register theirs (e.g. attacks)
 HANDLERS: dict[str, Callable[[dict, Callable], str]] = {"prune": run_prune_job, "structured": run_structured_job,
                                                         "finetune": run_finetune_job, "soup": run_soup_job,
-                                                        "attack": run_attack_job, "sweep": run_sweep_job}
+                                                        "attack": run_attack_job, "attribution": run_attribution_job,
+                                                        "layer-auc": run_layer_auc_job, "sweep": run_sweep_job}
 RERUN_WHEN_DONE = ("sweep",)  # kinds whose "done" is no cache of their own: submitting again checks again
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import difflib
 import html
 import json
-import re
 from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from robustprune.attack.changes import change_kinds, word_spans, words
 from robustprune.attack.records import RESULT_STATUSES, AttackExample, AttackResult, AttackSummary
 from robustprune.errors import RobustPruneError
 from robustprune.store import RunRecord, RunStore
@@ -25,10 +25,6 @@ from robustprune.store import RunRecord, RunStore
 ATTACK_KIND = "attack"
 LABEL_COLOURS = ["#ef553b", "#00cc96", "#636efa", "#ab63fa", "#ffa15a"]
 EXAMPLE_FILTERS = ("all", *RESULT_STATUSES, "flipped in sparse only", "flipped in dense only")
-# TextAttack's word split (textattack.shared.utils.words_from_text): runs of word characters, its
-# homoglyphs and ' - _ * @, with those five symbols stripped from both ends.
-EDGE_SYMBOLS = "'-_*@"
-WORD_PATTERN = re.compile(r"[\w˗৭Ȣ𝟕бƼᏎƷᒿlO`ɑЬϲԁе𝚏ɡհіϳ𝒌ⅼｍոорԛⲅѕ𝚝սѵԝ×уᴢ'\-_*@]+")
 
 
 @dataclass
@@ -136,7 +132,7 @@ def summary_table(result: AttackResult) -> pd.DataFrame:
 
 
 def examples_frame(result: AttackResult, names: list[str]) -> pd.DataFrame:
-    """One row per example: outcome, who flipped, labels before -> after, and the text."""
+    """One row per example: outcome, who flipped, labels before -> after, the kinds of change, and the text."""
     def name(label: int | None) -> str:
         return "" if label is None or label < 0 else names[label] if label < len(names) else str(label)
 
@@ -148,11 +144,12 @@ def examples_frame(result: AttackResult, names: list[str]) -> pd.DataFrame:
             "dense": f"{name(example.dense_label_original)} → {name(example.dense_label_perturbed)}",
             "sparse": (f"{name(example.sparse_label_original)} → {name(example.sparse_label_perturbed)}"
                        if has_sparse else ""),
+            "change": example_change(example),
             "flipped_dense": example.dense_label_original != example.dense_label_perturbed,
             "flipped_sparse": has_sparse and example.sparse_label_original != example.sparse_label_perturbed,
             "changed_words": len(example.changed_word_indices), "queries": example.num_queries,
             "text": example.original_text})
-    return pd.DataFrame(rows, columns=["index", "result", "label", "dense", "sparse", "flipped_dense",
+    return pd.DataFrame(rows, columns=["index", "result", "label", "dense", "sparse", "change", "flipped_dense",
                                        "flipped_sparse", "changed_words", "queries", "text"])
 
 
@@ -173,24 +170,6 @@ def find_example(result: AttackResult, index: int) -> AttackExample:
         if example.index == index:
             return example
     raise RobustPruneError(f"no example {index} in this attack run")
-
-
-def word_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each word, split the way TextAttack numbers ``changed_word_indices``."""
-    spans = []
-    for match in WORD_PATTERN.finditer(text):
-        start, end = match.start(), match.end()
-        while start < end and text[start] in EDGE_SYMBOLS:
-            start += 1
-        while end > start and text[end - 1] in EDGE_SYMBOLS:
-            end -= 1
-        if start < end:
-            spans.append((start, end))
-    return spans
-
-
-def words(text: str) -> list[str]:
-    return [text[start:end] for start, end in word_spans(text)]
 
 
 def perturbed_word_indices(original: str, perturbed: str) -> list[int]:
@@ -216,16 +195,44 @@ def highlighted_html(text: str, indices: list[int], colour: str) -> str:
     return f'<div style="line-height:1.7;font-size:1.05rem">{"".join(parts)}</div>'
 
 
-def example_html(example: AttackExample) -> tuple[str, str]:
-    """(original, perturbed) as HTML: replaced words red on the left, their replacements green on the right."""
-    return (highlighted_html(example.original_text, example.changed_word_indices, "#ffc9c9"),
-            highlighted_html(example.perturbed_text, perturbed_word_indices(example.original_text,
-                                                                             example.perturbed_text), "#b7f0c0"))
+def example_html(example: AttackExample, show_invisible: bool = False) -> tuple[str, str]:
+    """(original, perturbed) as HTML: replaced words red on the left, their replacements green on the right,
+    changed characters and look-alike / invisible characters marked inside them (``marks``)."""
+    from robustprune.dashboard.marks import example_sides_html
+
+    return example_sides_html(example.original_text, example.perturbed_text, show_invisible)
+
+
+def example_change(example: AttackExample) -> str:
+    """The kinds of change of an example, for the table ("homoglyph, word swap"); empty when nothing changed."""
+    if example.result == "skipped" or example.original_text == example.perturbed_text:
+        return ""
+    return ", ".join(change_kinds(example.original_text, example.perturbed_text))
 
 
 def label_colour(label: str, names: list[str]) -> str:
     """One colour per class, the same on every page (class 0 red, class 1 green, ...)."""
     return LABEL_COLOURS[names.index(label) % len(LABEL_COLOURS)] if label in names else "#888888"
+
+
+def prediction_html(example: AttackExample, side: str, names: list[str]) -> str:
+    """Dense and sparse predicted label and its confidence on the ``side`` ("original" / "perturbed") text, as
+    HTML bars: two numbers do not need a chart (and the page draws faster without one)."""
+    rows = []
+    for model in ("dense", "sparse"):
+        label = getattr(example, f"{model}_label_{side}")
+        if label is None or label < 0:
+            continue
+        name = names[label] if label < len(names) else str(label)
+        confidence = getattr(example, f"{model}_confidence_{side}")
+        rows.append(f'<div style="display:flex;align-items:center;gap:8px;margin:4px 0">'
+                    f'<span style="width:3.6em;color:#495057;font-size:0.85rem">{model}</span>'
+                    f'<span style="flex:1;background:#f1f3f5;border-radius:3px">'
+                    f'<span style="display:block;width:{confidence:.1%};background:{label_colour(name, names)};'
+                    f'color:white;padding:2px 6px;border-radius:3px;white-space:nowrap;font-size:0.85rem">'
+                    f"{html.escape(name)} {confidence:.0%}</span></span></div>")
+    return (f'<div style="margin:0.4rem 0 0.8rem"><div style="font-weight:600;font-size:0.9rem">prediction on the '
+            f'{side} text</div>{"".join(rows)}</div>')
 
 
 def prediction_figure(example: AttackExample, side: str, names: list[str]) -> go.Figure:
@@ -248,5 +255,5 @@ def prediction_figure(example: AttackExample, side: str, names: list[str]) -> go
 
 __all__ = ["ATTACK_KIND", "EXAMPLE_FILTERS", "AttackRunInfo", "attack_run_info", "list_attack_runs",
            "load_attack_result", "pruned_label", "attacked_runs", "label_names", "summary_table", "examples_frame",
-           "filter_examples", "find_example", "word_spans", "perturbed_word_indices", "highlighted_html",
-           "example_html", "prediction_figure"]
+           "filter_examples", "find_example", "word_spans", "words", "perturbed_word_indices", "highlighted_html",
+           "example_html", "example_change", "prediction_html", "prediction_figure"]

@@ -52,22 +52,26 @@ def free_port() -> int:
 
 
 class DashboardServer:
-    """``streamlit run app.py`` in a subprocess with ``env``; stopped (with the worker it started) on exit."""
+    """``streamlit run app.py`` (or another ``app``) in a subprocess with ``env``; stopped (with the worker it
+    started) on exit."""
 
-    def __init__(self, env: dict[str, str], log_path: Path | str, port: int | None = None) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path | str, port: int | None = None,
+                 app: Path | str = APP) -> None:
         self.env = env
         self.log_path = Path(log_path)
         self.port = port or free_port()
+        self.app = Path(app)
         self.process: subprocess.Popen | None = None
 
     def url(self, path: str = "/", **query) -> str:
         return f"http://localhost:{self.port}{path}" + (f"?{urlencode(query)}" if query else "")
 
     def __enter__(self) -> DashboardServer:
-        command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+        command = [sys.executable, "-m", "streamlit", "run", str(self.app), "--server.headless", "true",
                    "--server.port", str(self.port), "--server.address", "127.0.0.1",
                    "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
         with open(self.log_path, "ab") as log:
+            # from the repository root, whatever the app, so that every app reads .streamlit/config.toml
             self.process = subprocess.Popen(command, cwd=APP.parent, env=self.env, stdout=log, stderr=log,
                                             stdin=subprocess.DEVNULL, start_new_session=True)
         self.wait_healthy()

@@ -17,6 +17,25 @@ from robustprune.data import TaskData, load_task_data
 from robustprune.store import RunStore
 
 
+@st.cache_resource(show_spinner=False, max_entries=512)
+def _figure(name: str, key: tuple, _build):
+    return _build()
+
+
+def figure(name: str, key: tuple, build):
+    """``build()``'s plotly figure, built once per ``key`` and shared by every session (never mutated).
+
+    A figure of cached runs never changes, and plotly validates every property as a figure is built: tens of
+    milliseconds per figure of the Prune page, most of a page's script time. ``key`` must name everything the
+    figure shows (store root, run ids and their creation times, the page's choices)."""
+    return _figure(name, key, build)
+
+
+def run_stamp(store: RunStore, *run_ids: str) -> tuple:
+    """The part of a figure's key that names cached runs: (root, (run id, creation time), ...)."""
+    return (str(store.root), *((run_id, store.require(run_id).created) for run_id in run_ids))
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _task_data(dataset: str, text_column: str, label_column: str, stamp: float) -> TaskData:
     return load_task_data(dataset, text_column, label_column)
@@ -103,3 +122,54 @@ def attack_states(store: RunStore, attack_run_id: str, model_run_id: str, poolin
     """Pooled states (layers x pairs x d) of an attack's originals and adversarial texts in one model."""
     return _attack_states(str(store.root), attack_run_id, model_run_id, pooling, include_failed,
                           store.require(attack_run_id).created)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _examples_frame(root: str, run_id: str, created: float, names: tuple[str, ...]):
+    from robustprune.dashboard.attacks import examples_frame
+
+    return examples_frame(_attack_result(root, run_id, created), list(names))
+
+
+def examples_frame(store: RunStore, run_id: str, names: list[str]):
+    """The examples table of an attack run (with each example's kinds of change), built once."""
+    return _examples_frame(str(store.root), run_id, store.require(run_id).created, tuple(names))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _explanation(root: str, run_id: str, created: float):
+    from robustprune.attack.explain import ExampleExplanation
+
+    return ExampleExplanation.load(RunStore(root).require(run_id).directory, run_id)
+
+
+def explanation(store: RunStore, run_id: str):
+    """A cached explanation run (attributions, per-layer cosine), or None when it is not computed yet."""
+    record = store.get(run_id)
+    return None if record is None else _explanation(str(store.root), run_id, record.created)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _layer_auc(root: str, run_id: str, created: float):
+    from robustprune.attack.layer_auc import LayerFlipAUC
+
+    return LayerFlipAUC.load(RunStore(root).require(run_id).directory, run_id)
+
+
+def layer_auc(store: RunStore, run_id: str):
+    """A cached per-layer AUC run, or None when it is not computed yet."""
+    record = store.get(run_id)
+    return None if record is None else _layer_auc(str(store.root), run_id, record.created)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _block_errors(root: str, run_id: str, created: float):
+    from robustprune.attack.layer_auc import block_errors
+
+    return block_errors(RunStore(root), run_id)
+
+
+def block_errors(store: RunStore, run_id: str):
+    """A pruning run's reconstruction error per block (None for a dense run or one no longer cached)."""
+    record = store.get(run_id)
+    return None if record is None else _block_errors(str(store.root), run_id, record.created)

@@ -14,7 +14,7 @@ from robustprune.jobs import Job, JobQueue, ensure_worker, job_id_for
 NO_AUTOWORKER_ENV = "ROBUSTPRUNE_NO_AUTOWORKER"
 STAGE_UNITS = {"fine-tune": "training steps", "prune": "layer groups", "evaluate": "test examples",
                "attack": "examples", "similarity": "models", "transfer": "texts", "kprune": "sub-layers",
-               "structured-magnitude": "layers", "sweep": "runs"}
+               "structured-magnitude": "layers", "explain": "steps", "layer-auc": "steps", "sweep": "runs"}
 
 
 def find_job(request, queue: JobQueue | None = None) -> Job | None:
@@ -78,6 +78,10 @@ def describe_job(job: Job) -> str:
     elif job.kind == "sweep":
         spec = params.get("spec", {})
         subject = f"Sweep of {spec.get('model')} on {spec.get('dataset')}"
+    elif job.kind == "attribution":
+        subject = f"Explaining example {params.get('example')} of {params.get('attack')}"
+    elif job.kind == "layer-auc":
+        subject = f"Per-layer divergence of {params.get('attack')}"
     else:
         subject = f"{job.kind} job"
     if job.status == "queued":

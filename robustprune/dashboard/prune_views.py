@@ -97,8 +97,11 @@ def show_run(store: RunStore, run_id: str) -> None:
         show_structured(store, run_id)
     else:
         show_unstructured(store, run_id)
-    st.page_link("pages/attacks.py", label="Attack this run", query_params={"target": run_id},
-                 icon=":material/swords:")
+    left, right = st.columns([3, 1])
+    left.page_link("pages/attacks.py", label="Attack this run", query_params={"target": run_id},
+                   icon=":material/swords:")
+    with right:
+        widgets.report_button(f"report-{run_id}.html", run=run_id)
 
 
 def show_unstructured(store: RunStore, run_id: str) -> None:
@@ -112,8 +115,9 @@ def show_unstructured(store: RunStore, run_id: str) -> None:
         column.metric(label, value)
 
     layers = pruning.layer_frame(result)
+    stamp = cached.run_stamp(store, run_id)
     st.subheader("Reconstruction error per layer and sub-layer")
-    st.plotly_chart(pruning.error_heatmaps(layers), key="heatmaps")
+    st.plotly_chart(cached.figure("heatmaps", stamp, lambda: pruning.error_heatmaps(layers)), key="heatmaps")
 
     options = pruning.comparison_runs(store, result)
     labels = ["none", *options]
@@ -124,11 +128,13 @@ def show_unstructured(store: RunStore, run_id: str) -> None:
     if compare != "none":
         other = cached.prune_result(store, options[compare])
         curves[pruning.run_label(other)] = other
-    st.plotly_chart(pruning.depth_figure(pruning.depth_frame(curves)), key="depth")
+    st.plotly_chart(cached.figure("depth", cached.run_stamp(store, *(curve.run_id for curve in curves.values())),
+                                  lambda: pruning.depth_figure(pruning.depth_frame(curves))), key="depth")
 
     left, right = st.columns([2, 1])
-    left.plotly_chart(pruning.sparsity_figure(layers, result.target_sparsity), key="sparsity-per-layer")
-    right.plotly_chart(pruning.accuracy_figure(result), key="accuracy")
+    left.plotly_chart(cached.figure("sparsity", stamp, lambda: pruning.sparsity_figure(layers, result.target_sparsity)),
+                      key="sparsity-per-layer")
+    right.plotly_chart(cached.figure("accuracy", stamp, lambda: pruning.accuracy_figure(result)), key="accuracy")
 
 
 def show_structured(store: RunStore, run_id: str) -> None:
@@ -140,7 +146,8 @@ def show_structured(store: RunStore, run_id: str) -> None:
     for column, (label, value) in zip(st.columns(5), structured.structured_metrics(run).items()):
         column.metric(label, value)
     st.subheader("What each layer kept")
-    st.plotly_chart(structured.units_figure(structured.units_frame(run)), key="units")
+    st.plotly_chart(cached.figure("units", cached.run_stamp(store, run_id),
+                                  lambda: structured.units_figure(structured.units_frame(run))), key="units")
 
     options = structured.comparison_runs(store, run)
     labels = ["none", *options]
@@ -155,7 +162,8 @@ def show_structured(store: RunStore, run_id: str) -> None:
     if errors.empty:
         st.caption("This method does not measure sub-layer reconstruction errors (it keeps weights as they are).")
     else:
-        st.plotly_chart(structured.sublayer_error_figure(errors), key="sublayer-errors")
+        st.plotly_chart(cached.figure("sublayer-errors", cached.run_stamp(store, *(r.run_id for r in runs.values())),
+                                      lambda: structured.sublayer_error_figure(errors)), key="sublayer-errors")
 
 
 __all__ = ["prune_form", "prefill_from_link", "linked_run", "show_run", "show_unstructured", "show_structured"]

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from robustprune.attack.attribution import IGSettings
+from robustprune.attack.explain import explanation_run_id
+from robustprune.attack.layer_auc import layer_auc_run_id
 from robustprune.attack.run import AttackConfig
 from robustprune.dashboard.choices import DataChoice
 from robustprune.data import TaskData
@@ -164,4 +167,35 @@ class AttackRequest:
                                      "dataset": task_data.fingerprint, "version": ATTACK_VERSION})
 
 
-__all__ = ["DenseRequest", "FromDenseStart", "PruneRequest", "StructuredRequest", "AttackRequest", "dense_max_length"]
+@dataclass(frozen=True)
+class AttributionRequest:
+    """The explanation of one example of a cached attack run (``robustprune.attack.explain``)."""
+
+    attack_run_id: str
+    example: int
+    settings: IGSettings = IGSettings()
+    kind = "attribution"
+
+    def job_params(self) -> dict:
+        return {"attack": self.attack_run_id, "example": int(self.example), "ig": self.settings.to_dict()}
+
+    def run_id(self) -> str:
+        return explanation_run_id(self.attack_run_id, self.example, self.settings)
+
+
+@dataclass(frozen=True)
+class LayerAUCRequest:
+    """The per-layer AUC of a cached attack run on a pruning run (``robustprune.attack.layer_auc``)."""
+
+    attack_run_id: str
+    kind = "layer-auc"
+
+    def job_params(self) -> dict:
+        return {"attack": self.attack_run_id}
+
+    def run_id(self) -> str:
+        return layer_auc_run_id(self.attack_run_id)
+
+
+__all__ = ["DenseRequest", "FromDenseStart", "PruneRequest", "StructuredRequest", "AttackRequest", "dense_max_length",
+           "AttributionRequest", "LayerAUCRequest"]

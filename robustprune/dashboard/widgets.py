@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from robustprune import paths
 from robustprune.dashboard import job_progress
 from robustprune.dashboard.cached import task_data
 from robustprune.dashboard.choices import DataChoice, dataset_options, model_options, model_problem
@@ -265,6 +266,21 @@ def example_picker(frame, key: str = "example") -> int | None:
                  column_config={"text": st.column_config.TextColumn("text", width="large")})
     options = [int(index) for index in frame["index"]]
     return url_selectbox("Example", options, key=key, format_func=lambda index: f"{index}: {texts[index][:100]}")
+
+
+def report_button(file_name: str, key: str = "export-report", **target) -> None:
+    """"Export report": the self-contained HTML report of ``target`` (``run=``, ``attack=`` or ``overview=True``,
+    as ``robustprune.report.build_report`` takes it), built only when clicked, without a rerun of the page."""
+    store_root = str(paths.home())
+
+    def build() -> str:
+        from robustprune.report import build_report
+
+        return build_report(store=RunStore(store_root), **target)
+
+    st.download_button("Export report", build, file_name=file_name, mime="text/html", key=key, on_click="ignore",
+                       icon=":material/download:",
+                       help="one HTML file with the figures, settings and examples; opens without the app or a network")
 
 
 # ----------------------------------------------------------------------------- the frame of every page

@@ -1,5 +1,7 @@
 """The Attacks page: summary, filterable examples, one example side by side."""
 
+import re
+
 import pytest
 
 from tests.dashboard.conftest import open_page, plotly_figures, texts
@@ -13,12 +15,13 @@ def test_summary_and_example_side_by_side(home, workspace):
     assert summary["transfer sparse → dense"] == "1 of 2 (50.0%)"
     assert list(app.dataframe[1].value["index"]) == [0, 1, 2, 3]
 
-    html = [text for text in texts(app.markdown) if "<mark" in text]
+    html = [text for text in texts(app.get("html")) if "<mark" in text]
     assert ">movie</mark>" in html[0] and ">soared</mark>" in html[0]  # replaced words, original side
     assert ">film</mark>" in html[1] and ">flew</mark>" in html[1]  # their replacements
-    original, perturbed = [figure["data"][0] for figure in plotly_figures(app)]
-    assert original["y"] == ["dense", "sparse"] and perturbed["x"] == pytest.approx([0.55, 0.85])
-    assert perturbed["text"] == ["negative 55%", "negative 85%"]  # label names from the dense model
+    original, perturbed = html
+    assert "prediction on the original text" in original and "positive 95%" in original and "positive 90%" in original
+    # dense then sparse on the adversarial text; label names from the dense model
+    assert re.search(r"dense</span>.*width:55.0%.*negative 55%.*sparse</span>.*width:85.0%.*negative 85%", perturbed)
 
 
 @pytest.mark.parametrize("which, indices", [("succeeded", [0, 1]), ("failed", [2]), ("skipped", [3]),
@@ -61,3 +64,59 @@ def test_an_attack_on_a_file_dataset_needs_the_file(home, workspace):
     assert not app.exception
     assert any("does not exist" in message for message in texts(app.error))
     assert "submit-attack" not in [button.key for button in app.button]
+
+
+def test_the_examples_table_says_what_kind_of_change(home, workspace):
+    app = open_page("pages/attacks.py", run=workspace.krp_run_id, attack=workspace.attack_run_id)
+    table = app.dataframe[1].value
+    assert dict(zip(table["index"], table["change"])) == {0: "word swap", 1: "word swap", 2: "word swap", 3: ""}
+    changes = [text for text in texts(app.get("html")) if "<li>" in text]
+    assert changes and "great</code> → <code>okay</code>: <b>word swap</b>" in changes[0]
+
+
+def test_an_example_is_explained_by_a_job_then_shown_from_the_cache(home, workspace):
+    from robustprune.jobs import JobQueue
+
+    app = open_page("pages/attacks.py", run=workspace.krp_run_id, attack=workspace.attack_run_id, example="0")
+    assert not app.exception and not app.error
+    app.button(key="submit-explain").click().run()
+    [job] = [job for job in JobQueue().list() if job.kind == "attribution"]
+    assert job.params == {"attack": workspace.attack_run_id, "example": 0, "ig": {"steps": 50, "baseline": "pad",
+                                                                                   "method": "gausslegendre"}}
+    JobQueue().work(once=True)
+    assert JobQueue().get(job.job_id).status == "done", JobQueue().get(job.job_id).error
+    app.run()
+    assert not app.exception and not app.error
+    rows = [text for text in texts(app.get("html")) if "sparse · adversarial" in text]
+    assert rows and "dense · original" in rows[0]
+    agreement = [figure for figure in plotly_figures(app) if "cosine per layer" in figure["layout"]["title"]["text"]]
+    assert agreement and {trace["name"] for trace in agreement[0]["data"]} >= {"original text, tokens",
+                                                                                "adversarial text, tokens"}
+
+
+def test_a_cached_explanation_is_shown_without_loading_a_model(home, workspace, monkeypatch):
+    """The page reads the cached attribution run; it never loads a model or computes an attribution."""
+    import transformers
+
+    from robustprune.attack import attribution, explain
+
+    explained = explain.explain_example(workspace.attack_run_id, 1, device="cpu")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the page loaded a model or computed an attribution")
+
+    monkeypatch.setattr(transformers.AutoModelForSequenceClassification, "from_pretrained", refuse)
+    monkeypatch.setattr(attribution, "integrated_gradients", refuse)
+    monkeypatch.setattr(explain, "attack_models", refuse)
+    app = open_page("pages/attacks.py", run=workspace.krp_run_id, attack=workspace.attack_run_id, example="1")
+    assert not app.exception and not app.error
+    [row_html] = [text for text in texts(app.get("html")) if "sparse · adversarial" in text]
+    sparse_adversarial = explained.attribution("sparse", "perturbed")
+    assert f"P={sparse_adversarial.probability:.2f}" in row_html
+    assert "submit-explain" not in [button.key for button in app.button]
+
+
+def test_the_invisible_characters_toggle(home, workspace):
+    app = open_page("pages/attacks.py", run=workspace.krp_run_id, attack=workspace.attack_run_id, example="0",
+                    invisible="true")
+    assert not app.exception and app.toggle(key="invisible").value is True

@@ -34,3 +34,23 @@ def test_pooling_and_failed_examples(home, workspace):
 def test_no_attack_runs_yet(empty_home):
     app = open_page("pages/embeddings.py")
     assert any("No attack runs yet" in message for message in texts(app.info))
+
+
+def test_the_per_layer_auc_from_a_job(home, workspace):
+    from robustprune.jobs import JobQueue
+
+    app = open_page("pages/embeddings.py")
+    assert not app.exception and not app.error
+    app.button(key="submit-layer-auc").click().run()
+    [job] = [job for job in JobQueue().list() if job.kind == "layer-auc"]
+    assert job.params == {"attack": workspace.attack_run_id}
+    JobQueue().work(once=True)
+    assert JobQueue().get(job.job_id).status == "done", JobQueue().get(job.job_id).error
+    app.run()
+    assert not app.exception and not app.error
+    [figure] = [figure for figure in plotly_figures(app) if "sparse-only flips" in figure["layout"]["title"]["text"]]
+    traces = {trace["name"]: trace for trace in figure["data"]}
+    # the constructed run: example 0 flips the sparse model only; 1 (both flip) and 2 (failed) are the others
+    assert "(1)" in figure["layout"]["title"]["text"] and "(2)" in figure["layout"]["title"]["text"]
+    assert len(traces["AUC, adversarial texts"]["y"]) == 4  # embeddings + the tiny model's 3 blocks
+    assert len(traces["reconstruction error"]["y"]) == 4

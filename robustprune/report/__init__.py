@@ -1,0 +1,63 @@
+"""A report a stakeholder can open without the app: one self-contained HTML file.
+
+``build_report(run=…)`` for a pruning run (or an attack run), ``build_report(attack=…)``
+for an attack run, ``build_report(overview=True)`` for everything cached; the dashboard's
+"Export report" buttons and ``robustprune report`` call it. ``write_report`` writes it to
+a file atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from robustprune.errors import RobustPruneError
+from robustprune.report.document import ReportDocument
+from robustprune.store import RunStore
+
+REPORT_KINDS = ("prune", "structured", "attack")
+
+
+def build_report(run: str | None = None, attack: str | None = None, overview: bool = False,
+                 store: RunStore | None = None, examples: int | None = None, compute: bool = False) -> str:
+    """The report's HTML. Exactly one of ``run`` (a pruning or attack run id), ``attack`` (an attack run id) and
+    ``overview``; ``examples``: how many examples per attack; ``compute``: compute the per-layer AUC and the
+    chosen examples' attributions that are not cached yet (models are loaded; seconds per example on a CPU)."""
+    from robustprune.report import sections
+
+    if sum((run is not None, attack is not None, bool(overview))) != 1:
+        raise RobustPruneError("a report is of one thing: pass a run id, an attack run id, or the overview")
+    store = store or RunStore()
+    if overview:
+        document = ReportDocument("robustprune: every cached run", f"run store {store.root}")
+        sections.overview_report(document, store)
+        return document.render()
+    record = store.require(run or attack)
+    if attack is not None and record.kind != "attack":
+        raise RobustPruneError(f"run {attack!r} is a {record.kind} run, not an attack run; use --run for it")
+    if record.kind not in REPORT_KINDS:
+        raise RobustPruneError(f"run {record.run_id!r} is a {record.kind} run; a report is of a pruning run "
+                               f"({', '.join(REPORT_KINDS[:2])}), an attack run, or the overview")
+    if record.kind == "attack":
+        summary = record.summary
+        document = ReportDocument(f"Attack {record.run_id}: {summary['summary']['recipe_label']}",
+                                  f"{record.model} on {record.dataset}; attacked run {summary['target_run_id']}")
+        sections.attack_report(document, store, record, examples or sections.EXAMPLES_PER_ATTACK, compute)
+    else:
+        document = ReportDocument(f"Pruning run {record.run_id}: {record.method}",
+                                  f"{record.model} on {record.dataset}")
+        sections.pruning_run_sections(document, store, record, examples=examples or 3, compute=compute)
+    return document.render()
+
+
+def write_report(path: str | os.PathLike, **options) -> Path:
+    """``build_report(**options)`` written to ``path`` (through a temporary file: never half-written)."""
+    path = Path(path)
+    text = build_report(**options)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+    return path
+
+
+__all__ = ["build_report", "write_report"]

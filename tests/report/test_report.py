@@ -1,0 +1,93 @@
+"""The self-contained HTML report: what it holds, plotly.js once, untrusted text escaped, the CLI."""
+
+import re
+
+import pytest
+
+from robustprune.attack.records import AttackExample
+from robustprune.cli import main
+from robustprune.errors import RobustPruneError
+from robustprune.report import build_report, write_report
+from robustprune.store import RunStore
+from tests.dashboard.conftest import constructed_attack_result, write_attack_run
+
+PLOTLY_BUNDLE = "plotly.js v"  # the banner of the inlined bundle
+
+
+def figures(report: str) -> int:
+    return report.count('class="plotly-graph-div"')
+
+
+def test_an_attack_report_holds_its_run_its_summary_and_its_examples(home, workspace):
+    report = build_report(attack=workspace.attack_run_id)
+    assert report.count(PLOTLY_BUNDLE) == 1 and report.count("<script src=") == 0  # inlined once, nothing fetched
+    assert figures(report) >= 3  # the attacked run's heatmaps, errors over depth, sparsity
+    assert workspace.krp_run_id in report and "accuracy under attack" in report
+    # examples, most telling first: 0 flips the sparse model only
+    assert report.index("Example 0: flipped in the sparse model only") < report.index("Example 1: succeeded")
+    assert ">great</mark>" in report and ">okay</mark>" in report and "<b>word swap</b>" in report
+    assert "Example 3" not in report  # skipped examples were never attacked
+
+
+def test_cached_explanations_join_the_report(home, workspace, capsys):
+    from robustprune.attack.explain import explain_example
+    from robustprune.attack.layer_auc import ensure_layer_auc
+
+    before = figures(build_report(attack=workspace.attack_run_id))
+    explain_example(workspace.attack_run_id, 0, device="cpu")
+    ensure_layer_auc(workspace.attack_run_id, device="cpu")
+    report = build_report(attack=workspace.attack_run_id)
+    assert figures(report) == before + 2  # the per-layer AUC and example 0's cosine per layer
+    assert "sparse · adversarial" in report and "Which layers carry the robustness loss" in report
+    assert main(["runs"]) == 0
+    listed = capsys.readouterr().out
+    assert f"example 0 of {workspace.attack_run_id} explained" in listed and "1 sparse-only flips, 2 others" in listed
+
+
+def test_untrusted_text_is_escaped(home, workspace):
+    result = constructed_attack_result()
+    result.examples[0] = AttackExample(0, 1, "succeeded", "<script>alert(1)</script> a great film",
+                                       "<script>alert(1)</script> a okay film", [3], 5, 1, 0.9, 1, 0.8, 1, 0.9, 0, 0.7)
+    attack_run_id = write_attack_run(RunStore(), result, workspace.sparsegpt_run_id)
+    report = build_report(attack=attack_run_id)
+    assert "<script>alert(1)</script>" not in report and "&lt;script&gt;alert(1)&lt;/script&gt;" in report
+
+
+def test_a_pruning_run_report_and_the_overview(home, workspace):
+    report = build_report(run=workspace.krp_run_id)
+    assert report.count(PLOTLY_BUNDLE) == 1
+    assert "Trade-off: accuracy vs sparsity" in report and f"Attack {workspace.attack_run_id}" in report
+    structured = build_report(run=workspace.structured_run_id)
+    assert "structured-magnitude" in structured and figures(structured) >= 1
+    overview = build_report(overview=True)
+    assert overview.count(PLOTLY_BUNDLE) == 1 and figures(overview) == 2  # unstructured and structured curves
+    assert workspace.attack_run_id in overview
+
+
+def test_a_report_is_of_one_thing(home, workspace):
+    with pytest.raises(RobustPruneError, match="one thing"):
+        build_report(run=workspace.krp_run_id, overview=True)
+    with pytest.raises(RobustPruneError, match="not an attack run"):
+        build_report(attack=workspace.krp_run_id)
+    with pytest.raises(RobustPruneError, match="finetune run"):
+        build_report(run=workspace.dense_run_id)
+
+
+def test_the_report_command(home, workspace, tmp_path, capsys):
+    output = tmp_path / "report.html"
+    assert main(["report", "--attack", workspace.attack_run_id, "-o", str(output), "--examples", "1"]) == 0
+    text = output.read_text(encoding="utf-8")
+    assert len(re.findall(r"<h3>Example \d", text)) == 1
+    assert "wrote" in capsys.readouterr().out
+    assert main(["report", "--overview", "-o", str(tmp_path / "missing" / "x.html")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["report", "--run", "no-such-run", "-o", str(output)]) == 2
+    assert output.read_text(encoding="utf-8") == text  # a failed report leaves the old file alone
+
+
+def test_write_report_leaves_no_partial_file(home, workspace, tmp_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    path = write_report(folder / "r.html", overview=True)
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert [file.name for file in folder.iterdir()] == ["r.html"]
