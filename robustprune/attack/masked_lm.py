@@ -1,0 +1,258 @@
+"""A masked-LM head fitted on the embedded MiniLM, offline, for BERT-Attack's candidates.
+
+BERT-Attack (Li et al., 2020) takes a word's substitutes from the top guesses of BERT's
+masked-LM head at the word's position; TextAttack loads ``bert-base-uncased`` from the
+hub. Offline, robustprune ships an encoder with the same WordPiece vocabulary:
+all-MiniLM-L6-v2 (6 layers, hidden 384), trained as a sentence encoder, without a
+masked-LM head. Here it gets BERT's head (Devlin et al., 2019, ``BertForMaskedLM``):
+
+    logits(h) = LayerNorm(GELU(W h + b)) E^T + c
+
+with E the encoder's own word-embedding matrix (the decoder tied to it, as in BERT), W
+started at the identity. W, b, the LayerNorm, c and the top ``TUNED_LAYERS`` encoder
+layers are fitted (the rest of the encoder frozen; the tuned layers at a smaller learning
+rate) with BERT's objective under whole-word masking: 15 % of the words, all of a
+chosen word's pieces; of the chosen pieces 80 % become [MASK], 10 % a random piece, 10 %
+stay. The texts are the TRAINING splits of the embedded corpora (rotten_tomatoes
+sentences and movie_reviews reviews cut into windows), never a test split that an attack
+uses; ``HELDOUT`` training sentences are kept out for the fill-mask measurement.
+
+``fill_mask_accuracy`` measures what BERT-Attack needs: a held-out sentence, one of its
+words masked whole (a word that is not an NLTK stopword and is one word piece, i.e. the
+words BERT-Attack swaps through a single position), and whether the word is among the
+head's top 10 at that position. The fitted head is saved as an ordinary Hugging Face
+masked-LM checkpoint (safetensors) with its measurement in ``fit.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from robustprune.errors import RobustPruneError
+from robustprune.paths import data_dir
+from robustprune.progress import Progress, silent
+
+NAME = "MiniLM masked-LM head (fitted offline)"
+TUNED_LAYERS = 2
+HELDOUT = 400
+ACCEPT_TOP10 = 0.30  # below this the head is not used by default (see parts.py)
+
+
+@dataclass(frozen=True)
+class HeadFit:
+    steps: int = 3000
+    batch_size: int = 32
+    max_length: int = 64
+    head_learning_rate: float = 1e-3
+    encoder_learning_rate: float = 5e-5
+    tuned_layers: int = TUNED_LAYERS
+    mask_fraction: float = 0.15
+    seed: int = 0
+
+
+def head_dir(fit: HeadFit = HeadFit()) -> Path:
+    return data_dir() / "masked_lm" / f"minilm-mlm-head-{fit.steps}s-{fit.tuned_layers}l"
+
+
+# ---------------------------------------------------------------------------- texts
+
+def training_texts(max_length: int, tokenizer) -> tuple[list[list[str]], list[str]]:
+    """(training word lists, held-out sentences) from the train splits of the embedded corpora."""
+    from robustprune.data.registry import load_movie_reviews, load_rotten_tomatoes
+
+    sentences = list(load_rotten_tomatoes().train["text"])
+    random.Random(1).shuffle(sentences)
+    heldout, sentences = sentences[:HELDOUT], sentences[HELDOUT:]
+    windows = [text.split() for text in sentences]
+    words_per_window = max(8, max_length // 2)  # reviews cut into windows that fit max_length pieces
+    for review in load_movie_reviews().train["text"]:
+        words = review.split()
+        windows.extend(words[start:start + words_per_window] for start in range(0, len(words), words_per_window))
+    return windows, heldout
+
+
+def whole_word_mask(tokenizer, word_lists: list[list[str]], fit: HeadFit, generator: random.Random):
+    """input_ids, attention_mask, labels (-100 where not predicted) for a batch, by whole-word masking."""
+    encoded = tokenizer(word_lists, is_split_into_words=True, truncation=True, max_length=fit.max_length,
+                        padding=True, return_tensors="pt")
+    input_ids = encoded["input_ids"].clone()
+    labels = torch.full_like(input_ids, -100)
+    for row in range(len(word_lists)):
+        word_ids = encoded.word_ids(row)
+        words = sorted({word for word in word_ids if word is not None})
+        if not words:
+            continue
+        chosen = set(generator.sample(words, max(1, round(fit.mask_fraction * len(words)))))
+        for position, word in enumerate(word_ids):
+            if word not in chosen:
+                continue
+            labels[row, position] = input_ids[row, position]
+            draw = generator.random()
+            if draw < 0.8:
+                input_ids[row, position] = tokenizer.mask_token_id
+            elif draw < 0.9:
+                input_ids[row, position] = generator.randrange(tokenizer.vocab_size)
+    return input_ids, encoded["attention_mask"], labels
+
+
+# ---------------------------------------------------------------------------- model
+
+def new_head_model():
+    """``BertForMaskedLM`` with the embedded MiniLM's encoder, the decoder tied to its word embeddings."""
+    from transformers import AutoTokenizer, BertForMaskedLM
+
+    from robustprune.models.registry import embedded_model_dir
+
+    import transformers
+
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()  # "some weights were newly initialised": the head, on purpose
+    try:
+        model = BertForMaskedLM.from_pretrained(str(embedded_model_dir()))
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+    tokenizer = AutoTokenizer.from_pretrained(str(embedded_model_dir()))
+    transform = model.cls.predictions.transform
+    with torch.no_grad():
+        transform.dense.weight.copy_(torch.eye(transform.dense.weight.shape[0]))
+        transform.dense.bias.zero_()
+        model.cls.predictions.bias.zero_()
+    assert model.cls.predictions.decoder.weight.data_ptr() == model.bert.embeddings.word_embeddings.weight.data_ptr()
+    return model, tokenizer
+
+
+def trainable_groups(model, fit: HeadFit) -> list[dict]:
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    head = [p for name, p in model.cls.predictions.named_parameters() if not name.startswith("decoder.weight")]
+    layers = model.bert.encoder.layer[len(model.bert.encoder.layer) - fit.tuned_layers:] if fit.tuned_layers else []
+    tuned = [p for layer in layers for p in layer.parameters()]
+    for parameter in head + tuned:
+        parameter.requires_grad_(True)
+    return [{"params": head, "lr": fit.head_learning_rate}, {"params": tuned, "lr": fit.encoder_learning_rate}]
+
+
+def masked_loss(model, input_ids, attention_mask, labels) -> torch.Tensor:
+    """Cross-entropy at the masked positions only (the decoder runs on those rows alone)."""
+    hidden = model.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    chosen = labels != -100
+    logits = model.cls(hidden[chosen])
+    return torch.nn.functional.cross_entropy(logits, labels[chosen])
+
+
+def fit_head(fit: HeadFit = HeadFit(), progress: Progress = silent):
+    """(model, tokenizer, losses) after ``fit.steps`` steps of whole-word masked-LM training."""
+    torch.manual_seed(fit.seed)
+    generator = random.Random(fit.seed)
+    model, tokenizer = new_head_model()
+    windows, _ = training_texts(fit.max_length, tokenizer)
+    optimiser = torch.optim.AdamW(trainable_groups(model, fit), weight_decay=0.01)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: min(1.0, (step + 1) / 100) * 0.5 * (1 + math.cos(math.pi * step / fit.steps)))
+    model.train()
+    model.bert.embeddings.eval()  # the frozen parts without dropout
+    for layer in model.bert.encoder.layer[:len(model.bert.encoder.layer) - fit.tuned_layers]:
+        layer.eval()
+    losses = []
+    order: list[int] = []
+    for step in range(fit.steps):
+        if len(order) < fit.batch_size:
+            order = list(range(len(windows)))
+            generator.shuffle(order)
+        batch = [windows[order.pop()] for _ in range(fit.batch_size)]
+        input_ids, attention_mask, labels = whole_word_mask(tokenizer, batch, fit, generator)
+        loss = masked_loss(model, input_ids, attention_mask, labels)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        losses.append(float(loss.detach()))
+        progress("masked LM", step + 1, fit.steps)
+    return model.eval(), tokenizer, losses
+
+
+# ---------------------------------------------------------------------------- measurement
+
+@torch.no_grad()
+def fill_mask_accuracy(model, tokenizer, sentences: list[str], k: int = 10, seed: int = 0) -> dict:
+    """Share of held-out sentences whose masked word (see module docstring) is in the top ``k``."""
+    from robustprune.attack.resources import stopword_list
+
+    stopwords = stopword_list().words
+    generator = random.Random(seed)
+    hits = tried = 0
+    examples = []
+    for sentence in sentences:
+        words = sentence.split()
+        candidates = [i for i, word in enumerate(words)
+                      if word.isalpha() and word.lower() not in stopwords
+                      and len(tokenizer.tokenize(word)) == 1]
+        if not candidates:
+            continue
+        position = generator.choice(candidates)
+        target = tokenizer.convert_tokens_to_ids(tokenizer.tokenize(words[position])[0])
+        masked = words[:position] + [tokenizer.mask_token] + words[position + 1:]
+        encoded = tokenizer(" ".join(masked), return_tensors="pt", truncation=True, max_length=128)
+        where = (encoded["input_ids"][0] == tokenizer.mask_token_id).nonzero()
+        if len(where) != 1:
+            continue
+        logits = model(**encoded).logits[0, where[0, 0]]
+        top = logits.topk(k).indices.tolist()
+        hits += target in top
+        tried += 1
+        if len(examples) < 5:
+            examples.append({"sentence": " ".join(masked), "word": words[position],
+                             "top": tokenizer.convert_ids_to_tokens(top)})
+    return {"top_k": k, "accuracy": hits / tried if tried else 0.0, "sentences": tried, "examples": examples}
+
+
+# ---------------------------------------------------------------------------- the cached head
+
+def ensure_head(fit: HeadFit = HeadFit(), progress: Progress = silent) -> Path:
+    """The fitted head's checkpoint folder, fitted (minutes on a CPU) and measured on first use."""
+    folder = head_dir(fit)
+    if (folder / "fit.json").exists():
+        return folder
+    started = time.perf_counter()
+    model, tokenizer, losses = fit_head(fit, progress)
+    seconds = time.perf_counter() - started
+    _, heldout = training_texts(fit.max_length, tokenizer)
+    measured = fill_mask_accuracy(model, tokenizer, heldout)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=f".{folder.name}.") as scratch:
+        staging = Path(scratch) / "out"
+        model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        record = {"name": NAME, "fit": asdict(fit), "seconds": round(seconds, 1), "fill_mask": measured,
+                  "loss_first_100": sum(losses[:100]) / max(1, len(losses[:100])),
+                  "loss_last_100": sum(losses[-100:]) / max(1, len(losses[-100:]))}
+        (staging / "fit.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+        if not folder.exists():
+            os.replace(staging, folder)
+    return folder
+
+
+def head_record(folder: Path) -> dict:
+    return json.loads((folder / "fit.json").read_text(encoding="utf-8"))
+
+
+def offline_masked_lm(progress: Progress = silent):
+    """(model, tokenizer, name) of the fitted head if its measured top-10 accuracy reaches ``ACCEPT_TOP10``."""
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    folder = ensure_head(progress=progress)
+    accuracy = head_record(folder)["fill_mask"]["accuracy"]
+    if accuracy < ACCEPT_TOP10:
+        raise RobustPruneError(f"the offline MiniLM masked-LM head reaches {accuracy:.0%} whole-word top-10 "
+                               f"accuracy on held-out sentences, under the {ACCEPT_TOP10:.0%} it needs to stand in "
+                               "for BERT")
+    return AutoModelForMaskedLM.from_pretrained(str(folder)), AutoTokenizer.from_pretrained(str(folder)), NAME
