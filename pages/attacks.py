@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from robustprune.dashboard import attacks, cached, widgets
+from robustprune.dashboard import attacks, cached, texts_form, widgets
 
 store = widgets.page_frame()
 st.title("Attacks")
@@ -11,6 +11,8 @@ info = widgets.attack_run_picker(store)
 with st.expander("Run a new attack", expanded=info is None or "target" in st.query_params,
                  icon=":material/play_arrow:"):
     widgets.attack_launcher(store)
+with st.expander("Attack your own sentences", icon=":material/edit_note:"):
+    texts_form.texts_attack_panel(store)
 if info is None:
     st.stop()
 result = cached.attack_result(store, info.run_id)

@@ -88,3 +88,75 @@ def test_bad_attack_arguments(capsys, argv, message):
     error = capsys.readouterr().err.strip()
     assert message in error and len(error.splitlines()) == 1
     assert RunStore().list(kind="attack") == []
+
+
+# ---------------------------------------------------------------------------- texts you bring
+
+def test_attack_texts_from_a_file_against_the_dense_model(capsys, planted_dir, planted_csv, tmp_path):
+    """--texts attacks the file's rows against the chosen model as it is: nothing new is fine-tuned for them."""
+    common = ["--model", planted_dir, "--dataset", planted_csv, "--epochs", "0", "--device", "cpu"]
+    texts = tmp_path / "mine.csv"
+    pd.DataFrame({"review": ["a terrible movie", "the plot was terrible", "what a terrible film"],
+                  "sentiment": ["positive", "positive", "1"]}).to_csv(texts, index=False)
+    argv = ["attack", "--dense", "--recipe", "textfooler", "--word-vectors", "wordnet", "--texts", str(texts),
+            "--text-column", "review", "--label-column", "sentiment", *common]
+    first = cli_json(capsys, *argv)
+    assert first["n"] == 3 and [e["original"] for e in first["examples"]] == [
+        "a terrible movie", "the plot was terrible", "what a terrible film"]
+    assert all(e["result"] == "succeeded" and "awful" in e["perturbed"] for e in first["examples"])
+    assert first["dataset"].startswith("texts:mine.csv (3 texts")
+    assert set(first["parts"]) >= {"candidates", "stopwords", "part of speech", "sentence encoder"}
+    assert {run["kind"] for run in cli_json(capsys, "runs")["runs"]} == {"finetune", "attack"}
+    assert cli_json(capsys, *argv)["cached"] is True
+    texts.write_text("review,sentiment\na terrible movie,positive\n")  # other texts: another run
+    assert cli_json(capsys, *argv)["cached"] is False
+
+
+def test_attack_texts_against_a_pruning_run_with_predicted_labels(capsys, planted_dir, planted_csv, tmp_path):
+    common = ["--model", planted_dir, "--dataset", planted_csv, "--epochs", "0", "--device", "cpu"]
+    pruned = cli_json(capsys, "prune", "--method", "magnitude", "--sparsity", "0.3", "--calibration", "8",
+                      "--heldout", "4", *common)
+    texts = tmp_path / "mine.txt"
+    texts.write_text("a terrible movie\n\nan absolutely terrible film\n")
+    attacked = cli_json(capsys, "attack", "--run", pruned["run_id"], "--recipe", "textfooler", "--word-vectors",
+                        "wordnet", "--texts", str(texts), "--device", "cpu")
+    assert attacked["n"] == 2 and attacked["method"] == "magnitude"
+    assert [e["label"] for e in attacked["examples"]] == [1, 1]  # the dense model's predictions
+    assert all({"dense", "sparse"} <= set(e) for e in attacked["examples"])
+
+
+@pytest.mark.parametrize("rows, extra, message", [
+    ({"text": ["a terrible movie"], "label": ["great"]}, [],
+     "label(s) 'great' in mine.csv are not classes of the model; use 0..1 or"),
+    ({"text": ["a terrible movie"], "label": [7]}, [], "label(s) '7' in mine.csv are not classes of the model"),
+    ({"text": ["a terrible movie"]}, ["--label-column", "gold"], "no column 'gold'"),
+    ({"words": ["a terrible movie"]}, [], "no column 'text'"),
+])
+def test_bad_texts_get_one_clear_line(capsys, planted_dir, planted_csv, tmp_path, rows, extra, message):
+    texts = tmp_path / "mine.csv"
+    pd.DataFrame(rows).to_csv(texts, index=False)
+    argv = ["attack", "--dense", "--recipe", "textfooler", "--texts", str(texts), *extra, "--model", planted_dir,
+            "--dataset", planted_csv, "--epochs", "0", "--device", "cpu"]
+    assert main(argv) == 2
+    error = capsys.readouterr().err.strip()
+    assert message in error and len(error.splitlines()) == 1
+    assert RunStore().list(kind="attack") == []
+
+
+def test_the_library_attacks_texts_cached_by_their_content(planted_dir, planted_csv):
+    from robustprune.attack import AttackConfig
+    from robustprune.attack.runs import AttackTexts, attack
+    from robustprune.data import load_task_data
+
+    data = load_task_data(planted_csv)
+    config = AttackConfig(recipe="textfooler", num_examples=10, max_length=64, word_vectors="wordnet",
+                          similarity=False)
+    from robustprune.finetune import FinetuneConfig
+
+    texts = AttackTexts(("a terrible movie", "terrible acting"), (1, "positive"), "pasted")
+    run = attack("dense", config, planted_dir, data, "cpu", finetune_config=FinetuneConfig(epochs=0), texts=texts)
+    assert [e.label for e in run.result.examples] == [1, 1] and run.result.summary.num_examples == 2
+    again = attack(run.target_run_id, config, planted_dir, None, "cpu", texts=AttackTexts(texts.texts, (1, 1), "x"))
+    assert again.cached is False  # labels given differently are other content: a run of its own
+    same = attack(run.target_run_id, config, planted_dir, None, "cpu", texts=texts)
+    assert same.cached is True and same.run_id == run.run_id

@@ -16,10 +16,12 @@ LAYERS = 3  # embedding output + 2 blocks
 
 @pytest.fixture(scope="module")
 def results(dense_model, sparse_model, tokenizer, planted_mlm_dir):
-    """Each recipe once, attacking the sparse model, with the dense one for transfer."""
+    """Each recipe once, attacking the sparse model, with the dense one for transfer. The planted weakness is
+    WordNet's first synonym of "terrible", so the candidates are WordNet's (test_parts.py covers the default
+    counter-fitted vectors)."""
     return {recipe: run_attack(dense_model, tokenizer, TEXTS, LABELS,
                                AttackConfig(recipe=recipe, num_examples=len(TEXTS), max_length=64,
-                                            mlm_path=str(planted_mlm_dir)),
+                                            mlm_path=str(planted_mlm_dir), word_vectors="wordnet"),
                                sparse_model=sparse_model)
             for recipe in RECIPES}
 
@@ -47,9 +49,20 @@ def test_each_recipe_breaks_the_planted_weakness(results, recipe):
 
 def test_substitutions_are_named_in_the_label(results):
     assert results["textfooler"].summary.recipe_label == (
-        "textfooler (candidates: WordNet; word distance: none; part of speech: WordNet; sentence encoder: MiniLM)")
-    assert results["textbugger"].summary.substitutions == {
-        "candidates": "WordNet", "stopwords": "scikit-learn", "sentence encoder": "MiniLM"}
+        "textfooler (candidates: WordNet; word distance: none; part of speech: spaCy en_core_web_sm 3.8.0; "
+        "sentence encoder: MiniLM)")
+    assert results["textbugger"].summary.substitutions == {"candidates": "WordNet", "sentence encoder": "MiniLM"}
+
+
+def test_every_part_is_named_real_or_not(results):
+    from robustprune.attack.resources import STOPWORDS_WHEEL
+
+    parts = {recipe: result.summary.parts for recipe, result in results.items()}
+    assert set(parts["textfooler"]) == {"candidates", "stopwords", "word distance", "part of speech",
+                                        "sentence encoder"}
+    assert set(parts["textbugger"]) == {"candidates", "stopwords", "sentence encoder"}
+    assert set(parts["bert-attack"]) == {"masked LM", "stopwords", "sentence encoder"}
+    assert STOPWORDS_WHEEL in parts["textbugger"]["stopwords"] and "TextFooler" in parts["textfooler"]["stopwords"]
     bert_attack = results["bert-attack"].summary
     assert bert_attack.substitutions["masked LM"].startswith("tiny_mlm")
     assert bert_attack.recipe_label.startswith("bert-attack (masked LM: tiny_mlm")
