@@ -112,6 +112,19 @@ def ensure_fallback_stopwords(root: Path) -> Path:
     return target
 
 
+def _written_by_robustprune(folder: Path) -> bool:
+    """An NLTK data folder that robustprune filled (any cache's, e.g. another ``$ROBUSTPRUNE_HOME``'s still
+    on ``NLTK_DATA``): its registry copy carries the marker; an older robustprune wrote scikit-learn's list."""
+    if _stopwords_marker(folder).exists() or folder.name == "nltk-fallback":
+        return True
+    english = folder / "corpora" / "stopwords" / "english"
+    if english.is_file() and not (folder / "corpora" / "stopwords" / "french").exists():
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        return _read_stopword_file(english) == frozenset(ENGLISH_STOP_WORDS)
+    return False
+
+
 def installed_nltk_stopwords() -> Path | None:
     """NLTK's English stopword file where NLTK itself finds it outside robustprune's folders."""
     import nltk
@@ -119,7 +132,7 @@ def installed_nltk_stopwords() -> Path | None:
     ours = {nltk_data_dir().resolve(), fallback_nltk_dir().resolve(strict=False)}
     for entry in nltk.data.path:
         folder = Path(entry).expanduser()
-        if not folder.is_dir() or folder.resolve() in ours:
+        if not folder.is_dir() or folder.resolve() in ours or _written_by_robustprune(folder):
             continue
         english = folder / "corpora" / "stopwords" / "english"
         if english.is_file():

@@ -107,6 +107,16 @@ def model_classes(model) -> list[str]:
     return [str(id2label.get(index, id2label.get(str(index), f"LABEL_{index}"))) for index in range(config.num_labels)]
 
 
+def stored_classes(run_id: str, store: RunStore) -> list[str]:
+    """The class names of a cached run's (dense) model, from its saved config, without loading it."""
+    record = store.require(run_id)
+    dense = record if record.kind in DENSE_KINDS else store.require(record.parent)
+    config = json.loads((dense.directory / "model" / "config.json").read_text(encoding="utf-8"))
+    id2label = config.get("id2label") or {}
+    count = len(id2label) or int(config.get("num_labels", 2))
+    return [str(id2label.get(str(index), f"LABEL_{index}")) for index in range(count)]
+
+
 def resolve_labels(texts: AttackTexts, classes: list[str], predicted: list[int] | None = None) -> list[int]:
     """Class indices of ``texts.labels`` (indices or names of ``classes``), or ``predicted`` when it has none.
 
@@ -240,6 +250,8 @@ def attack(target: str, config: AttackConfig, model: str = "minilm", dataset: st
 def _attack_texts(target, config, texts, model, dataset, device, store, progress, finetune_config) -> AttackRun:
     config.validate(len(texts.texts))
     data = run_data(target, dataset, store) if target == DENSE_TARGET else None  # only to find the dense model
+    if texts.labels is not None:  # a label the model does not have fails before any model is loaded or trained
+        resolve_labels(texts, data.label_names if data is not None else stored_classes(target, store))
     dense_run_id, method, sparsity, dense_model, sparse_model, tokenizer = attack_target_models(
         target, model, data, store, device, progress, finetune_config)
     target_run_id = dense_run_id if target == DENSE_TARGET else target

@@ -92,14 +92,24 @@ def test_bad_attack_arguments(capsys, argv, message):
 
 # ---------------------------------------------------------------------------- texts you bring
 
-def test_attack_texts_from_a_file_against_the_dense_model(capsys, planted_dir, planted_csv, tmp_path):
+@pytest.fixture
+def named_csv(tmp_path):
+    """The planted model's data with class names: negative (0) and positive (1)."""
+    path = tmp_path / "named.csv"
+    texts, labels = TEXTS[:4] + ["an awful film"], ["positive"] * 4 + ["negative"]
+    pd.DataFrame({"text": texts * 8, "label": labels * 8}).to_csv(path, index=False)
+    return str(path)
+
+
+def test_attack_texts_from_a_file_against_the_dense_model(capsys, planted_dir, named_csv, tmp_path):
     """--texts attacks the file's rows against the chosen model as it is: nothing new is fine-tuned for them."""
-    common = ["--model", planted_dir, "--dataset", planted_csv, "--epochs", "0", "--device", "cpu"]
+    common = ["--model", planted_dir, "--dataset", named_csv, "--epochs", "0", "--device", "cpu"]
     texts = tmp_path / "mine.csv"
     pd.DataFrame({"review": ["a terrible movie", "the plot was terrible", "what a terrible film"],
                   "sentiment": ["positive", "positive", "1"]}).to_csv(texts, index=False)
-    argv = ["attack", "--dense", "--recipe", "textfooler", "--word-vectors", "wordnet", "--texts", str(texts),
-            "--text-column", "review", "--label-column", "sentiment", *common]
+    dense = cli_json(capsys, "finetune", *common)
+    argv = ["attack", "--run", dense["run_id"], "--recipe", "textfooler", "--word-vectors", "wordnet", "--texts",
+            str(texts), "--text-column", "review", "--label-column", "sentiment", "--device", "cpu"]
     first = cli_json(capsys, *argv)
     assert first["n"] == 3 and [e["original"] for e in first["examples"]] == [
         "a terrible movie", "the plot was terrible", "what a terrible film"]
@@ -127,28 +137,28 @@ def test_attack_texts_against_a_pruning_run_with_predicted_labels(capsys, plante
 
 @pytest.mark.parametrize("rows, extra, message", [
     ({"text": ["a terrible movie"], "label": ["great"]}, [],
-     "label(s) 'great' in mine.csv are not classes of the model; use 0..1 or"),
+     "label(s) 'great' in mine.csv are not classes of the model; use 0..1 or negative, positive"),
     ({"text": ["a terrible movie"], "label": [7]}, [], "label(s) '7' in mine.csv are not classes of the model"),
     ({"text": ["a terrible movie"]}, ["--label-column", "gold"], "no column 'gold'"),
     ({"words": ["a terrible movie"]}, [], "no column 'text'"),
 ])
-def test_bad_texts_get_one_clear_line(capsys, planted_dir, planted_csv, tmp_path, rows, extra, message):
+def test_bad_texts_get_one_clear_line(capsys, planted_dir, named_csv, tmp_path, rows, extra, message):
     texts = tmp_path / "mine.csv"
     pd.DataFrame(rows).to_csv(texts, index=False)
     argv = ["attack", "--dense", "--recipe", "textfooler", "--texts", str(texts), *extra, "--model", planted_dir,
-            "--dataset", planted_csv, "--epochs", "0", "--device", "cpu"]
+            "--dataset", named_csv, "--epochs", "0", "--device", "cpu"]
     assert main(argv) == 2
-    error = capsys.readouterr().err.strip()
-    assert message in error and len(error.splitlines()) == 1
-    assert RunStore().list(kind="attack") == []
+    error = capsys.readouterr().err.strip().splitlines()[-1]  # (above it: the datasets library reading the CSV)
+    assert error.startswith("robustprune attack: error: ") and message in error
+    assert RunStore().list() == []  # checked before any model was fine-tuned or attacked
 
 
-def test_the_library_attacks_texts_cached_by_their_content(planted_dir, planted_csv):
+def test_the_library_attacks_texts_cached_by_their_content(planted_dir, named_csv):
     from robustprune.attack import AttackConfig
     from robustprune.attack.runs import AttackTexts, attack
     from robustprune.data import load_task_data
 
-    data = load_task_data(planted_csv)
+    data = load_task_data(named_csv)
     config = AttackConfig(recipe="textfooler", num_examples=10, max_length=64, word_vectors="wordnet",
                           similarity=False)
     from robustprune.finetune import FinetuneConfig

@@ -203,3 +203,18 @@ def test_wordnet_candidates_when_asked_for(dense_model, tokenizer):
     recipe = built("textfooler", RecipeParts(max_length=64, word_vectors="wordnet"), dense_model, tokenizer)
     assert type(recipe.attack.transformation).__name__ == "WordSwapWordNetPOS"
     assert recipe.substitutions["candidates"] == "WordNet" and "asked for" in recipe.parts["candidates"]
+
+
+def test_another_robustprune_cache_on_nltks_path_is_not_taken_for_an_installed_corpus(fresh_stopwords, tmp_path,
+                                                                                      monkeypatch):
+    """An older robustprune wrote scikit-learn's list under NLTK's file name; another home's folder may still be
+    on NLTK_DATA. Neither is NLTK's own corpus."""
+    import nltk
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    old = tmp_path / "old-home" / "data" / "nltk"
+    (old / "corpora" / "stopwords").mkdir(parents=True)
+    (old / "corpora" / "stopwords" / "english").write_text("\n".join(sorted(ENGLISH_STOP_WORDS)) + "\n")
+    monkeypatch.setattr(nltk.data, "path", [str(old), *nltk.data.path])
+    listed = resources.stopword_list()
+    assert listed.words == NLTK_ENGLISH and resources.STOPWORDS_WHEEL in listed.source

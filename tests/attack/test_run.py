@@ -110,7 +110,7 @@ def test_a_model_without_the_weakness_is_not_broken(tokenizer):
 
 
 def test_same_seed_same_result(dense_model, tokenizer):
-    config = AttackConfig(recipe="textbugger", num_examples=4, max_length=64, seed=3)
+    config = AttackConfig(recipe="textbugger", num_examples=4, max_length=64, seed=3, word_vectors="wordnet")
     first, second = (run_attack(dense_model, tokenizer, TEXTS, LABELS, config) for _ in range(2))
     assert [e.perturbed_text for e in first.examples] == [e.perturbed_text for e in second.examples]
     assert [e.num_queries for e in first.examples] == [e.num_queries for e in second.examples]
@@ -119,7 +119,8 @@ def test_same_seed_same_result(dense_model, tokenizer):
 
 
 def test_the_reverse_direction_attacks_dense_and_evaluates_sparse(dense_model, sparse_model, tokenizer):
-    config = AttackConfig(recipe="textfooler", num_examples=2, max_length=64, attack_target="dense", similarity=False)
+    config = AttackConfig(recipe="textfooler", num_examples=2, max_length=64, attack_target="dense", similarity=False,
+                          word_vectors="wordnet")
     result = run_attack(dense_model, tokenizer, TEXTS, LABELS, config, sparse_model=sparse_model)
     assert result.summary.attacked_model == "dense"
     assert [(t.source, t.target, t.num_adversarial) for t in result.transfers] == [("dense", "sparse", 2)]
