@@ -16,8 +16,10 @@ minimises
     C(V, V')   = k1 AR(V') + k2 SA(V') + k3 VSP(V, V')                                (eq. 4)
 
 with tau(x) = max(0, x), N(i) the words within distance rho of word i in V, and the
-paper's hyperparameters delta = 1, gamma = 0, rho = 0.2, k1 = k2 = k3 = 0.1, by gradient
-descent (20 iterations in the paper's code, the vectors renormalised after each step).
+paper's hyperparameters delta = 1, gamma = 0, rho = 0.2, k1 = k2 = k3 = 0.1, by 20 full-batch
+gradient steps as in the paper's released code: each word's step is its gradient divided by
+the number of terms pulling on it, the vectors renormalised after each step, antonym pairs
+left out of N(i).
 
 What differs from the paper, and why:
 
@@ -111,11 +113,35 @@ def neighbourhoods(vectors: torch.Tensor, rho: float, limit: int, chunk: int = 2
     return torch.cat(pairs) if pairs else torch.zeros((0, 2), dtype=torch.long)
 
 
+def active_counts(vectors: torch.Tensor, antonyms: torch.Tensor, synonyms: torch.Tensor, neighbours: torch.Tensor,
+                  original_distances: torch.Tensor, settings: CounterFitting) -> torch.Tensor:
+    """How many terms of eq. 4 pull on each word now (the terms whose tau is positive)."""
+    counts = torch.zeros(len(vectors))
+    active = [(antonyms, settings.delta - cosine_distance(vectors, antonyms) > 0),
+              (synonyms, cosine_distance(vectors, synonyms) - settings.gamma > 0),
+              (neighbours, cosine_distance(vectors, neighbours) - original_distances > 0)]
+    for pairs, on in active:
+        counts.index_add_(0, pairs[on].reshape(-1), torch.ones(int(on.sum()) * 2))
+    return counts
+
+
 def counter_fit(vectors: torch.Tensor, antonyms: torch.Tensor, synonyms: torch.Tensor,
                 settings: CounterFitting = CounterFitting()) -> tuple[torch.Tensor, list[dict[str, float]]]:
-    """Minimise C(V, V') from V' = V by gradient descent with unit renormalisation; returns (V', losses)."""
+    """Minimise C(V, V') from V' = V; returns (V', the terms before each step and at the end).
+
+    Each step moves every word against the gradient of C divided by the number of terms that
+    pull on it, then renormalises the rows, as the paper's released code does (full-batch
+    steps, the per-word averaging "helps with convergence speed"). An antonym pair is left
+    out of N(i): it is meant to move apart.
+    """
     original = unit_rows(vectors.float())
     neighbours = neighbourhoods(original, settings.rho, settings.max_neighbours)
+    if len(antonyms) and len(neighbours):
+        size = len(original)
+        antonym_keys = set((antonyms[:, 0] * size + antonyms[:, 1]).tolist()) | set(
+            (antonyms[:, 1] * size + antonyms[:, 0]).tolist())
+        keys = (neighbours[:, 0] * size + neighbours[:, 1]).tolist()
+        neighbours = neighbours[torch.tensor([key not in antonym_keys for key in keys], dtype=torch.bool)]
     original_distances = cosine_distance(original, neighbours)
     current = original.clone()
     history = []
@@ -125,7 +151,8 @@ def counter_fit(vectors: torch.Tensor, antonyms: torch.Tensor, synonyms: torch.T
         gradient, = torch.autograd.grad(terms["C"], current)
         history.append({name: float(value.detach()) for name, value in terms.items()})
         with torch.no_grad():
-            current = unit_rows(current - gradient)
+            counts = active_counts(current, antonyms, synonyms, neighbours, original_distances, settings)
+            current = unit_rows(current - gradient / counts.clamp_min(1.0)[:, None])
     with torch.no_grad():
         final = objective(current, antonyms, synonyms, neighbours, original_distances, settings)
     history.append({name: float(value) for name, value in final.items()})
@@ -196,8 +223,11 @@ def frequent_glove(size: int) -> tuple[list[str], np.ndarray]:
     return [words[row] for row in rows], np.asarray(matrix[rows], dtype=np.float32)
 
 
+FIT_VERSION = 2  # 2: per-word averaged steps, antonym pairs out of N(i)
+
+
 def cache_dir(settings: CounterFitting = CounterFitting()) -> Path:
-    return data_dir() / "word_vectors" / f"counterfitted-glove-6b-50d-{settings.vocabulary}"
+    return data_dir() / "word_vectors" / f"counterfitted-glove-6b-50d-{settings.vocabulary}-v{FIT_VERSION}"
 
 
 def ensure_counterfitted(settings: CounterFitting = CounterFitting()) -> Path:
