@@ -199,11 +199,21 @@ def tagger_agreement(min_words: int = 400) -> dict:
             before, after = words[max(i - 4, 0):i], words[i + 1:min(i + 4, len(words))]
             for name, tagger in taggers.items():
                 tags[name].append(tagger(before + [word] + after)[len(before)])
+    from robustprune.attack.recipes.textfooler import TEXTFOOLER_STOPWORDS
+
     total = len(tags["spacy"])
+    # the words TextFooler may swap (not in its stopword list): the ones its PartOfSpeech check sees
+    swappable = [word.lower() not in TEXTFOOLER_STOPWORDS for words in resources_words for word in words]
     pairs = [(a, b) for a in taggers for b in taggers if a < b]
-    report = {"words": total, "sentences": len(resources_words), "taggers": list(taggers),
-              "agreement": {f"{a} vs {b}": round(sum(x == y for x, y in zip(tags[a], tags[b])) / total, 4)
-                            for a, b in pairs}}
+
+    def agreement(a, b, keep):
+        kept = [(x, y) for x, y, k in zip(tags[a], tags[b], keep) if k]
+        return round(sum(x == y for x, y in kept) / len(kept), 4)
+
+    report = {"words": total, "swappable_words": sum(swappable), "sentences": len(resources_words),
+              "taggers": list(taggers),
+              "agreement": {f"{a} vs {b}": agreement(a, b, [True] * total) for a, b in pairs},
+              "agreement_on_swappable_words": {f"{a} vs {b}": agreement(a, b, swappable) for a, b in pairs}}
     if "nltk" in tags:  # what TextFooler's rule sees: would the two taggers allow the same swaps?
         report["nltk tags"] = dict(sorted(
             {tag: tags["nltk"].count(tag) for tag in set(tags["nltk"])}.items(), key=lambda item: -item[1]))
