@@ -55,7 +55,7 @@ def texts_attack_panel(store: RunStore) -> None:
         return
     st.info(f"{recipe} on {len(texts.texts)} sentence(s), on the dense and the pruned model: two jobs in the "
             "background worker (tens of seconds per sentence on a CPU).")
-    if st.button("Attack on both models", type="primary", key="submit-texts-attack"):
+    if st.button("Run on both models", type="primary", key="submit-texts-attack"):
         try:
             for side, request in requests.items():
                 if done[side] is None:
