@@ -58,3 +58,22 @@ def test_wordnet_pairs_direct_and_indirect_antonyms():
     assert frozenset(("tedious", "interesting")) in named(antonyms)  # a satellite of "uninteresting"
     assert {frozenset(("terrible", "awful")), frozenset(("movie", "film"))} <= named(synonyms)
     assert not named(synonyms) & named(antonyms)
+
+
+def test_the_offline_vectors_push_antonyms_out_of_the_neighbourhood():
+    """The vectors the recipes use by default (GloVe 6B 50d counter-fitted on first use, cached): antonyms that
+    GloVe has among a word's 50 nearest neighbours are gone from them; synonyms are drawn in."""
+    from robustprune.attack import counterfit
+    from robustprune.attack.vectors import WordVectors
+
+    after = counterfit.load_counterfitted()
+    words, matrix = counterfit.frequent_glove(counterfit.VOCABULARY)
+    index = {word: row for row, word in enumerate(words)}
+    before = WordVectors(unit_rows(torch.from_numpy(matrix)).numpy(), index, dict(enumerate(words)), None)
+
+    def nearest(vectors, word):
+        return {vectors.index2word(i) for i in vectors.nearest_neighbours(index[word], 50)}
+
+    for word, antonym in [("bad", "good"), ("boring", "interesting"), ("good", "hard")]:
+        assert antonym in nearest(before, word) and antonym not in nearest(after, word)
+    assert after.get_cos_sim("terrible", "dreadful") > before.get_cos_sim("terrible", "dreadful")
