@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from robustprune.dashboard import attacks, cached, explanation, marks, widgets
+from robustprune.dashboard import attacks, cached, explanation, marks, texts_form, widgets
 from robustprune.dashboard.requests import AttributionRequest
 
 store = widgets.page_frame()
@@ -12,6 +12,8 @@ info = widgets.attack_run_picker(store)
 with st.expander("Run a new attack", expanded=info is None or "target" in st.query_params,
                  icon=":material/play_arrow:"):
     widgets.attack_launcher(store)
+with st.expander("Attack your own sentences", icon=":material/edit_note:"):
+    texts_form.texts_attack_panel(store)
 if info is None:
     st.stop()
 

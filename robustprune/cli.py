@@ -35,8 +35,11 @@ def add_attack_arguments(parser: argparse.ArgumentParser, with_recipe: bool = Tr
     parser.add_argument("--attack-seed", type=int, default=765, help="TextAttack's random seed (default 765)")
     parser.add_argument("--query-budget", type=int, default=None, help="model queries per example (default: no limit)")
     parser.add_argument("--word-vectors", default=None,
-                        help="counter-fitted / GloVe vectors file (default: TextAttack's cache, else WordNet)")
-    parser.add_argument("--mlm", default=None, help="BERT-Attack's masked LM directory (default: bert-base-uncased)")
+                        help="counter-fitted / GloVe vectors file, or 'wordnet' (default: TextAttack's cache, else "
+                             "counter-fitted GloVe rebuilt offline)")
+    parser.add_argument("--mlm", default=None,
+                        help="BERT-Attack's masked LM directory (default: bert-base-uncased if cached, else the "
+                             "offline MiniLM head)")
 
 
 def attack_config(args, recipe: str):
@@ -169,7 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
     attack = commands.add_parser("attack", help="attack the dense model or a pruning run (cached)")
     target = attack.add_mutually_exclusive_group(required=True)
     target.add_argument("--dense", action="store_true", help="attack the dense fine-tuned model")
-    target.add_argument("--run", metavar="RUN_ID", help="attack a cached pruning run (see `robustprune runs`)")
+    target.add_argument("--run", metavar="RUN_ID",
+                        help="attack a cached pruning run or fine-tuned model (see `robustprune runs`)")
+    attack.add_argument("--texts", metavar="FILE", default=None,
+                        help="attack the texts of this .csv/.jsonl/.parquet (--text-column, --label-column) or .txt "
+                             "file (one a line) against the chosen model, instead of the dataset's test split; "
+                             "without labels the dense model's predictions are the labels")
     add_attack_arguments(attack)
     add_data_arguments(attack, dataset_default=None)
     add_finetune_arguments(attack)
@@ -328,11 +336,17 @@ def print_prune_result(result) -> None:
 
 
 def command_attack(args) -> dict:
-    from robustprune.attack.runs import DENSE_TARGET, attack
+    from robustprune.attack.runs import DENSE_TARGET, attack, read_texts
 
+    texts = None
+    if args.texts:
+        texts = read_texts(args.texts, args.text_column, args.label_column, labels_required=args.label_column != "label")
+    config = attack_config(args, args.recipe)
+    if texts is not None:
+        config.validate(len(texts.texts))  # before any dataset or model is loaded
     dataset = load_data(args) if args.dataset else None
-    run = attack(DENSE_TARGET if args.dense else args.run, attack_config(args, args.recipe), args.model, dataset,
-                 args.device, progress=progress_for(args), finetune_config=finetune_config(args))
+    run = attack(DENSE_TARGET if args.dense else args.run, config, args.model, dataset,
+                 args.device, progress=progress_for(args), finetune_config=finetune_config(args), texts=texts)
     if not args.json:
         print_attack_run(run)
     return run.to_dict()
@@ -354,6 +368,8 @@ def print_attack_run(run) -> None:
             ("Avg num queries", f"{summary.avg_num_queries:.1f}")]
     for label, value in rows:
         print(f"  {label:<32} {value}")
+    for part, source in summary.parts.items():
+        print(f"  {part + ':':<32} {source}")
     for transfer in run.result.transfers:
         print(f"  transfer {transfer.source} -> {transfer.target}: {transfer.transferred} of "
               f"{transfer.num_adversarial} adversarial examples also fool the {transfer.target} model")

@@ -166,9 +166,14 @@ def run_attack_job(params: dict, progress) -> str:
     from robustprune.attack import AttackConfig
     from robustprune.attack.runs import attack
 
+    from robustprune.attack.runs import AttackTexts
+
     dataset = job_data(params) if params.get("dataset") else None
+    given = params.get("texts")  # {"texts": [...], "labels": [...] or None, "source": "..."}: texts of the user's
+    texts = AttackTexts(tuple(given["texts"]), None if given.get("labels") is None else tuple(given["labels"]),
+                        given.get("source", "texts")) if given else None
     return attack(params["target"], AttackConfig(**params["attack"]), params.get("model", "minilm"), dataset,
-                  params.get("device", "auto"), progress=progress).run_id
+                  params.get("device", "auto"), progress=progress, texts=texts).run_id
 
 
 def run_attribution_job(params: dict, progress) -> str:

@@ -37,6 +37,9 @@ class AttackSummary:
     seed: int
     max_length: int
     device: str
+    # every part TextAttack downloads -> where this run's came from (real or substitute); {} in results
+    # recorded before attack version 3
+    parts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

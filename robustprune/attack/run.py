@@ -47,8 +47,10 @@ class AttackConfig:
     max_length: int = 128             # tokens the classifier (and BERT-Attack's masked LM) reads
     batch_size: int = 64              # texts per forward pass
     query_budget: int | None = None   # model queries per example; None = unlimited (TextAttack's default)
-    word_vectors: str | None = None   # counter-fitted/GloVe vectors; None = TextAttack cache, else WordNet
-    mlm_path: str | None = None       # BERT-Attack's masked LM directory; None = hub bert-base-uncased
+    word_vectors: str | None = None   # vectors file/folder or "wordnet"; None = TextAttack cache, else offline
+                                      # counter-fitted GloVe (see recipes/parts.py)
+    mlm_path: str | None = None       # BERT-Attack's masked LM directory; None = hub bert-base-uncased, else the
+                                      # offline MiniLM head
     similarity: bool = True           # record per-layer and per-word similarities
     attack_target: str = SPARSE       # which model to attack when both are given: "sparse" or "dense"
 
@@ -68,9 +70,10 @@ class AttackConfig:
         if self.query_budget is not None and self.query_budget < 1:
             raise RobustPruneError(f"query_budget must be positive or None, got {self.query_budget}")
         # resource paths are checked before any model is loaded or trained
-        if self.word_vectors is not None and not Path(self.word_vectors).expanduser().exists():
+        if (self.word_vectors is not None and self.word_vectors.strip().lower() != "wordnet"
+                and not Path(self.word_vectors).expanduser().exists()):
             raise RobustPruneError(f"word vectors {self.word_vectors!r} do not exist; pass an existing vectors file "
-                                   "or folder, or leave it out (WordNet candidates)")
+                                   "or folder, 'wordnet' (WordNet synonyms), or leave it out (counter-fitted GloVe)")
         if self.mlm_path is not None and not Path(self.mlm_path).expanduser().is_dir():
             raise RobustPruneError(f"masked LM {self.mlm_path!r} is not a directory; pass a local masked-LM "
                                    "directory (e.g. a saved bert-base-uncased)")
@@ -94,7 +97,7 @@ def run_attack(dense_model, tokenizer, texts: list[str], labels: list[int], conf
                          recipe=search.recipe, recipe_label=search.recipe_label,
                          substitutions=search.substitutions, wall_seconds=search.wall_seconds,
                          queries_computed=search.queries_computed, queries_cached=search.queries_cached,
-                         device=search.device, progress=progress)
+                         device=search.device, parts=search.parts, progress=progress)
 
 
 def check_texts(texts: list[str], labels: list[int], config: AttackConfig) -> None:
@@ -111,13 +114,14 @@ def attacked_model_name(config: AttackConfig, sparse_model) -> str:
 def finish_attack(outcomes: list[SearchOutcome], dense_model, tokenizer, config: AttackConfig, *,
                   sparse_model=None, recipe: str, recipe_label: str, substitutions: dict[str, str],
                   wall_seconds: float, queries_computed: int, queries_cached: int, device: str,
-                  progress: Progress = silent) -> AttackResult:
+                  parts: dict[str, str] | None = None, progress: Progress = silent) -> AttackResult:
     """From the search's outcomes (in example order, one shard or several merged) to the recorded result:
     TextAttack's summary, every example with both models' predictions, transfer, similarity."""
     attacked_name = attacked_model_name(config, sparse_model)
     summary = summarize(outcomes, recipe=recipe, recipe_label=recipe_label, substitutions=substitutions,
                         attacked_model=attacked_name, wall_seconds=wall_seconds, queries_computed=queries_computed,
-                        queries_cached=queries_cached, seed=config.seed, max_length=config.max_length, device=device)
+                        queries_cached=queries_cached, seed=config.seed, max_length=config.max_length, device=device,
+                        parts=parts)
     examples = [_example(outcome) for outcome in outcomes]
     models = {DENSE: dense_model} if sparse_model is None else {DENSE: dense_model, SPARSE: sparse_model}
     for name, model in models.items():
@@ -162,7 +166,7 @@ def _percent(value: float) -> float:
 
 def summarize(outcomes: list[SearchOutcome], *, recipe: str, recipe_label: str, substitutions: dict[str, str],
               attacked_model: str, wall_seconds: float, queries_computed: int, queries_cached: int, seed: int,
-              max_length: int, device: str) -> AttackSummary:
+              max_length: int, device: str, parts: dict[str, str] | None = None) -> AttackSummary:
     """TextAttack's ``AttackSuccessRate``, ``WordsPerturbed`` and ``AttackQueries`` from plain outcomes,
     formula for formula (percentages rounded to two decimals, as TextAttack prints them)."""
     import numpy as np
@@ -175,7 +179,8 @@ def summarize(outcomes: list[SearchOutcome], *, recipe: str, recipe_label: str, 
                           if o.result == "succeeded" and o.num_words > 0 and o.num_words_changed > 0])
     queries = np.array([o.num_queries for o in outcomes if o.result != "skipped"])
     return AttackSummary(
-        recipe=recipe, recipe_label=recipe_label, substitutions=dict(substitutions), attacked_model=attacked_model,
+        recipe=recipe, recipe_label=recipe_label, substitutions=dict(substitutions), parts=dict(parts or {}),
+        attacked_model=attacked_model,
         num_examples=total, successful_attacks=succeeded, failed_attacks=failed, skipped_attacks=skipped,
         clean_accuracy=_percent((total - skipped) * 100.0 / total) if total else 0.0,
         accuracy_under_attack=_percent(failed * 100.0 / total) if total else 0.0,

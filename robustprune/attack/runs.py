@@ -1,15 +1,24 @@
 """Cached attack runs: a recipe against the dense model or a pruned run, kept in the run store.
 
 The attack of a pruned run loads its dense parent too, so every example records dense
-and sparse predictions side by side, and the adversarial texts transfer both ways. The
-search can be split into shards of examples (``shard_size``), each cached as an
+and sparse predictions side by side, and the adversarial texts transfer both ways.
+
+What is attacked: the test split of the run's dataset, or any texts given as
+``AttackTexts`` (``attack(..., texts=...)``, CLI ``--texts FILE``), against the chosen
+model as it is (nothing is fine-tuned for them); such a run is cached by the texts'
+content hash instead of the dataset's fingerprint.
+
+The search can be split into shards of examples (``shard_size``), each cached as an
 "attack-shard" run as it finishes, computed here or by other workers (``attack_shard``:
 the sweep's Ray tasks), and merged into the one attack run an unsharded request gives.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 from robustprune.attack.records import AttackResult, SearchOutcome
 from robustprune.attack.run import AttackConfig, attacked_model_name, finish_attack
@@ -21,10 +30,129 @@ from robustprune.pipeline import ensure_dense, load_dense, load_pruned
 from robustprune.progress import Progress, silent
 from robustprune.store import RunStore, run_id_for
 
-ATTACK_VERSION = 2  # 2: every example seeded from (seed, index)
+ATTACK_VERSION = 3  # 2: every example seeded from (seed, index); 3: NLTK's stopwords, a contextual tagger,
+                    # counter-fitted candidates and an offline masked LM by default (issue 11)
 DENSE_TARGET = "dense"
-DENSE_KINDS = ("finetune", "soup")  # runs that are a dense model (attacked on their own)
+DENSE_KINDS = ("finetune", "soup")  # runs whose model is a dense one: attacked as it is
 SHARD_KIND = "attack-shard"  # a cached part of an attack run's search, merged into the run when all are done
+
+
+@dataclass(frozen=True)
+class AttackTexts:
+    """Texts to attack in place of a dataset's test split.
+
+    ``labels``: each text's true class, as an index of the attacked model's classes or its
+    class name (checked against the model by ``resolve_labels``); ``None`` takes the dense
+    model's own predictions as the labels (an attack then asks: can the prediction be
+    flipped?). ``source`` names where the texts came from (a file, "pasted", ...).
+    """
+
+    texts: tuple[str, ...]
+    labels: tuple[int | str, ...] | None = None
+    source: str = "texts"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "texts", tuple(str(text) for text in self.texts))
+        if self.labels is not None:
+            object.__setattr__(self, "labels", tuple(self.labels))
+            if len(self.labels) != len(self.texts):
+                raise RobustPruneError(f"{len(self.texts)} texts but {len(self.labels)} labels in {self.source}; "
+                                       "give one label per text, or none (the dense model's predictions)")
+        if not self.texts or not any(text.strip() for text in self.texts):
+            raise RobustPruneError(f"no texts to attack in {self.source}; give at least one non-empty text")
+
+    @property
+    def content_hash(self) -> str:
+        """sha256 of the texts and labels (what the cache key holds instead of a dataset fingerprint)."""
+        payload = json.dumps({"texts": list(self.texts), "labels": None if self.labels is None else
+                              [str(label) for label in self.labels]}, ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def name(self) -> str:
+        return f"texts:{self.source} ({len(self.texts)} texts, {self.content_hash})"
+
+
+def read_texts(path: str | Path, text_column: str = "text", label_column: str | None = "label",
+               labels_required: bool = False) -> AttackTexts:
+    """``AttackTexts`` from a .csv/.jsonl/.parquet/.txt file (a .txt file: one text a line, no labels).
+
+    A table without ``label_column`` gives no labels (the dense model's predictions are
+    used) unless ``labels_required``; ``label_column=None`` ignores any labels.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise RobustPruneError(f"texts file {str(path)!r} does not exist; pass a .csv, .jsonl, .parquet or .txt file")
+    if path.suffix.lower() == ".txt":
+        texts = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return AttackTexts(tuple(texts), None, path.name)
+    import pandas as pd
+
+    readers = {".csv": pd.read_csv, ".jsonl": lambda p: pd.read_json(p, lines=True),
+               ".json": lambda p: pd.read_json(p, lines=True), ".parquet": pd.read_parquet}
+    reader = readers.get(path.suffix.lower())
+    if reader is None:
+        raise RobustPruneError(f"{path}: unsupported file type {path.suffix!r}; use .csv, .jsonl, .parquet or .txt")
+    table = reader(path)
+    if text_column not in table.columns:
+        raise RobustPruneError(f"{path}: no column {text_column!r}; it has {', '.join(map(str, table.columns))} "
+                               "(set --text-column)")
+    labels = None
+    if labels_required and label_column not in table.columns:
+        raise RobustPruneError(f"{path}: no column {label_column!r}; it has {', '.join(map(str, table.columns))} "
+                               "(set --label-column, or leave it out to use the dense model's predictions)")
+    if label_column is not None and label_column in table.columns:
+        labels = tuple(label.item() if hasattr(label, "item") else label for label in table[label_column])
+    return AttackTexts(tuple(str(text) for text in table[text_column]), labels, path.name)
+
+
+def model_classes(model) -> list[str]:
+    """The class names of a classifier (its config's id2label, in index order)."""
+    config = model.config
+    id2label = getattr(config, "id2label", None) or {}
+    return [str(id2label.get(index, id2label.get(str(index), f"LABEL_{index}"))) for index in range(config.num_labels)]
+
+
+def stored_classes(run_id: str, store: RunStore) -> list[str]:
+    """The class names of a cached run's (dense) model, from its saved config, without loading it."""
+    record = store.require(run_id)
+    dense = record if record.kind in DENSE_KINDS else store.require(record.parent)
+    config = json.loads((dense.directory / "model" / "config.json").read_text(encoding="utf-8"))
+    id2label = config.get("id2label") or {}
+    count = len(id2label) or int(config.get("num_labels", 2))
+    return [str(id2label.get(str(index), f"LABEL_{index}")) for index in range(count)]
+
+
+def resolve_labels(texts: AttackTexts, classes: list[str], predicted: list[int] | None = None) -> list[int]:
+    """Class indices of ``texts.labels`` (indices or names of ``classes``), or ``predicted`` when it has none.
+
+    A label that is not one of the model's classes fails with one line naming it and the classes.
+    """
+    if texts.labels is None:
+        if predicted is None:
+            raise RobustPruneError(f"{texts.source} has no labels; give a label per text")
+        return list(predicted)
+    by_name = {name.lower(): index for index, name in enumerate(classes)}
+    resolved, unknown = [], []
+    for label in texts.labels:
+        text = str(label).strip()
+        if text.lstrip("-").isdigit() and 0 <= int(text) < len(classes):
+            resolved.append(int(text))
+        elif text.lower() in by_name:
+            resolved.append(by_name[text.lower()])
+        else:
+            unknown.append(text)
+    if unknown:
+        shown = ", ".join(repr(label) for label in dict.fromkeys(unknown[:5]))
+        raise RobustPruneError(
+            f"label(s) {shown} in {texts.source} are not classes of the model; use 0..{len(classes) - 1} or "
+            f"{', '.join(classes)}")
+    return resolved
+
+
+def texts_attack_key(target_run_id: str, config: AttackConfig, texts: AttackTexts) -> dict:
+    """The cache key of an attack on given texts: the texts' hash in place of the dataset fingerprint."""
+    return {"target": target_run_id, "attack": asdict(config), "texts": texts.content_hash, "version": ATTACK_VERSION}
 
 
 @dataclass
@@ -45,7 +173,8 @@ class AttackRun:
         recorded = self.result.to_dict()  # serialise the (large) result once
         return {"run_id": self.run_id, "target_run_id": self.target_run_id, "dense_run_id": self.dense_run_id,
                 "model": self.model, "dataset": self.dataset, "method": self.method, "sparsity": self.sparsity,
-                "recipe": summary.recipe, "resources": summary.recipe_label, "n": summary.num_examples,
+                "recipe": summary.recipe, "resources": summary.recipe_label, "parts": summary.parts,
+                "n": summary.num_examples,
                 "clean_accuracy": summary.clean_accuracy, "accuracy_under_attack": summary.accuracy_under_attack,
                 "attack_success_rate": summary.attack_success_rate, "avg_queries": summary.avg_num_queries,
                 "avg_perturbed_words": summary.avg_perturbed_word_percent, "seconds": summary.wall_seconds,
@@ -134,7 +263,7 @@ def read_shard(record) -> SearchRun:
                      substitutions=summary["substitutions"], outcomes=[SearchOutcome(**row) for row in rows],
                      wall_seconds=summary["wall_seconds"], queries_computed=summary["queries_computed"],
                      queries_cached=summary["queries_cached"], classifier_seconds=summary["classifier_seconds"],
-                     device=summary["device"])
+                     device=summary["device"], parts=summary.get("parts", {}))
 
 
 def write_shard(store: RunStore, key: dict, start: int, stop: int, search: SearchRun, parent: str) -> None:
@@ -147,14 +276,19 @@ def write_shard(store: RunStore, key: dict, start: int, stop: int, search: Searc
         writer.summary.update({"start": start, "stop": stop, "attack_run_id": run_id_for("attack", key),
                                **{name: getattr(search, name) for name in (
                                    "recipe", "recipe_label", "substitutions", "wall_seconds", "queries_computed",
-                                   "queries_cached", "classifier_seconds", "device")}})
+                                   "queries_cached", "classifier_seconds", "device", "parts")}})
 
 
 def attack(target: str, config: AttackConfig, model: str = "minilm", dataset: str | TaskData | None = None,
            device: str = "auto", store: RunStore | None = None, progress: Progress = silent,
-           finetune_config: FinetuneConfig | None = None, shard_size: int | None = None,
-           shards: list[tuple[int, int]] | None = None, concurrency: int | None = None) -> AttackRun:
-    """Attack the dense model (``target="dense"``) or a cached pruning run; cached by everything that matters.
+           finetune_config: FinetuneConfig | None = None, texts: AttackTexts | None = None,
+           shard_size: int | None = None, shards: list[tuple[int, int]] | None = None,
+           concurrency: int | None = None) -> AttackRun | None:
+    """Attack the dense model (``target="dense"``, or a dense run's id) or a cached pruning run; cached by
+    everything that matters.
+
+    Without ``texts`` the first ``config.num_examples`` test texts of the dataset are attacked; with ``texts``
+    those (the first ``config.num_examples`` of them), against the model as it is, cached by their content hash.
 
     With ``shard_size`` the examples are searched in shards of that many, each cached as it finishes (a
     stopped run resumes from the last finished shard), then merged; ``shards`` limits the work to those
@@ -164,17 +298,46 @@ def attack(target: str, config: AttackConfig, model: str = "minilm", dataset: st
     store = store or RunStore()
     if target != DENSE_TARGET:
         store.require(target)
-    data = run_data(target, dataset, store)
-    config.validate(len(data.test))
-    target_run_id, dense_run_id = target_run_ids(target, model, data, store, device, progress, finetune_config)
-    key = attack_key(target_run_id, config, data)
+    if texts is not None:
+        config.validate(len(texts.texts))
+        data = run_data(target, dataset, store) if target == DENSE_TARGET else None  # only to find the dense model
+        if texts.labels is not None:  # a label the model does not have fails before any model is loaded or trained
+            resolve_labels(texts, data.label_names if data is not None else stored_classes(target, store))
+        target_run_id, dense_run_id = target_run_ids(target, model, data, store, device, progress, finetune_config)
+        key, name, attacked_texts, labels = texts_attack_key(target_run_id, config, texts), texts.name, \
+            list(texts.texts), None
+    else:
+        data = run_data(target, dataset, store)
+        config.validate(len(data.test))
+        target_run_id, dense_run_id = target_run_ids(target, model, data, store, device, progress, finetune_config)
+        key, name, attacked_texts, labels = attack_key(target_run_id, config, data), data.name, data.test["text"], \
+            data.test["label"]
     run_id = run_id_for("attack", key)
     cached = store.get(run_id)
     if cached is not None:
-        return load_attack_run(cached)
-    method, sparsity, dense_model, sparse_model, tokenizer = attack_target_models(target_run_id, dense_run_id, store,
-                                                                                  device)
-    texts, labels = data.test["text"], data.test["label"]
+        return None if shards is not None else load_attack_run(cached)
+    method, sparsity, dense_model, sparse_model, tokenizer = attack_target_models(target_run_id, dense_run_id,
+                                                                                  store, device)
+    if labels is None:
+        labels = resolve_labels(texts, model_classes(dense_model), _predicted(dense_model, tokenizer, texts, config))
+    return _search_and_finish(key, run_id, config, store, progress, attacked_texts, labels, name, shard_size,
+                              shards, concurrency, (dense_run_id, target_run_id, method, sparsity, dense_model,
+                                                    sparse_model, tokenizer))
+
+
+def _predicted(dense_model, tokenizer, texts: AttackTexts, config: AttackConfig) -> list[int] | None:
+    """The dense model's labels for texts that came without any (an attack then asks: can it be flipped?)."""
+    if texts.labels is not None:
+        return None
+    from robustprune.evaluate import predict_logits
+
+    return predict_logits(dense_model, tokenizer, list(texts.texts), config.max_length,
+                          config.batch_size).argmax(dim=1).tolist()
+
+
+def _search_and_finish(key, run_id, config, store, progress, texts, labels, dataset_name, shard_size, shards,
+                       concurrency, models) -> AttackRun | None:
+    dense_run_id, target_run_id, method, sparsity, dense_model, sparse_model, tokenizer = models
     count = min(config.num_examples, len(texts))
     wanted = shards if shards is not None else shard_ranges(count, shard_size)
     attacked = sparse_model if attacked_model_name(config, sparse_model) == "sparse" else dense_model
@@ -198,10 +361,11 @@ def attack(target: str, config: AttackConfig, model: str = "minilm", dataset: st
                            wall_seconds=sum(search.wall_seconds for search in searches),
                            queries_computed=sum(search.queries_computed for search in searches),
                            queries_cached=sum(search.queries_cached for search in searches),
-                           device=first.device, progress=progress)
+                           device=first.device, parts=first.parts, progress=progress)
     model_name = store.require(dense_run_id).model
-    run = AttackRun(run_id, target_run_id, dense_run_id, model_name, data.name, method, sparsity, result)
-    with store.write("attack", key, model=model_name, dataset=data.name, method=method, parent=target_run_id) as writer:
+    run = AttackRun(run_id, target_run_id, dense_run_id, model_name, dataset_name, method, sparsity, result)
+    with store.write("attack", key, model=model_name, dataset=dataset_name, method=method,
+                     parent=target_run_id) as writer:
         result.save(writer.directory / "attack")
         writer.summary.update({name: value for name, value in run.to_dict().items() if name != "examples"})
         writer.summary["shards"] = len(wanted)

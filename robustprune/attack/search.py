@@ -33,7 +33,7 @@ class SearchRun:
     queries_cached: int
     classifier_seconds: float  # time inside the classifier's forward passes (the wrapper's batches)
     device: str
-    extra: dict = field(default_factory=dict)
+    parts: dict[str, str] = field(default_factory=dict)  # every part of the recipe and where it came from
 
 
 def status_of(result) -> str:
@@ -126,7 +126,7 @@ def search_examples(model, tokenizer, texts: list[str], labels: list[int], indic
     return SearchRun(recipe=recipe.name, recipe_label=recipe.label, substitutions=dict(recipe.substitutions),
                      outcomes=outcomes, wall_seconds=wall_seconds, queries_computed=wrapper.queries_computed,
                      queries_cached=wrapper.queries_cached, classifier_seconds=wrapper.compute_seconds,
-                     device=str(wrapper.device))
+                     device=str(wrapper.device), parts=dict(recipe.parts))
 
 
 __all__ = ["SearchRun", "search_examples", "outcome_of", "status_of", "changed_words", "DEFAULT_CONCURRENCY"]

@@ -101,7 +101,7 @@ def test_a_sharded_attack_is_the_unsharded_run(planted_dir, planted_csv, tmp_pat
     from robustprune.finetune import FinetuneConfig
 
     data = load_task_data(planted_csv)
-    config = AttackConfig(recipe="textbugger", num_examples=len(data.test), max_length=64)
+    config = AttackConfig(recipe="textbugger", num_examples=len(data.test), max_length=64, word_vectors="wordnet")
     common = {"model": planted_dir, "dataset": data, "device": "cpu", "finetune_config": FinetuneConfig(epochs=0)}
     whole = attack("dense", config, store=RunStore(tmp_path / "whole"), **common)
     sharded_store = RunStore(tmp_path / "sharded")
@@ -116,3 +116,85 @@ def test_a_sharded_attack_is_the_unsharded_run(planted_dir, planted_csv, tmp_pat
             == {k: v for k, v in asdict(whole.result.summary).items() if k not in timing})
     assert sharded.result.layer_similarities == whole.result.layer_similarities
     assert sharded_store.list(kind=SHARD_KIND) == [] and sharded_store.require(sharded.run_id).summary["shards"] == 2
+
+
+# ---------------------------------------------------------------------------- texts you bring
+
+@pytest.fixture
+def named_csv(tmp_path):
+    """The planted model's data with class names: negative (0) and positive (1)."""
+    path = tmp_path / "named.csv"
+    texts, labels = TEXTS[:4] + ["an awful film"], ["positive"] * 4 + ["negative"]
+    pd.DataFrame({"text": texts * 8, "label": labels * 8}).to_csv(path, index=False)
+    return str(path)
+
+
+def test_attack_texts_from_a_file_against_the_dense_model(capsys, planted_dir, named_csv, tmp_path):
+    """--texts attacks the file's rows against the chosen model as it is: nothing new is fine-tuned for them."""
+    common = ["--model", planted_dir, "--dataset", named_csv, "--epochs", "0", "--device", "cpu"]
+    texts = tmp_path / "mine.csv"
+    pd.DataFrame({"review": ["a terrible movie", "the plot was terrible", "what a terrible film"],
+                  "sentiment": ["positive", "positive", "1"]}).to_csv(texts, index=False)
+    dense = cli_json(capsys, "finetune", *common)
+    argv = ["attack", "--run", dense["run_id"], "--recipe", "textfooler", "--word-vectors", "wordnet", "--texts",
+            str(texts), "--text-column", "review", "--label-column", "sentiment", "--device", "cpu"]
+    first = cli_json(capsys, *argv)
+    assert first["n"] == 3 and [e["original"] for e in first["examples"]] == [
+        "a terrible movie", "the plot was terrible", "what a terrible film"]
+    assert all(e["result"] == "succeeded" and "awful" in e["perturbed"] for e in first["examples"])
+    assert first["dataset"].startswith("texts:mine.csv (3 texts")
+    assert set(first["parts"]) >= {"candidates", "stopwords", "part of speech", "sentence encoder"}
+    assert {run["kind"] for run in cli_json(capsys, "runs")["runs"]} == {"finetune", "attack"}
+    assert cli_json(capsys, *argv)["cached"] is True
+    texts.write_text("review,sentiment\na terrible movie,positive\n")  # other texts: another run
+    assert cli_json(capsys, *argv)["cached"] is False
+
+
+def test_attack_texts_against_a_pruning_run_with_predicted_labels(capsys, planted_dir, planted_csv, tmp_path):
+    common = ["--model", planted_dir, "--dataset", planted_csv, "--epochs", "0", "--device", "cpu"]
+    pruned = cli_json(capsys, "prune", "--method", "magnitude", "--sparsity", "0.3", "--calibration", "8",
+                      "--heldout", "4", *common)
+    texts = tmp_path / "mine.txt"
+    texts.write_text("a terrible movie\n\nan absolutely terrible film\n")
+    attacked = cli_json(capsys, "attack", "--run", pruned["run_id"], "--recipe", "textfooler", "--word-vectors",
+                        "wordnet", "--texts", str(texts), "--device", "cpu")
+    assert attacked["n"] == 2 and attacked["method"] == "magnitude"
+    assert [e["label"] for e in attacked["examples"]] == [1, 1]  # the dense model's predictions
+    assert all({"dense", "sparse"} <= set(e) for e in attacked["examples"])
+
+
+@pytest.mark.parametrize("rows, extra, message", [
+    ({"text": ["a terrible movie"], "label": ["great"]}, [],
+     "label(s) 'great' in mine.csv are not classes of the model; use 0..1 or negative, positive"),
+    ({"text": ["a terrible movie"], "label": [7]}, [], "label(s) '7' in mine.csv are not classes of the model"),
+    ({"text": ["a terrible movie"]}, ["--label-column", "gold"], "no column 'gold'"),
+    ({"words": ["a terrible movie"]}, [], "no column 'text'"),
+])
+def test_bad_texts_get_one_clear_line(capsys, planted_dir, named_csv, tmp_path, rows, extra, message):
+    texts = tmp_path / "mine.csv"
+    pd.DataFrame(rows).to_csv(texts, index=False)
+    argv = ["attack", "--dense", "--recipe", "textfooler", "--texts", str(texts), *extra, "--model", planted_dir,
+            "--dataset", named_csv, "--epochs", "0", "--device", "cpu"]
+    assert main(argv) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]  # (above it: the datasets library reading the CSV)
+    assert error.startswith("robustprune attack: error: ") and message in error
+    assert RunStore().list() == []  # checked before any model was fine-tuned or attacked
+
+
+def test_the_library_attacks_texts_cached_by_their_content(planted_dir, named_csv):
+    from robustprune.attack import AttackConfig
+    from robustprune.attack.runs import AttackTexts, attack
+    from robustprune.data import load_task_data
+
+    data = load_task_data(named_csv)
+    config = AttackConfig(recipe="textfooler", num_examples=10, max_length=64, word_vectors="wordnet",
+                          similarity=False)
+    from robustprune.finetune import FinetuneConfig
+
+    texts = AttackTexts(("a terrible movie", "terrible acting"), (1, "positive"), "pasted")
+    run = attack("dense", config, planted_dir, data, "cpu", finetune_config=FinetuneConfig(epochs=0), texts=texts)
+    assert [e.label for e in run.result.examples] == [1, 1] and run.result.summary.num_examples == 2
+    again = attack(run.target_run_id, config, planted_dir, None, "cpu", texts=AttackTexts(texts.texts, (1, 1), "x"))
+    assert again.cached is False  # labels given differently are other content: a run of its own
+    same = attack(run.target_run_id, config, planted_dir, None, "cpu", texts=texts)
+    assert same.cached is True and same.run_id == run.run_id

@@ -76,7 +76,7 @@ def test_outside_a_scheduler_requests_are_computed_at_once():
 def test_run_attack_gives_the_same_examples_at_any_concurrency(dense_model, sparse_model, tokenizer, recipe,
                                                                planted_mlm_dir):
     texts, labels = TEXTS * 2, LABELS * 2  # repeats: the run-wide caches are shared across searches
-    config = AttackConfig(recipe=recipe, num_examples=len(texts), max_length=64, mlm_path=str(planted_mlm_dir),
+    config = AttackConfig(recipe=recipe, num_examples=len(texts), max_length=64, mlm_path=str(planted_mlm_dir), word_vectors="wordnet",
                           similarity=False)
     serial = run_attack(dense_model, tokenizer, texts, labels, config, sparse_model=sparse_model, concurrency=1)
     together = run_attack(dense_model, tokenizer, texts, labels, config, sparse_model=sparse_model, concurrency=4)
@@ -100,7 +100,7 @@ def test_summary_from_outcomes_is_textattacks(dense_model, tokenizer):
 
     textattack = import_textattack()
     wrapper = CachedModelWrapper(dense_model, tokenizer, 64)
-    attack = build_recipe("textbugger", wrapper, RecipeParts(max_length=64)).attack
+    attack = build_recipe("textbugger", wrapper, RecipeParts(max_length=64, word_vectors="wordnet")).attack
     texts, labels = TEXTS + ["an absolutely awful film"], LABELS + [0]
     results = []
     for index, (text, label) in enumerate(zip(texts, labels)):

@@ -35,7 +35,8 @@ def test_recipe_names_and_aliases():
 def test_textfooler_structure(parts, wrapper):
     attack = build_recipe("textfooler", wrapper, parts).attack
     assert kinds(attack) == ["RepeatModification", "StopwordModification", "InputColumnModification",
-                             "WordNetPartOfSpeech", "CachedSBERT"]
+                             "WordEmbeddingDistance", "SpacyPartOfSpeech", "CachedSBERT"]
+    assert attack.constraints[0].min_cos_sim == 0.5 and type(attack.transformation).__name__ == "WordSwapEmbedding"
     encoder = attack.constraints[-1]
     assert (encoder.threshold, encoder.metric, encoder.window_size, encoder.compare_against_original,
             encoder.skip_text_shorter_than_window) == (0.840845057, "angular", 15, False, True)
@@ -60,6 +61,6 @@ def test_textbugger_structure(parts, wrapper):
     assert (attack.constraints[-1].threshold, attack.constraints[-1].metric) == (0.8, "angular")
     bugs = [type(t).__name__ for t in attack.transformation.transformations]
     assert bugs == ["WordSwapRandomCharacterInsertion", "WordSwapRandomCharacterDeletion",
-                    "WordSwapNeighboringCharacterSwap", "HomoglyphSwap", "WordSwapWordNetPOS"]
+                    "WordSwapNeighboringCharacterSwap", "HomoglyphSwap", "WordSwapEmbedding"]
     assert attack.transformation.transformations[-1].max_candidates == 5
     assert attack.search_method.wir_method == "delete"

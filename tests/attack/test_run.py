@@ -16,10 +16,12 @@ LAYERS = 3  # embedding output + 2 blocks
 
 @pytest.fixture(scope="module")
 def results(dense_model, sparse_model, tokenizer, planted_mlm_dir):
-    """Each recipe once, attacking the sparse model, with the dense one for transfer."""
+    """Each recipe once, attacking the sparse model, with the dense one for transfer. The planted weakness is
+    WordNet's first synonym of "terrible", so the candidates are WordNet's (test_parts.py covers the default
+    counter-fitted vectors)."""
     return {recipe: run_attack(dense_model, tokenizer, TEXTS, LABELS,
                                AttackConfig(recipe=recipe, num_examples=len(TEXTS), max_length=64,
-                                            mlm_path=str(planted_mlm_dir)),
+                                            mlm_path=str(planted_mlm_dir), word_vectors="wordnet"),
                                sparse_model=sparse_model)
             for recipe in RECIPES}
 
@@ -47,9 +49,20 @@ def test_each_recipe_breaks_the_planted_weakness(results, recipe):
 
 def test_substitutions_are_named_in_the_label(results):
     assert results["textfooler"].summary.recipe_label == (
-        "textfooler (candidates: WordNet; word distance: none; part of speech: WordNet; sentence encoder: MiniLM)")
-    assert results["textbugger"].summary.substitutions == {
-        "candidates": "WordNet", "stopwords": "scikit-learn", "sentence encoder": "MiniLM"}
+        "textfooler (candidates: WordNet; word distance: none; part of speech: spaCy en_core_web_sm 3.8.0; "
+        "sentence encoder: MiniLM)")
+    assert results["textbugger"].summary.substitutions == {"candidates": "WordNet", "sentence encoder": "MiniLM"}
+
+
+def test_every_part_is_named_real_or_not(results):
+    from robustprune.attack.resources import STOPWORDS_WHEEL
+
+    parts = {recipe: result.summary.parts for recipe, result in results.items()}
+    assert set(parts["textfooler"]) == {"candidates", "stopwords", "word distance", "part of speech",
+                                        "sentence encoder"}
+    assert set(parts["textbugger"]) == {"candidates", "stopwords", "sentence encoder"}
+    assert set(parts["bert-attack"]) == {"masked LM", "stopwords", "sentence encoder"}
+    assert STOPWORDS_WHEEL in parts["textbugger"]["stopwords"] and "TextFooler" in parts["textfooler"]["stopwords"]
     bert_attack = results["bert-attack"].summary
     assert bert_attack.substitutions["masked LM"].startswith("tiny_mlm")
     assert bert_attack.recipe_label.startswith("bert-attack (masked LM: tiny_mlm")
@@ -97,7 +110,7 @@ def test_a_model_without_the_weakness_is_not_broken(tokenizer):
 
 
 def test_same_seed_same_result(dense_model, tokenizer):
-    config = AttackConfig(recipe="textbugger", num_examples=4, max_length=64, seed=3)
+    config = AttackConfig(recipe="textbugger", num_examples=4, max_length=64, seed=3, word_vectors="wordnet")
     first, second = (run_attack(dense_model, tokenizer, TEXTS, LABELS, config) for _ in range(2))
     assert [e.perturbed_text for e in first.examples] == [e.perturbed_text for e in second.examples]
     assert [e.num_queries for e in first.examples] == [e.num_queries for e in second.examples]
@@ -106,7 +119,8 @@ def test_same_seed_same_result(dense_model, tokenizer):
 
 
 def test_the_reverse_direction_attacks_dense_and_evaluates_sparse(dense_model, sparse_model, tokenizer):
-    config = AttackConfig(recipe="textfooler", num_examples=2, max_length=64, attack_target="dense", similarity=False)
+    config = AttackConfig(recipe="textfooler", num_examples=2, max_length=64, attack_target="dense", similarity=False,
+                          word_vectors="wordnet")
     result = run_attack(dense_model, tokenizer, TEXTS, LABELS, config, sparse_model=sparse_model)
     assert result.summary.attacked_model == "dense"
     assert [(t.source, t.target, t.num_adversarial) for t in result.transfers] == [("dense", "sparse", 2)]

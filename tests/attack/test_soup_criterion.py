@@ -12,7 +12,23 @@ import pytest
 import torch
 from planted import LABELS, TEXTS, TRIGGER
 
+from robustprune.errors import RobustPruneError
 from robustprune.soup import SoupConfig, criterion_for, greedy_soup, state_dict_of
+
+
+@pytest.fixture(autouse=True)
+def wordnet_candidates(monkeypatch):
+    """The planted weakness is WordNet's first synonym of "terrible"; TextBugger's 5 nearest counter-fitted
+    neighbours (the default candidates) do not include it. Here no vectors can be had, so the recipe takes
+    WordNet's synonyms, as it does on a machine without the GloVe wheel."""
+    from robustprune.attack import counterfit
+    from robustprune.attack.recipes import parts
+
+    def unavailable(folder=None):
+        raise RobustPruneError("no word vectors in this test")
+
+    monkeypatch.setattr(counterfit, "load_counterfitted", unavailable)
+    monkeypatch.setattr(parts, "textattack_cached_vectors", lambda: None)
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +40,7 @@ def defused_model(dense_model, tokenizer):
     return model
 
 
+@pytest.mark.filterwarnings("ignore:no word vectors")
 def test_the_attack_criterion_measures_robustness_not_clean_accuracy(dense_model, defused_model, tokenizer):
     clean = criterion_for(SoupConfig())
     under_attack = criterion_for(SoupConfig(criterion="attack", attack_examples=len(TEXTS)))
@@ -33,6 +50,7 @@ def test_the_attack_criterion_measures_robustness_not_clean_accuracy(dense_model
     assert under_attack(defused_model, tokenizer, TEXTS, LABELS, 32) == pytest.approx(0.8)  # nothing flips it
 
 
+@pytest.mark.filterwarnings("ignore:no word vectors")
 def test_the_greedy_soup_ranks_by_accuracy_under_attack(dense_model, defused_model, tokenizer):
     probe = copy.deepcopy(dense_model)
     states = [state_dict_of(dense_model), state_dict_of(defused_model)]

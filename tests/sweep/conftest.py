@@ -10,7 +10,7 @@ from robustprune.sweep import SweepSpec
 def tiny_spec(model_dir: str, csv: str, **overrides) -> SweepSpec:
     fields = dict(model=model_dir, dataset=csv, text_column="review", label_column="sentiment",
                   methods=("magnitude", "krp"), sparsities=(0.5,), recipes=("textbugger",), num_examples=4,
-                  calibration=8, heldout=4, finetune={"epochs": 0}, attack={"max_length": 64}, device="cpu")
+                  calibration=8, heldout=4, finetune={"epochs": 0}, attack={"max_length": 64, "word_vectors": "wordnet"}, device="cpu")
     return SweepSpec(**{**fields, **overrides})
 
 

@@ -35,7 +35,7 @@ def test_a_sweep_makes_the_runs_single_requests_make(spec, tmp_path):
             pruned = prune(config, spec.model, data, "cpu", finetune, single)
             assert pruned.run_id == row.model_run_id
             target = pruned.run_id
-        run = attack(target, AttackConfig("textbugger", num_examples=4, max_length=64), spec.model, data, "cpu",
+        run = attack(target, AttackConfig("textbugger", num_examples=4, max_length=64, word_vectors="wordnet"), spec.model, data, "cpu",
                      single, finetune_config=finetune)
         assert run.run_id == row.attack_run_id
         assert run.result.summary.accuracy_under_attack == row.accuracy_under_attack

@@ -36,4 +36,7 @@ def build_recipe(name: str, model_wrapper, parts):
     key = recipe_name(name)
     import_textattack()  # before any recipe module imports textattack: it reads NLTK data at import
     module = importlib.import_module(RECIPES[key])
-    return module.build(model_wrapper, parts)
+    parts.sources = {}  # what this recipe's parts are (a RecipeParts may build several recipes)
+    recipe = module.build(model_wrapper, parts)
+    recipe.parts = dict(parts.sources)
+    return recipe

@@ -8,8 +8,9 @@ word's sub-word positions (top 8: TextAttack lowered the paper's 48 for run time
 at most 40 % of the words changed, sentence similarity >= 0.2 (cosine) to the original,
 greedy search by [UNK]-replacement importance. Offline substitutions (see ``parts.py``):
 the masked LM is the one given (the hub's bert-base-uncased by default, which offline
-is only there if cached), MiniLM for USE, scikit-learn's stopword list for NLTK's. The
-masked LM reads at most ``max_length`` tokens, as the classifier does (TextAttack: 512).
+is only there if cached; see ``parts.py`` for the offline default), MiniLM for USE. The
+stopwords are NLTK's list. The masked LM reads at most ``max_length`` tokens, as the
+classifier does (TextAttack: 512).
 """
 
 from __future__ import annotations

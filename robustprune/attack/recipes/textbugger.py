@@ -7,8 +7,9 @@ TextAttack's ``TextBuggerLi2018`` part for part: five bugs per word (insert a sp
 delete, swap neighbouring characters, homoglyph, one of the 5 nearest counter-fitted
 neighbours), sentence similarity >= 0.8 (angular) to the previous text, greedy search by
 deletion importance. The character bugs need nothing downloaded. Offline substitutions
-(see ``parts.py``): same-POS WordNet synonyms for the word-vector bug, MiniLM for USE,
-scikit-learn's stopword list for NLTK's.
+(see ``parts.py``): counter-fitted GloVe rebuilt offline for the paragram vectors of the
+word bug (WordNet synonyms when no vectors can be had), MiniLM for USE. The stopwords
+are NLTK's list (scikit-learn's only when NLTK's cannot be had, and then named).
 """
 
 from __future__ import annotations

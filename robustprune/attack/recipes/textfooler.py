@@ -7,9 +7,10 @@ TextAttack's ``TextFoolerJin2019`` part for part: 50 nearest counter-fitted neig
 cosine >= 0.5 between word vectors, same part of speech (nouns and verbs
 interchangeable), sentence similarity >= 0.840845057 (angular) in a 15-word window
 against the previous text, greedy search by deletion importance. Offline substitutions
-(see ``parts.py``): WordNet synonyms of the same part of speech for the vectors and no
-word-distance constraint (no vectors to measure with), the WordNet tag for the tagger,
-MiniLM for USE.
+(see ``parts.py``): counter-fitted GloVe rebuilt offline for the paragram vectors (or
+WordNet synonyms of the same part of speech and no word-distance constraint, when no
+vectors can be had), spaCy's tagger for NLTK's where NLTK's is not installed, MiniLM
+for USE. The stopwords are TextFooler's own list, as in TextAttack's recipe.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def build(model_wrapper, parts: RecipeParts) -> BuiltRecipe:
     substitutions.update(named)
     constraints = [RepeatModification(), StopwordModification(stopwords=TEXTFOOLER_STOPWORDS),
                    InputColumnModification(["premise", "hypothesis"], {"premise"})]
+    parts.sources["stopwords"] = "TextFooler's own list (in the recipe, as TextAttack's)"
     word_distance, named = parts.word_distance(min_cos_sim=0.5)
     substitutions.update(named)
     if word_distance is not None:

@@ -1,0 +1,77 @@
+"""Attack sentences the user brings, on the dense model and a pruned one side by side: the data behind the form.
+
+The form's text is one sentence a line, each optionally prefixed with its label
+(``positive: a terrible movie`` or ``1: a terrible movie``; the prefix counts as a label
+only when it names one of the model's classes). Without labels the dense model's
+predictions are the labels. It becomes two attack jobs on the same ``AttackTexts``: one
+on the pruned run's dense parent, one on the pruned run (which also records the dense
+model's predictions, so either side reads on its own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from robustprune.attack.run import AttackConfig
+from robustprune.attack.runs import AttackTexts, texts_attack_key
+from robustprune.errors import RobustPruneError
+from robustprune.store import RunStore, run_id_for
+
+PASTED = "pasted"
+
+
+def parse_pasted(text: str, classes: list[str]) -> AttackTexts:
+    """``AttackTexts`` from the form's text (see the module docstring); one line of error when the lines mix
+    labelled and unlabelled sentences, or hold none."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise RobustPruneError("no sentences: write one sentence a line")
+    known = {name.lower() for name in classes} | {str(index) for index in range(len(classes))}
+    texts, labels = [], []
+    for line in lines:
+        prefix, colon, rest = line.partition(":")
+        if colon and prefix.strip().lower() in known and rest.strip():
+            labels.append(prefix.strip())
+            texts.append(rest.strip())
+        else:
+            labels.append(None)
+            texts.append(line)
+    given = [label is not None for label in labels]
+    if any(given) and not all(given):
+        missing = given.index(False) + 1
+        raise RobustPruneError(f"line {missing} has no label but others do; label every line "
+                               f"({', '.join(classes)}: sentence) or none (the dense model's predictions)")
+    return AttackTexts(tuple(texts), tuple(labels) if all(given) else None, PASTED)
+
+
+@dataclass(frozen=True)
+class TextsAttackRequest:
+    """An attack of ``texts`` on one cached model run (a dense fine-tune or a pruning run) as it is."""
+
+    target: str
+    config: AttackConfig
+    texts: AttackTexts
+    kind = "attack"
+
+    def job_params(self) -> dict:
+        return {"target": self.target, "attack": asdict(self.config),
+                "texts": {"texts": list(self.texts.texts),
+                          "labels": None if self.texts.labels is None else list(self.texts.labels),
+                          "source": self.texts.source}}
+
+    def run_id(self) -> str:
+        return run_id_for("attack", texts_attack_key(self.target, self.config, self.texts))
+
+
+def side_by_side_requests(store: RunStore, pruned_run_id: str, recipe: str,
+                          texts: AttackTexts) -> dict[str, TextsAttackRequest]:
+    """{"dense": the attack on the pruned run's dense parent, "pruned": the attack on the pruned run}."""
+    record = store.require(pruned_run_id)
+    if record.kind not in ("prune", "structured") or not record.parent:
+        raise RobustPruneError(f"run {pruned_run_id!r} is a {record.kind} run; pick a pruning run")
+    config = AttackConfig(recipe=recipe, num_examples=len(texts.texts))
+    return {"dense": TextsAttackRequest(record.parent, config, texts),
+            "pruned": TextsAttackRequest(pruned_run_id, config, texts)}
+
+
+__all__ = ["PASTED", "parse_pasted", "TextsAttackRequest", "side_by_side_requests"]
