@@ -156,6 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--calibration", type=int, default=None, help="calibration texts (default 128)")
     prune.add_argument("--heldout", type=int, default=32, help="held-out texts for reconstruction errors (default 32)")
     prune.add_argument("--seed", type=int, default=0)
+    prune.add_argument("--calibration-adversarial", type=int, default=0, metavar="N",
+                       help="robustness-aware calibration: add N adversarial texts found on the dense model (attacks "
+                            "on training texts, cached runs) to the calibration texts (default 0)")
+    prune.add_argument("--adversarial-recipes", default="textfooler,textbugger",
+                       help="the attacks that find them, N split evenly (default textfooler,textbugger)")
     prune.add_argument("--refit-head", action="store_true", default=None,
                        help="re-fit pooler and classifier to the dense outputs by least squares (krp paper)")
     prune.add_argument("--dense", default=None, choices=["finetune", "soup"],
@@ -281,7 +286,8 @@ def command_prune(args) -> dict:
 
     config = PruneConfig(method=args.method, sparsity=args.sparsity, pattern=args.pattern,
                          calibration=args.calibration, heldout=args.heldout, seed=args.seed,
-                         refit_head=args.refit_head)
+                         refit_head=args.refit_head, calibration_adversarial=args.calibration_adversarial,
+                         adversarial_recipes=split_list(args.adversarial_recipes))
     result = prune(config, args.model, load_data(args), args.device, finetune_config(args),
                    progress=progress_for(args), dense=args.dense,
                    soup_config=soup_config(args) if args.dense == "soup" else None)
@@ -326,6 +332,10 @@ def print_prune_result(result) -> None:
     print(f"  sparsity {result.sparsity:.4f} (target {result.target_sparsity:.4f}) over the encoder's Linear "
           f"layers; left dense: {', '.join(result.dense_parts)}")
     print(f"  accuracy dense {result.accuracy_dense:.2%} -> sparse {result.accuracy_sparse:.2%}")
+    if result.adversarial_calibration_texts:
+        print(f"  calibration: {result.config['calibration']} training texts + {result.adversarial_calibration_texts} "
+              f"adversarial ones ({result.adversarial_calibration_flipped} of them flip the dense model; attack runs "
+              f"{', '.join(result.adversarial_attack_run_ids)})")
     if result.collapse is not None and result.collapse.collapsed:
         print(f"  COLLAPSED: the pruned model {result.collapse.reason}; an accuracy under attack would not be "
               "robustness")

@@ -94,15 +94,19 @@ def load_dense(run_id: str, device: str = "auto", store: RunStore | None = None)
     return model.to(resolve_device(device)).eval(), tokenizer
 
 
-def calibration_split(data: TaskData, config: PruneConfig) -> tuple[list[str], list[str]]:
-    """Seeded calibration and held-out texts, disjoint, from the training split."""
+def calibration_indices(data: TaskData, config: PruneConfig) -> list[int]:
+    """Seeded training-split indices: the calibration texts, then the held-out ones."""
     needed = config.calibration + config.heldout
     if needed > len(data.train):
         raise RobustPruneError(
             f"calibration {config.calibration} + held-out {config.heldout} texts exceed the "
             f"{len(data.train)} training texts of {data.name}; ask for fewer")
-    chosen = random.Random(config.seed).sample(range(len(data.train)), needed)
-    texts = data.train.select(chosen)["text"]
+    return random.Random(config.seed).sample(range(len(data.train)), needed)
+
+
+def calibration_split(data: TaskData, config: PruneConfig) -> tuple[list[str], list[str]]:
+    """Seeded calibration and held-out texts, disjoint, from the training split."""
+    texts = data.train.select(calibration_indices(data, config))["text"]
     return texts[:config.calibration], texts[config.calibration:]
 
 
@@ -154,6 +158,13 @@ def prune(config: PruneConfig, model: str = "minilm", dataset: str | TaskData = 
     if cached is not None:
         return read_prune_result(cached)
     calibration_texts, heldout_texts = calibration_split(data, config)
+    adversarial = None
+    if config.calibration_adversarial:  # robustness-aware calibration: attacks on the dense model first
+        from robustprune.adversarial_calibration import adversarial_texts
+
+        adversarial = adversarial_texts(dense_run.run_id, data, config, set(calibration_indices(data, config)),
+                                        max_length, device, store, progress)
+        calibration_texts = list(calibration_texts) + adversarial.texts
     classifier, tokenizer = load_dense(dense_run.run_id, device, store)
     start = time.perf_counter()
     layers = prune_model(classifier, tokenizer, calibration_texts, heldout_texts, METHODS[config.method],
@@ -174,7 +185,10 @@ def prune(config: PruneConfig, model: str = "minilm", dataset: str | TaskData = 
         accuracy_sparse=evaluation.accuracy, prune_seconds=prune_seconds, dense_run_id=dense_run.run_id,
         device=describe_device(torch_device), config=config.to_dict(), dense_parts=list(adapter.DENSE_PARTS),
         layers=layers, dense_start=dense, test_prediction_counts=evaluation.prediction_counts,
-        test_label_counts=evaluation.label_counts)
+        test_label_counts=evaluation.label_counts,
+        adversarial_calibration_texts=len(adversarial.texts) if adversarial else 0,
+        adversarial_calibration_flipped=adversarial.succeeded if adversarial else 0,
+        adversarial_attack_run_ids=adversarial.attack_run_ids if adversarial else [])
     with store.write("prune", key, model=model, dataset=data.name, method=config.method,
                      parent=dense_run.run_id) as run:
         save_file(pruned_weights, str(run.directory / "weights.safetensors"),

@@ -53,6 +53,10 @@ class PruneConfig:
     damping: float = 0.01  # λ as a fraction of the mean Hessian diagonal
     batch_size: int = 16
     refit_head: bool = False  # krp paper: re-fit pooler + classifier to the dense outputs (they stay dense)
+    # robustness-aware calibration: adversarial texts found on the dense model (training split) added to the
+    # calibration texts, split between these recipes (robustprune.adversarial_calibration)
+    calibration_adversarial: int = 0
+    adversarial_recipes: tuple[str, ...] = ("textfooler", "textbugger")
 
     def __post_init__(self) -> None:
         if not isinstance(self.sparsity, (int, float)) or not 0.0 <= self.sparsity < MAX_SPARSITY:
@@ -67,6 +71,12 @@ class PruneConfig:
             object.__setattr__(self, "sparsity", nm.n / nm.m)
         if self.damping <= 0:
             raise RobustPruneError(f"damping {self.damping} must be > 0")
+        if self.calibration_adversarial < 0:
+            raise RobustPruneError(f"calibration_adversarial {self.calibration_adversarial} must be >= 0 texts")
+        recipes = self.adversarial_recipes
+        object.__setattr__(self, "adversarial_recipes", (recipes,) if isinstance(recipes, str) else tuple(recipes))
+        if self.calibration_adversarial and not self.adversarial_recipes:
+            raise RobustPruneError("adversarial calibration needs at least one recipe, e.g. textfooler")
 
     @property
     def nm(self) -> NMPattern | None:
@@ -78,7 +88,14 @@ class PruneConfig:
         return nm.n / nm.m if nm else float(self.sparsity)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The fields, as JSON values. Without adversarial calibration its fields are left out, so that runs
+        made before they existed keep their cache keys."""
+        fields = asdict(self)
+        fields["adversarial_recipes"] = list(self.adversarial_recipes)
+        if not self.calibration_adversarial:
+            fields.pop("calibration_adversarial")
+            fields.pop("adversarial_recipes")
+        return fields
 
 
 def pruned_count(numel: int, sparsity: float) -> int:

@@ -46,6 +46,11 @@ class PruneResult:
     dense_start: str = "finetune"  # "finetune" (one fine-tuned model) or "soup" (greedy weight average)
     test_prediction_counts: list[int] | None = None  # per class, on the test split (None: runs made before)
     test_label_counts: list[int] | None = None
+    # robustness-aware calibration (PruneConfig.calibration_adversarial): texts added, how many of them flipped the
+    # dense model, and the attack runs on training texts that found them
+    adversarial_calibration_texts: int = 0
+    adversarial_calibration_flipped: int = 0
+    adversarial_attack_run_ids: list[str] = field(default_factory=list)
 
     @property
     def collapse(self):

@@ -132,7 +132,8 @@ class _Builder:
         from robustprune.prune import PruneConfig
 
         config = PruneConfig(variant.method, budget, pattern=spec.pattern, calibration=spec.calibration,
-                             heldout=spec.heldout, seed=calibration_seed, refit_head=variant.refit_head)
+                             heldout=spec.heldout, seed=calibration_seed, refit_head=variant.refit_head,
+                             calibration_adversarial=variant.calibration_adversarial)
         run_id = run_id_for("prune", prune_key(dense_id, config, max_length))
         budget_label = spec.pattern or _percent(budget)
         return self.add(Cell(run_id, "prune", f"{variant.label} {budget_label}{seed_note}", (dense_id,),

@@ -23,15 +23,17 @@ from robustprune.errors import RobustPruneError
 
 DENSE_STARTS = ("finetune", "soup")
 SEED_AXES = ("finetune", "calibration")  # what a seed varies: the dense start's fine-tune seed, or the calibration sample
-VARIANT_FLAGS = {"refit": "re-fit the pooler and classifier (krp paper)"}
+VARIANT_FLAGS = {"refit": "re-fit the pooler and classifier (krp paper)",
+                 "adv=N": "add N adversarial texts of the dense model to the calibration texts"}
 
 
 @dataclass(frozen=True)
 class MethodVariant:
-    """A pruning method and its options, written ``method[+flag...]`` (e.g. ``krp+refit``)."""
+    """A pruning method and its options, written ``method[+flag...]`` (e.g. ``krp+refit``, ``krp+adv=128``)."""
 
     method: str
     refit_head: bool = False
+    calibration_adversarial: int = 0
 
     @classmethod
     def parse(cls, text: str) -> "MethodVariant":
@@ -40,16 +42,22 @@ class MethodVariant:
 
         name, *flags = [part.strip() for part in text.strip().split("+")]
         known = [*METHODS, *STRUCTURED_METHODS]
+        options = ", ".join("+" + flag for flag in VARIANT_FLAGS)
         if name not in known:
             raise RobustPruneError(f"unknown method {name!r} in {text!r}; use one of {', '.join(known)}, "
-                                   f"optionally with {', '.join('+' + flag for flag in VARIANT_FLAGS)}")
+                                   f"optionally with {options}")
+        adversarial = 0
         for flag in flags:
-            if flag not in VARIANT_FLAGS:
-                raise RobustPruneError(f"unknown option +{flag} in {text!r}; use "
-                                       f"{', '.join('+' + flag for flag in VARIANT_FLAGS)}")
+            key, _, value = flag.partition("=")
+            if flag == "refit":
+                continue
+            if key == "adv" and value.isdigit() and int(value) > 0:
+                adversarial = int(value)
+                continue
+            raise RobustPruneError(f"unknown option +{flag} in {text!r}; use {options} (N a positive count)")
         if flags and name in STRUCTURED_METHODS:
             raise RobustPruneError(f"{text!r}: options like +refit apply to unstructured methods only")
-        return cls(name, refit_head="refit" in flags)
+        return cls(name, refit_head="refit" in flags, calibration_adversarial=adversarial)
 
     @property
     def structured(self) -> bool:
@@ -59,7 +67,8 @@ class MethodVariant:
 
     @property
     def label(self) -> str:
-        return self.method + ("+refit" if self.refit_head else "")
+        return (self.method + ("+refit" if self.refit_head else "")
+                + (f"+adv={self.calibration_adversarial}" if self.calibration_adversarial else ""))
 
 
 @dataclass(frozen=True)
