@@ -13,7 +13,7 @@ from robustprune.attack.run import AttackConfig, run_attack
 from robustprune.data import TaskData, load_task_data
 from robustprune.errors import RobustPruneError
 from robustprune.finetune import FinetuneConfig
-from robustprune.pipeline import ensure_dense, load_dense, load_pruned
+from robustprune.pipeline import ensure_dense, load_dense, load_pruned, run_lock
 from robustprune.progress import Progress, silent
 from robustprune.store import RunStore, run_id_for
 
@@ -104,16 +104,18 @@ def attack(target: str, config: AttackConfig, model: str = "minilm", dataset: st
     target_run_id = dense_run_id if target == DENSE_TARGET else target
     key = {"target": target_run_id, "attack": asdict(config), "dataset": data.fingerprint, "version": ATTACK_VERSION}
     run_id = run_id_for("attack", key)
-    cached = store.get(run_id)
-    if cached is not None:
-        return AttackRun(**{name: cached.summary[name] for name in ("run_id", "target_run_id", "dense_run_id",
-                                                                    "model", "dataset", "method", "sparsity")},
-                         result=AttackResult.load(cached.directory / "attack"), cached=True)
-    result = run_attack(dense_model, tokenizer, data.test["text"], data.test["label"], config,
-                        sparse_model=sparse_model, progress=progress)
-    model_name = store.require(dense_run_id).model
-    run = AttackRun(run_id, target_run_id, dense_run_id, model_name, data.name, method, sparsity, result)
-    with store.write("attack", key, model=model_name, dataset=data.name, method=method, parent=target_run_id) as writer:
-        result.save(writer.directory / "attack")
-        writer.summary.update({name: value for name, value in run.to_dict().items() if name != "examples"})
+    with run_lock(store, run_id, progress):
+        cached = store.get(run_id, verify=True)
+        if cached is not None:
+            return AttackRun(**{name: cached.summary[name] for name in ("run_id", "target_run_id", "dense_run_id",
+                                                                        "model", "dataset", "method", "sparsity")},
+                             result=AttackResult.load(cached.directory / "attack"), cached=True)
+        result = run_attack(dense_model, tokenizer, data.test["text"], data.test["label"], config,
+                            sparse_model=sparse_model, progress=progress)
+        model_name = store.require(dense_run_id).model
+        run = AttackRun(run_id, target_run_id, dense_run_id, model_name, data.name, method, sparsity, result)
+        with store.write("attack", key, model=model_name, dataset=data.name, method=method,
+                         parent=target_run_id) as writer:
+            result.save(writer.directory / "attack")
+            writer.summary.update({name: value for name, value in run.to_dict().items() if name != "examples"})
     return run
