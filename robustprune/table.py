@@ -14,6 +14,7 @@ from robustprune.attack.runs import DENSE_TARGET, attack
 from robustprune.data import TaskData
 from robustprune.errors import RobustPruneError
 from robustprune.finetune import FinetuneConfig
+from robustprune.labels import method_label
 from robustprune.pipeline import prune
 from robustprune.progress import Progress, silent
 from robustprune.prune import METHODS, PruneConfig
@@ -37,21 +38,27 @@ class TableSettings:
     finetune: FinetuneConfig | None = None
 
 
-def pruned_run_id(method: str, sparsity: float, data: TaskData, settings: TableSettings, store: RunStore,
+def pruned_run_id(method: str, sparsity: float | str, data: TaskData, settings: TableSettings, store: RunStore,
                   progress: Progress) -> str:
-    """The cached (or new) pruning run; for structured methods ``sparsity`` is the FLOPs reduction."""
+    """The cached (or new) pruning run; ``sparsity`` is a fraction or an N:M pattern ("2:4"); for structured
+    methods it is the FLOPs reduction."""
+    pattern = sparsity if isinstance(sparsity, str) else None
     if method in METHODS:
-        config = PruneConfig(method, sparsity, calibration=settings.calibration, heldout=settings.heldout)
+        config = PruneConfig(method, 0.0 if pattern else sparsity, pattern=pattern, calibration=settings.calibration,
+                             heldout=settings.heldout)
         return prune(config, settings.model, data, settings.device, settings.finetune, store, progress).run_id
     if method in STRUCTURED_METHODS:
         from robustprune.structured.runs import prune_structured
 
+        if pattern:
+            raise RobustPruneError(f"{method} removes heads and neurons under a FLOPs budget; N:M patterns such as "
+                                   f"{pattern} apply to {', '.join(METHODS)}")
         return prune_structured(method, KPruneConfig(flops_reduction=sparsity), settings.model, data, settings.device,
                                 settings.finetune, store, progress).run_id
     raise RobustPruneError(f"unknown method {method!r}; use {', '.join([*METHODS, *STRUCTURED_METHODS])}")
 
 
-def robustness_table(methods: list[str], sparsities: list[float], recipes: list[str],
+def robustness_table(methods: list[str], sparsities: list[float | str], recipes: list[str],
                      attack_config: Callable[[str], AttackConfig], data: TaskData, settings: TableSettings,
                      store: RunStore | None = None, progress: Progress = silent) -> pd.DataFrame:
     store = store or RunStore()
@@ -59,8 +66,11 @@ def robustness_table(methods: list[str], sparsities: list[float], recipes: list[
         attack_config(recipe).validate(len(data.test))
     targets = [("dense", 0.0, DENSE_TARGET)]
     for method in methods:
-        for sparsity in sparsities:
-            targets.append((method, sparsity, pruned_run_id(method, sparsity, data, settings, store, progress)))
+        for sparsity in sparsities:  # an N:M pattern is a row of its own: "krp 2:4" at its sparsity N/M
+            pattern = sparsity if isinstance(sparsity, str) else None
+            fraction = PruneConfig(method, 0.0, pattern=pattern).sparsity if pattern else sparsity
+            targets.append((method_label(method, pattern), fraction,
+                            pruned_run_id(method, sparsity, data, settings, store, progress)))
     rows = []
     for method, sparsity, target in targets:
         for recipe in recipes:
