@@ -11,7 +11,7 @@ info = widgets.attack_run_picker(store)
 with st.expander("Run a new attack", expanded=info is None or "target" in st.query_params,
                  icon=":material/play_arrow:"):
     widgets.attack_launcher(store)
-if info is None:
+if info is None or not widgets.cached_run(store, info.run_id):
     st.stop()
 result = cached.attack_result(store, info.run_id)
 names = attacks.label_names(store, info.dense_run_id)

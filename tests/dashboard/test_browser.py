@@ -28,7 +28,7 @@ def test_prune_and_attack_in_a_real_browser(empty_home, workspace, tmp_path):
         wait_rendered(page, "First start")
         wait_rendered(page, "No pruning runs yet", timeout_ms=180_000)  # the worker fine-tuned the default
 
-        page.goto(server.url("/prune", model=workspace.model_dir, dataset=workspace.csv, calibration=16,
+        page.goto(server.url("/prune", model=workspace.model_name, dataset=workspace.csv_name, calibration=16,
                              method="krp", sparsity=50))
         wait_rendered(page, "not cached yet")
         page.get_by_role("button", name="Prune").click()
@@ -36,7 +36,7 @@ def test_prune_and_attack_in_a_real_browser(empty_home, workspace, tmp_path):
         assert page.locator(".js-plotly-plot .heatmaplayer").count() >= 2
         page.screenshot(path=str(tmp_path / "prune.png"), full_page=True)
 
-        page.goto(server.url("/attacks", attack_dataset=workspace.csv, examples=2))
+        page.goto(server.url("/attacks", attack_dataset=workspace.csv_name, examples=2))
         wait_rendered(page, "No attack runs yet")
         page.get_by_role("button", name="Attack").click()
         wait_rendered(page, "Adversarial", charts=2, timeout_ms=300_000)
