@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from dataclasses import asdict
 
 from robustprune.errors import RobustPruneError
@@ -111,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     table = commands.add_parser("table", help="the paper's table: accuracy under attack per method x sparsity x recipe")
     table.add_argument("--methods", default="magnitude,sparsegpt,krp",
                        help="comma-separated; structured methods read the sparsity as the FLOPs reduction")
-    table.add_argument("--sparsities", default="0.3,0.5,0.7,0.875")
+    table.add_argument("--sparsities", default="0.3,0.5,0.7,0.875",
+                       help="comma-separated fractions, or N:M patterns (e.g. 0.5,2:4) for unstructured methods")
     table.add_argument("--recipes", default="textfooler,textbugger")
     table.add_argument("--csv", default="robustprune-table.csv", help="where to write the CSV (default %(default)s)")
     table.add_argument("--calibration", type=int, default=128, help="calibration texts per pruning run")
@@ -120,8 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_arguments(table)
     add_finetune_arguments(table)
 
-    runs = commands.add_parser("runs", help="list cached runs")
+    runs = commands.add_parser("runs", help="list cached runs (damaged ones marked)")
     runs.add_argument("--kind", default=None, help="only runs of this kind (finetune, prune, ...)")
+    runs.add_argument("--verify", action="store_true",
+                      help="check every file's SHA-256 against what was written (default: sizes only)")
     runs.add_argument("--json", action="store_true")
 
     worker = commands.add_parser("worker", help="run queued dashboard jobs (pruning, fine-tuning, attacks)")
@@ -280,11 +284,28 @@ def print_attack_run(run) -> None:
               f"{transfer.num_adversarial} adversarial examples also fool the {transfer.target} model")
 
 
+def parse_budgets(text: str) -> list[float | str]:
+    """``--sparsities``: fractions ("0.5") and N:M patterns ("2:4")."""
+    from robustprune.prune.base import NMPattern
+
+    budgets = []
+    for part in (part.strip() for part in text.split(",")):
+        if ":" in part:
+            budgets.append(str(NMPattern.parse(part)))
+            continue
+        try:
+            budgets.append(float(part))
+        except ValueError:
+            raise RobustPruneError(f"--sparsities: {part!r} is neither a fraction (e.g. 0.5) nor an N:M pattern "
+                                   "(e.g. 2:4)") from None
+    return budgets
+
+
 def command_table(args) -> dict:
     from robustprune.table import TableSettings, robustness_table
 
     settings = TableSettings(args.model, args.device, args.calibration, args.heldout, finetune_config(args))
-    frame = robustness_table(args.methods.split(","), [float(s) for s in args.sparsities.split(",")],
+    frame = robustness_table(args.methods.split(","), parse_budgets(args.sparsities),
                              args.recipes.split(","), lambda recipe: attack_config(args, recipe), load_data(args),
                              settings, progress=progress_for(args))
     frame.to_csv(args.csv, index=False)
@@ -308,17 +329,25 @@ def run_detail(kind: str, summary: dict) -> str:
 
 
 def command_runs(args) -> dict:
+    from robustprune.labels import run_method_label
     from robustprune.store import RunStore
 
-    records = RunStore().list(kind=args.kind)
+    store = RunStore()
+    records = store.list(kind=args.kind, include_damaged=True)
+    if args.verify:
+        for record in records:
+            record.damage = record.damage or store.damage(record.run_id, verify=True)
     rows = [{"run_id": r.run_id, "kind": r.kind, "model": r.model, "dataset": r.dataset, "method": r.method,
-             "parent": r.parent, "created": r.created, "summary": r.summary} for r in records]
+             "label": run_method_label(r), "parent": r.parent, "created": r.created, "summary": r.summary,
+             "damage": r.damage} for r in records]
     if not args.json:
         if not rows:
             print("no cached runs yet; try `robustprune prune --method krp --sparsity 0.5`")
         for row in rows:
+            detail = (f"DAMAGED ({row['damage']}): treated as missing, computed again when asked for"
+                      if row["damage"] else run_detail(row["kind"], row["summary"]))
             print(f"{row['run_id']:<22} {row['kind']:<10} {row['model'] or '':<12} {row['dataset'] or '':<16} "
-                  f"{row['method'] or '':<20} {run_detail(row['kind'], row['summary'])}")
+                  f"{row['label']:<20} {detail}")
     return {"runs": rows}
 
 
@@ -350,8 +379,25 @@ COMMANDS = {"finetune": command_finetune, "prune": command_prune, "attack": comm
             "models": command_models, "datasets": command_datasets, "soup": command_soup}
 
 
+def one_line_warnings() -> None:
+    """Show a damaged cached run (``robustprune.store.DamagedRunWarning``) as one line on stderr."""
+    from robustprune.store import DamagedRunWarning
+
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, DamagedRunWarning):
+            print(f"robustprune: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    warnings.simplefilter("always", DamagedRunWarning)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    one_line_warnings()
     try:
         output = COMMANDS[args.command](args)
     except RobustPruneError as error:
