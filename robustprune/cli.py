@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import warnings
+from contextlib import contextmanager
 from dataclasses import asdict
 
 from robustprune.errors import RobustPruneError
@@ -379,27 +380,30 @@ COMMANDS = {"finetune": command_finetune, "prune": command_prune, "attack": comm
             "models": command_models, "datasets": command_datasets, "soup": command_soup}
 
 
-def one_line_warnings() -> None:
-    """Show a damaged cached run (``robustprune.store.DamagedRunWarning``) as one line on stderr."""
+@contextmanager
+def one_line_warnings():
+    """Show a damaged cached run (``robustprune.store.DamagedRunWarning``) as one line on stderr, every time."""
     from robustprune.store import DamagedRunWarning
 
-    default = warnings.showwarning
+    with warnings.catch_warnings():
+        default = warnings.showwarning
 
-    def show(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, DamagedRunWarning):
-            print(f"robustprune: warning: {message}", file=sys.stderr)
-        else:
-            default(message, category, filename, lineno, file, line)
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, DamagedRunWarning):
+                print(f"robustprune: warning: {message}", file=sys.stderr)
+            else:
+                default(message, category, filename, lineno, file, line)
 
-    warnings.showwarning = show
-    warnings.simplefilter("always", DamagedRunWarning)
+        warnings.showwarning = show
+        warnings.simplefilter("always", DamagedRunWarning)
+        yield
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    one_line_warnings()
     try:
-        output = COMMANDS[args.command](args)
+        with one_line_warnings():
+            output = COMMANDS[args.command](args)
     except RobustPruneError as error:
         print(f"robustprune {args.command}: error: {error}", file=sys.stderr)
         return 2

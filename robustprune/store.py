@@ -217,6 +217,22 @@ class RunStore:
             connection.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
         shutil.rmtree(self.directory(run_id), ignore_errors=True)
 
+    def remove_partials(self) -> int:
+        """Delete the partial folders of writers that are gone (killed mid-write); returns how many."""
+        import psutil
+
+        removed = 0
+        for folder in self.runs_dir.glob(".partial-*"):
+            try:
+                pid = int(folder.name.rsplit("-", 2)[1])  # .partial-<run_id>-<pid>-<random>
+            except (IndexError, ValueError):
+                continue
+            if pid == os.getpid() or psutil.pid_exists(pid):
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+        return removed
+
     def _lookup(self, run_id: str, verify: bool) -> tuple[RunRecord | None, str | None]:
         """(record, None) for an intact run, (None, why) for a damaged one, (None, None) for none."""
         with self.connect() as connection:

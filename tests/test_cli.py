@@ -40,6 +40,7 @@ def test_prune_json_contract_and_cache(capsys, tiny_model_dir, tiny_csv):
     (["prune", "--method", "krp", "--dataset", "missing.csv"], "does not exist"),
     (["prune", "--method", "krp", "--pattern", "4:2"], "pattern '4:2' needs 0 < N < M"),
     (["prune", "--method", "krp", "--device", "tpu"], "unknown device 'tpu'"),
+    (["table", "--sparsities", "0.5,half"], "--sparsities: 'half' is neither a fraction (e.g. 0.5) nor an N:M"),
 ])
 def test_bad_arguments_fail_in_one_line_and_cache_nothing(capsys, argv, message):
     with pytest.raises(SystemExit) if "invalid choice" in message else nullcontext():  # argparse exits itself

@@ -1,6 +1,7 @@
 """The run store: stable ids, atomic writes, listing and deletion, damaged runs, the per-run lock."""
 
 import json
+import os
 
 import pytest
 import torch
@@ -145,3 +146,17 @@ def test_the_run_lock_excludes_other_holders_until_released(tmp_path):
     thread.start()
     thread.join()
     assert outside == ["waited", "acquired"]
+
+
+def test_partial_folders_of_dead_writers_are_removed(tmp_path):
+    import subprocess
+    import sys
+
+    store = RunStore(tmp_path)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = store.runs_dir / f".partial-prune-abc-{gone.pid}-0000"
+    alive = store.runs_dir / f".partial-prune-abc-{os.getppid()}-0000"
+    for folder in (dead, alive):
+        folder.mkdir()
+    assert store.remove_partials() == 1 and not dead.exists() and alive.exists()
