@@ -15,9 +15,12 @@ Then, alternately for a prune job (krp at 60%, 32 calibration texts) and an atta
    the worker with SIGKILL (a kill can still come after the job finished: that is reported);
 2. checks the store: ``PRAGMA integrity_check`` says ok; every run the store lists (damaged ones
    included) has a manifest and matches it, SHA-256 included (nothing half-written is listed);
+   and notes what the kill left on disk that is not listed (a partial folder: killed mid-write;
+   a run folder without its index row: killed between the rename and the insert);
 3. starts a new worker loop (``JobQueue.work(once=True)``), which must reap the killed job on
    start, then retries: submits the job again and runs it: the job ends done and its run verifies;
-4. deletes the job's run, so that the next round computes it again.
+4. checks that nothing is left on disk but runs, and deletes the job's run, so that the next
+   round computes it again.
 
 Prints (and writes to ``--out``) one line per round (the stage the job was in when killed) and the
 totals.
@@ -151,6 +154,7 @@ def kill_round(queue, kind: str, params: dict, events: list, stages: list[str], 
                  f"{stage} {done}/{total}" + (" or later (finishing, writing)" if done == total else "") if stage
                  else "start-up (loading)")
     problems = check_store(queue.store)
+    left = leftovers(queue.store)
     queue.work(once=True)  # a new worker: on start it reaps the killed worker's job (nothing is queued)
     if status != "done" and job_row(queue.store, job.job_id)[0] != "failed":
         problems.append(f"not reaped: {job_row(queue.store, job.job_id)[0]}")
@@ -161,10 +165,24 @@ def kill_round(queue, kind: str, params: dict, events: list, stages: list[str], 
     retry_ok = finished.status == "done" and queue.store.damage(finished.run_id, verify=True) is None
     if not retry_ok:
         problems.append(f"retry: {finished.status} {finished.error or ''}".strip())
-    partials = len(list(queue.store.runs_dir.glob(".partial-*")))  # the retry's worker removed the dead writer's
+    after = leftovers(queue.store)  # a dead writer's partial folder: removed by the new worker; an unindexed run
+    # folder: replaced by the retry's write
     if finished.run_id:
         queue.store.delete(finished.run_id)
-    return {"kind": kind, "killed_at": killed_at, "problems": problems, "retry_ok": retry_ok, "partials": partials}
+    return {"kind": kind, "killed_at": killed_at, "problems": problems, "retry_ok": retry_ok, "after": after,
+            "left": left}
+
+
+def leftovers(store) -> str:
+    """What a kill left on disk that is not a run: partial folders (killed mid-write), folders without an index
+    row (killed between the rename and the index insert). Neither is ever listed."""
+    with sqlite3.connect(store.root / "index.sqlite") as connection:
+        indexed = {row[0] for row in connection.execute("SELECT run_id FROM runs")}
+    partial = sum(1 for folder in store.runs_dir.glob(".partial-*"))
+    unindexed = sum(1 for folder in store.runs_dir.iterdir() if not folder.name.startswith(".")
+                    and folder.name not in indexed)
+    parts = [f"{partial} partial folder(s)" if partial else "", f"{unindexed} unindexed folder(s)" if unindexed else ""]
+    return ", ".join(part for part in parts if part) or "nothing"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,14 +216,15 @@ def main(argv: list[str] | None = None) -> int:
              f"An unkilled run in a worker: prune {events['prune'][-1][0]:.1f} s in {len(events['prune']) - 1} "
              f"segments, attack {events['attack'][-1][0]:.1f} s in {len(events['attack']) - 1} segments (between "
              "progress reports); each kill falls in a segment chosen uniformly, at a uniform time in it.", "",
-             "| round | job | killed during (stage done/total) | store after the kill | retry |", "|---|---|---|---|---|"]
+             "| round | job | killed during (stage done/total) | left on disk (never listed) | store after the kill "
+             "| retry |", "|---|---|---|---|---|---|"]
     print("\n".join(lines), flush=True)
     results = []
     for number in range(args.kills):
         kind = ("prune", "attack")[number % 2]
         result = kill_round(queue, kind, jobs[kind], events[kind], stages[kind], rng)
         results.append(result)
-        line = (f"| {number + 1} | {kind} | {result['killed_at']} | "
+        line = (f"| {number + 1} | {kind} | {result['killed_at']} | {result['left']} | "
                 f"{'; '.join(p for p in result['problems'] if not p.startswith('retry')) or 'ok'} | "
                 f"{'done, verified' if result['retry_ok'] else 'FAILED'} |")
         lines.append(line)
@@ -213,9 +232,11 @@ def main(argv: list[str] | None = None) -> int:
     clean = sum(not result["problems"] for result in results)
     retried = sum(result["retry_ok"] for result in results)
     before_finish = sum(result["killed_at"] != "after it finished" for result in results)
-    total = [f"", f"{args.kills} kills ({before_finish} before the job finished): the store passed every check after "
-                  f"{clean} of {args.kills}, the retry succeeded {retried} of {args.kills} times; partial folders left "
-                  f"after the retries: {sum(result['partials'] for result in results)}."]
+    mid_write = sum(result["left"] != "nothing" for result in results)
+    total = ["", f"{args.kills} kills ({before_finish} before the job finished, {mid_write} during the store's write): "
+                  f"the store passed every check after {clean} of {args.kills}, the retry succeeded {retried} of "
+                  f"{args.kills} times; rounds with anything left on disk after the retry: "
+                  f"{sum(result['after'] != 'nothing' for result in results)}."]
     lines += total
     print("\n".join(total))
     if args.out:

@@ -51,7 +51,7 @@ with left:
     st.subheader("Download a model")
     downloadable = list(shown[shown["kind"].isin(runs.DOWNLOADABLE_KINDS)]["run"])
     chosen = st.selectbox("Run", downloadable, key="download", bind="query-params")
-    if chosen:
+    if chosen and widgets.cached_run(store, chosen):
         st.download_button("Download (zip: safetensors + config)", lambda: runs.model_archive(chosen, store),
                            f"{chosen}.zip", "application/zip", icon=":material/download:")
         st.caption("Unzip, then `AutoModelForSequenceClassification.from_pretrained(folder)`.")

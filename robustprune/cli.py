@@ -265,9 +265,14 @@ def command_attack(args) -> dict:
 
 
 def print_attack_run(run) -> None:
+    from robustprune.labels import budget_label
+    from robustprune.store import RunStore
+
     summary = run.result.summary
-    print(f"{run.run_id}: {summary.recipe_label} against {run.method}"
-          f"{'' if run.method == 'dense' else f' {run.sparsity:.1%}'} ({run.target_run_id})"
+    target = RunStore().get(run.target_run_id)
+    label = (target and budget_label(target)) or \
+        f"{run.method}{'' if run.method == 'dense' else f' {run.sparsity:.1%}'}"
+    print(f"{run.run_id}: {summary.recipe_label} against {label} ({run.target_run_id})"
           f"{' (cached)' if run.cached else f' in {summary.wall_seconds:.0f} s'}")
     rows = [("Number of successful attacks", summary.successful_attacks),
             ("Number of failed attacks", summary.failed_attacks),

@@ -277,11 +277,11 @@ class JobQueue:
 
     def work(self, once: bool = False, poll_seconds: float = 1.0) -> int:
         """The worker loop: run queued jobs until stopped (or until none are left, with ``once``). On start it
-        removes the partial folders of dead writers; before each claim (and so on start) it reaps the jobs of
+        removes what killed writers left (``RunStore.remove_leftovers``); before each claim (and so on start) it reaps the jobs of
         dead workers."""
         pid = os.getpid()
         finished = 0
-        self.store.remove_partials()  # what killed workers were writing
+        self.store.remove_leftovers()  # what killed workers were writing
         while True:
             self.heartbeat(pid)
             self.reap_stale()

@@ -217,17 +217,25 @@ class RunStore:
             connection.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
         shutil.rmtree(self.directory(run_id), ignore_errors=True)
 
-    def remove_partials(self) -> int:
-        """Delete the partial folders of writers that are gone (killed mid-write); returns how many."""
+    def remove_leftovers(self, unindexed_after_seconds: float = 60.0) -> int:
+        """Delete what killed writers left: partial folders of processes that are gone, and run folders without an
+        index row (killed between the rename and the insert) older than ``unindexed_after_seconds`` (a live
+        writer is between the two for milliseconds). Neither is ever listed; returns how many were removed."""
         import psutil
 
+        with self.connect() as connection:
+            indexed = {row[0] for row in connection.execute("SELECT run_id FROM runs")}
         removed = 0
-        for folder in self.runs_dir.glob(".partial-*"):
-            try:
-                pid = int(folder.name.rsplit("-", 2)[1])  # .partial-<run_id>-<pid>-<random>
-            except (IndexError, ValueError):
-                continue
-            if pid == os.getpid() or psutil.pid_exists(pid):
+        for folder in self.runs_dir.iterdir():
+            if folder.name.startswith(".partial-"):
+                try:
+                    pid = int(folder.name.rsplit("-", 2)[1])  # .partial-<run_id>-<pid>-<random>
+                except (IndexError, ValueError):
+                    continue
+                if pid == os.getpid() or psutil.pid_exists(pid):
+                    continue
+            elif folder.name.startswith(".") or folder.name in indexed or \
+                    time.time() - folder.stat().st_mtime < unindexed_after_seconds:
                 continue
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1

@@ -148,15 +148,20 @@ def test_the_run_lock_excludes_other_holders_until_released(tmp_path):
     assert outside == ["waited", "acquired"]
 
 
-def test_partial_folders_of_dead_writers_are_removed(tmp_path):
+def test_what_killed_writers_left_is_removed(tmp_path):
     import subprocess
     import sys
+    import time
 
     store = RunStore(tmp_path)
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     dead = store.runs_dir / f".partial-prune-abc-{gone.pid}-0000"
     alive = store.runs_dir / f".partial-prune-abc-{os.getppid()}-0000"
-    for folder in (dead, alive):
+    unindexed, fresh = store.runs_dir / "prune-000000000001", store.runs_dir / "prune-000000000002"
+    for folder in (dead, alive, unindexed, fresh):
         folder.mkdir()
-    assert store.remove_partials() == 1 and not dead.exists() and alive.exists()
+    os.utime(unindexed, (time.time() - 120, time.time() - 120))  # renamed into place, never indexed, long ago
+    kept = write_weights(store, {"a": 1})
+    assert store.remove_leftovers() == 2
+    assert {path.name for path in store.runs_dir.iterdir()} == {alive.name, fresh.name, kept}

@@ -155,3 +155,16 @@ def test_a_link_to_an_unknown_run_says_so(home, workspace):
     app = prune_page(workspace, method="krp", sparsity="50", run="prune-000000000000")
     assert any("not a cached pruning run" in message for message in texts(app.warning))
     assert workspace.krp_run_id in app.success[0].value  # the form's own run
+
+
+def test_a_damaged_run_is_warned_about_and_offered_again(home, workspace):
+    weights = RunStore().directory(workspace.krp_run_id) / "weights.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    app = prune_page(workspace, method="krp", sparsity="50")
+    assert not app.exception and not app.error
+    assert any(f"`{workspace.krp_run_id}` is damaged (weights.safetensors has 100 bytes" in message
+               for message in texts(app.warning))
+    assert any("not cached yet" in message for message in texts(app.info))  # a job computes it again
+    runs_page = open_page("pages/runs.py")
+    assert any(workspace.krp_run_id in message and "damaged" in message for message in texts(runs_page.warning))
+    assert workspace.krp_run_id not in list(runs_page.dataframe[0].value["run"])
