@@ -51,9 +51,10 @@ def dataset_picker(key: str = "dataset") -> DataChoice:
     dataset = (st.selectbox("Dataset", options, key=key, bind="query-params", accept_new_options=True,
                             help="a registered name, an upload, or a .csv / .jsonl / .parquet file of the data "
                                  "folder ($ROBUSTPRUNE_DATA_DIR), named relative to it") or "").strip()
-    st.file_uploader("Upload a dataset file", type=[suffix.lstrip(".") for suffix in UPLOAD_SUFFIXES],
-                     key=f"{key}-upload", on_change=_keep_upload, args=(key,), label_visibility="collapsed",
-                     help="kept in the run store under its content hash, and chosen above")
+    with st.popover("Upload a file", icon=":material/upload_file:"):
+        st.file_uploader("A .csv / .jsonl / .parquet file: kept in the run store under its content hash, and chosen "
+                         "as the dataset", type=[suffix.lstrip(".") for suffix in UPLOAD_SUFFIXES],
+                         key=f"{key}-upload", on_change=_keep_upload, args=(key,))
     if message := st.session_state.pop(f"{key}-upload-error", None):
         st.error(message)
     choice = DataChoice(dataset)
