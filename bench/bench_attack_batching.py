@@ -45,6 +45,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=48, help="test sentences attacked")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--word-vectors", default=None,
+                        help="the recipes' candidates: default counter-fitted GloVe, or 'wordnet' (few per step)")
     parser.add_argument("--output", default=None)
     args = parser.parse_args()
 
@@ -59,12 +61,14 @@ def main() -> None:
     model, tokenizer = load_dense(dense.run_id, args.device)
     texts, labels = data.test["text"][:args.n], data.test["label"][:args.n]
     raw = raw_throughput(model, tokenizer, texts, dense.config["max_length"])
-    lines = [f"Attack query throughput, MiniLM default, first {args.n} test sentences, "
+    candidates = "WordNet candidates" if args.word_vectors == "wordnet" else "default candidates"
+    lines = [f"Attack query throughput, MiniLM default, first {args.n} test sentences, {candidates}, "
              f"{machine_line(resolve_device(args.device))}; raw forward throughput at batch 32: {raw:.0f} texts/s",
              "", "| recipe | searches side by side | seconds | classifier queries / s | × raw | × one at a time "
              "(seconds) | same examples |", "|---|---|---|---|---|---|---|"]
     for recipe in args.recipe or ["textfooler", "textbugger"]:
-        config = AttackConfig(recipe=recipe, num_examples=args.n, max_length=dense.config["max_length"])
+        config = AttackConfig(recipe=recipe, num_examples=args.n, max_length=dense.config["max_length"],
+                              word_vectors=args.word_vectors)
         runs = {}
         for concurrency in (1, args.concurrency):
             torch.manual_seed(0)

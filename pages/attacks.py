@@ -14,7 +14,7 @@ with st.expander("Run a new attack", expanded=info is None or "target" in st.que
     widgets.attack_launcher(store)
 with st.expander("Attack your own sentences", icon=":material/edit_note:"):
     texts_form.texts_attack_panel(store)
-if info is None:
+if info is None or not widgets.cached_run(store, info.run_id):
     st.stop()
 
 

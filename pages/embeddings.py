@@ -9,7 +9,7 @@ store = widgets.page_frame()
 st.title("Embeddings")
 
 info = widgets.attack_run_picker(store)
-if info is None:
+if info is None or not widgets.cached_run(store, info.run_id):
     st.stop()
 result = cached.attack_result(store, info.run_id)
 pairs = embeddings.projection_examples(result)
@@ -49,7 +49,7 @@ if "sparse" in info.model_runs:
 
 st.subheader("The pairs in two dimensions (PCA of one layer's pooled states)")
 model_runs = info.model_runs
-if missing := [run_id for run_id in model_runs.values() if store.get(run_id) is None]:
+if missing := [run_id for run_id in model_runs.values() if not widgets.cached_run(store, run_id)]:
     st.error(f"The projection needs the attacked models, and run(s) {', '.join(missing)} are no longer cached.")
     st.stop()
 layers = int(summary["layer"].max()) if len(summary) else 0

@@ -16,7 +16,7 @@ if linked is not None:
     prune_views.show_run(store, linked)
     st.stop()
 
-if not widgets.checked_model(form.model):
+if not widgets.checked_model(form.model, store):
     st.stop()
 data = widgets.checked_task_data(form.data)
 if data is None:
@@ -31,7 +31,7 @@ if problem := request.problem(data):
     st.stop()
 
 run_id = request.run_id(data, store)
-if run_id is None or store.get(run_id) is None:
+if not widgets.cached_run(store, run_id):
     budget = (f"{form.flops_percent:g}% of FLOPs removed" if form.structured
               else f"{request.config.target_sparsity:.1%} sparsity"
               + ("" if form.pattern == "unstructured" else f" ({form.pattern})"))

@@ -8,6 +8,9 @@ store = widgets.page_frame()
 st.title("Runs")
 
 frame = runs.list_runs_frame(store)
+for damaged in runs.damaged_runs(store):
+    st.warning(f"Run `{damaged.run_id}` ({damaged.kind}) is damaged ({damaged.damage}): it is treated as missing "
+               "and computed again when asked for.", icon=":material/broken_image:")
 if frame.empty:
     st.info("No cached runs yet: the first start fine-tunes the dense default, and **Prune** adds pruning runs.")
     st.stop()
@@ -37,7 +40,8 @@ for column, run_id in zip((left, right), (run_a, run_b)):
         column.page_link(page, label=f"Open {run_id}", query_params=params, icon=":material/open_in_new:")
 if run_a and run_b and run_a != run_b:
     st.dataframe(runs.compare_frame(store, run_a, run_b), hide_index=True, height=300)
-    if {store.require(run_a).kind, store.require(run_b).kind} == {"prune"}:
+    if {store.require(run_a).kind, store.require(run_b).kind} == {"prune"} and \
+            all(widgets.cached_run(store, run_id) for run_id in (run_a, run_b)):
         results = [cached.prune_result(store, run_id) for run_id in (run_a, run_b)]
         st.plotly_chart(cached.figure("compare-depth", cached.run_stamp(store, run_a, run_b),
                                       lambda: pruning.depth_figure(pruning.depth_frame(
@@ -49,7 +53,7 @@ with left:
     st.subheader("Download a model")
     downloadable = list(shown[shown["kind"].isin(runs.DOWNLOADABLE_KINDS)]["run"])
     chosen = st.selectbox("Run", downloadable, key="download", bind="query-params")
-    if chosen:
+    if chosen and widgets.cached_run(store, chosen):
         st.download_button("Download (zip: safetensors + config)", lambda: runs.model_archive(chosen, store),
                            f"{chosen}.zip", "application/zip", icon=":material/download:")
         st.caption("Unzip, then `AutoModelForSequenceClassification.from_pretrained(folder)`.")

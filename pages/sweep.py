@@ -3,7 +3,7 @@
 import streamlit as st
 
 from robustprune.dashboard import sweep, widgets
-from robustprune.dashboard.choices import PAPER_SPARSITY_PERCENT, sparsity_fraction
+from robustprune.dashboard.choices import PAPER_SPARSITY_PERCENT, model_choice_source, sparsity_fraction
 from robustprune.errors import RobustPruneError
 from robustprune.sweep import SweepSpec, plan_sweep
 from robustprune.sweep.estimate import estimate_sweep
@@ -52,13 +52,13 @@ with right:
                              help="auto: Ray on this machine; host:port of a running cluster's head")
                if executor == "ray" else None)
 
-if not widgets.checked_model(model):
+if not widgets.checked_model(model, store):
     st.stop()
 data = widgets.checked_task_data(choice)
 if data is None:
     st.stop()
-try:
-    spec = SweepSpec(model=model, dataset=choice.dataset, text_column=choice.text_column,
+try:  # the model and dataset as the worker loads them (a data-folder name resolved, nothing else opened)
+    spec = SweepSpec(model=model_choice_source(model, store), dataset=choice.source, text_column=choice.text_column,
                      label_column=choice.label_column, dense_starts=tuple(starts), methods=tuple(methods),
                      sparsities=tuple(sparsity_fraction(s) for s in sparsities),
                      flops_reductions=tuple(sparsity_fraction(f) for f in flops), recipes=tuple(recipes),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
+from contextlib import contextmanager
 from dataclasses import asdict
 
 from robustprune.errors import RobustPruneError
@@ -74,9 +76,10 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--methods", default=None,
                         help="comma-separated methods, each optionally with +refit (e.g. krp,krp+refit,sparsegpt); "
                              "structured methods (kprune, structured-magnitude) use --flops-reductions")
-    parser.add_argument("--sparsities", default=None, help="comma-separated (default: the paper's, 0.3,0.5,0.7,0.875)")
+    parser.add_argument("--sparsities", default=None,
+                        help="comma-separated fractions, or N:M patterns (e.g. 0.5,2:4) for unstructured methods "
+                             "(default: the paper's, 0.3,0.5,0.7,0.875)")
     parser.add_argument("--flops-reductions", default="0.5", help="structured methods: FLOPs removed, comma-separated")
-    parser.add_argument("--pattern", default=None, help="N:M semi-structured sparsity for every unstructured method")
     parser.add_argument("--recipes", default="textfooler,textbugger")
     parser.add_argument("--dense", default=None,
                         help="dense start(s), comma-separated: finetune, soup (default finetune)")
@@ -206,8 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "attributions (loads the models; seconds per example on a CPU)")
     report.add_argument("--json", action="store_true")
 
-    runs = commands.add_parser("runs", help="list cached runs")
+    runs = commands.add_parser("runs", help="list cached runs (damaged ones marked)")
     runs.add_argument("--kind", default=None, help="only runs of this kind (finetune, prune, ...)")
+    runs.add_argument("--verify", action="store_true",
+                      help="check every file's SHA-256 against what was written (default: sizes only)")
     runs.add_argument("--json", action="store_true")
 
     worker = commands.add_parser("worker", help="run queued dashboard jobs (pruning, fine-tuning, attacks)")
@@ -363,9 +368,14 @@ def command_attack(args) -> dict:
 
 
 def print_attack_run(run) -> None:
+    from robustprune.labels import budget_label
+    from robustprune.store import RunStore
+
     summary = run.result.summary
-    print(f"{run.run_id}: {summary.recipe_label} against {run.method}"
-          f"{'' if run.method == 'dense' else f' {run.sparsity:.1%}'} ({run.target_run_id})"
+    target = RunStore().get(run.target_run_id)
+    label = (target and budget_label(target)) or \
+        f"{run.method}{'' if run.method == 'dense' else f' {run.sparsity:.1%}'}"
+    print(f"{run.run_id}: {summary.recipe_label} against {label} ({run.target_run_id})"
           f"{' (cached)' if run.cached else f' in {summary.wall_seconds:.0f} s'}")
     rows = [("Number of successful attacks", summary.successful_attacks),
             ("Number of failed attacks", summary.failed_attacks),
@@ -383,6 +393,23 @@ def print_attack_run(run) -> None:
     for transfer in run.result.transfers:
         print(f"  transfer {transfer.source} -> {transfer.target}: {transfer.transferred} of "
               f"{transfer.num_adversarial} adversarial examples also fool the {transfer.target} model")
+
+
+def parse_budgets(text: str) -> list[float | str]:
+    """``--sparsities``: fractions ("0.5") and N:M patterns ("2:4")."""
+    from robustprune.prune.base import NMPattern
+
+    budgets = []
+    for part in (part.strip() for part in text.split(",")):
+        if ":" in part:
+            budgets.append(str(NMPattern.parse(part)))
+            continue
+        try:
+            budgets.append(float(part))
+        except ValueError:
+            raise RobustPruneError(f"--sparsities: {part!r} is neither a fraction (e.g. 0.5) nor an N:M pattern "
+                                   "(e.g. 2:4)") from None
+    return budgets
 
 
 def split_list(text: str, kind=str) -> tuple:
@@ -406,8 +433,8 @@ def sweep_spec(args):
             "attack_examples": args.criterion_examples}
     return SweepSpec(model=args.model, dataset=args.dataset, text_column=args.text_column,
                      label_column=args.label_column, dense_starts=split_list(args.dense),
-                     methods=split_list(args.methods), sparsities=split_list(args.sparsities, float),
-                     flops_reductions=split_list(args.flops_reductions, float), pattern=args.pattern,
+                     methods=split_list(args.methods), sparsities=tuple(parse_budgets(args.sparsities)),
+                     flops_reductions=split_list(args.flops_reductions, float),
                      recipes=split_list(args.recipes), num_examples=args.n, calibration=args.calibration,
                      heldout=args.heldout, seeds=args.seeds, seed_axis=args.seed_over, finetune=finetune,
                      soup=soup, attack={name: value for name, value in attack.items() if value is not None},
@@ -477,17 +504,25 @@ def run_detail(kind: str, summary: dict) -> str:
 
 
 def command_runs(args) -> dict:
+    from robustprune.labels import run_method_label
     from robustprune.store import RunStore
 
-    records = RunStore().list(kind=args.kind)
+    store = RunStore()
+    records = store.list(kind=args.kind, include_damaged=True)
+    if args.verify:
+        for record in records:
+            record.damage = record.damage or store.damage(record.run_id, verify=True)
     rows = [{"run_id": r.run_id, "kind": r.kind, "model": r.model, "dataset": r.dataset, "method": r.method,
-             "parent": r.parent, "created": r.created, "summary": r.summary} for r in records]
+             "label": run_method_label(r), "parent": r.parent, "created": r.created, "summary": r.summary,
+             "damage": r.damage} for r in records]
     if not args.json:
         if not rows:
             print("no cached runs yet; try `robustprune prune --method krp --sparsity 0.5`")
         for row in rows:
+            detail = (f"DAMAGED ({row['damage']}): treated as missing, computed again when asked for"
+                      if row["damage"] else run_detail(row["kind"], row["summary"]))
             print(f"{row['run_id']:<22} {row['kind']:<10} {row['model'] or '':<12} {row['dataset'] or '':<16} "
-                  f"{row['method'] or '':<20} {run_detail(row['kind'], row['summary'])}")
+                  f"{row['label']:<20} {detail}")
     return {"runs": rows}
 
 
@@ -538,11 +573,31 @@ COMMANDS = {"finetune": command_finetune, "prune": command_prune, "attack": comm
             "models": command_models, "datasets": command_datasets, "soup": command_soup}
 
 
+@contextmanager
+def one_line_warnings():
+    """Show a damaged cached run (``robustprune.store.DamagedRunWarning``) as one line on stderr, every time."""
+    from robustprune.store import DamagedRunWarning
+
+    with warnings.catch_warnings():
+        default = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, DamagedRunWarning):
+                print(f"robustprune: warning: {message}", file=sys.stderr)
+            else:
+                default(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        warnings.simplefilter("always", DamagedRunWarning)
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        apply_preset(args)
-        output = COMMANDS[args.command](args)
+        with one_line_warnings():
+            apply_preset(args)
+            output = COMMANDS[args.command](args)
     except RobustPruneError as error:
         print(f"robustprune {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -4,9 +4,16 @@ Jobs live in a table of the run store's SQLite index. A job's id is a hash of it
 and parameters, so two identical requests (a reload, a second browser tab) share one
 job. A worker claims queued jobs one at a time, reports progress (stage, done / total)
 and a heartbeat while it runs, and finishes a job as ``done`` (with the run id it
-produced) or ``failed`` (with the error). A job whose worker died (no heartbeat for
-``STALE_SECONDS``, or its process is gone) is marked failed; the run store's atomic
-writes guarantee it left no half-written run. A failed job can be submitted again.
+produced) or ``failed`` (with the error). A job whose worker died (its process is gone, or
+no progress for ``STALE_SECONDS``) is marked failed (reaped) by every reader and by every
+worker, on start and before each claim; the run store's atomic writes guarantee it left no
+half-written run. A failed job can be submitted again.
+
+A worker finishes or reports on a job only while that job is still ``running`` under its
+own pid: a job reaped for lack of progress while its worker was still alive stays failed
+(or, once retried, belongs to its new claim). A retry never computes twice: the pipeline
+holds a per-run lock (``RunStore.lock``) around "look up, compute, write", so a retry claimed
+while the old worker still computes waits for that run and reuses it.
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ CREATE TABLE IF NOT EXISTS sweep_cells (
 );
 """
 FINISHED = ("done", "failed")
+_running_here: set[str] = set()  # ids of the jobs this process is running now (JobQueue.run)
 
 
 @dataclass
@@ -208,7 +216,7 @@ class JobQueue:
 
     def submit(self, kind: str, params: dict) -> Job:
         """Queue a job, or return the identical one already queued, running or done; a failed one is retried,
-        and so is a done one whose run has been deleted since."""
+        and so is a done one whose run has been deleted or damaged since."""
         if kind not in HANDLERS:
             raise RobustPruneError(f"unknown job kind {kind!r}; use one of {', '.join(HANDLERS)}")
         job_id = job_id_for(kind, params)
@@ -218,8 +226,9 @@ class JobQueue:
                 "INSERT OR IGNORE INTO jobs (job_id, kind, params_json, status, created, updated) "
                 "VALUES (?, ?, ?, 'queued', ?, ?)", (job_id, kind, canonical_json(params), now, now))
             row = connection.execute("SELECT status, run_id FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
-            rerun = row[0] == "done" and (kind in RERUN_WHEN_DONE or (row[1] and not self.store.directory(row[1]).is_dir()))
-            if row[0] == "failed" or rerun:
+            gone = row[1] and (not self.store.directory(row[1]).is_dir()
+                               or self.store.damage(row[1], verify=False) is not None)
+            if row[0] == "failed" or (row[0] == "done" and (kind in RERUN_WHEN_DONE or gone)):
                 connection.execute(
                     "UPDATE jobs SET status = 'queued', error = NULL, stage = NULL, done = 0, total = 0, "
                     "worker_pid = NULL, run_id = NULL, updated = ? WHERE job_id = ?", (now, job_id))
@@ -247,29 +256,44 @@ class JobQueue:
                 return None
             connection.execute("UPDATE jobs SET status = 'running', worker_pid = ?, updated = ? WHERE job_id = ?",
                                (worker_pid, time.time(), row[0]))
-        return self.get(row[0])
+            if worker_pid == os.getpid():
+                _running_here.add(row[0])  # claimed here: not this process's stale job (``reap_stale``)
+            claimed = connection.execute("SELECT * FROM jobs WHERE job_id = ?", (row[0],)).fetchone()
+        return self._job(claimed)
 
-    def report(self, job_id: str, stage: str, done: int, total: int) -> None:
+    def report(self, job_id: str, stage: str, done: int, total: int, worker_pid: int | None = None) -> None:
+        """Record a running job's progress (only while it is running under ``worker_pid``, when given)."""
         with self.store.connect() as connection:
-            connection.execute("UPDATE jobs SET stage = ?, done = ?, total = ?, updated = ? WHERE job_id = ?",
-                               (stage, done, total, time.time(), job_id))
+            connection.execute("UPDATE jobs SET stage = ?, done = ?, total = ?, updated = ? "
+                               "WHERE job_id = ? AND status = 'running' AND (? IS NULL OR worker_pid = ?)",
+                               (stage, done, total, time.time(), job_id, worker_pid, worker_pid))
 
-    def finish(self, job_id: str, run_id: str | None = None, error: str | None = None) -> None:
+    def finish(self, job_id: str, run_id: str | None = None, error: str | None = None,
+               worker_pid: int | None = None) -> bool:
+        """Mark a running job done (with its run) or failed (with its error); False, changing nothing, when the job
+        is no longer running (under ``worker_pid``, when given): reaped meanwhile, or retried and claimed again."""
         with self.store.connect() as connection:
-            connection.execute("UPDATE jobs SET status = ?, run_id = ?, error = ?, updated = ? WHERE job_id = ?",
-                               ("failed" if error else "done", run_id, error, time.time(), job_id))
+            cursor = connection.execute(
+                "UPDATE jobs SET status = ?, run_id = ?, error = ?, updated = ? "
+                "WHERE job_id = ? AND status = 'running' AND (? IS NULL OR worker_pid = ?)",
+                ("failed" if error else "done", run_id, error, time.time(), job_id, worker_pid, worker_pid))
+            return cursor.rowcount == 1
 
     def run(self, job: Job) -> Job:
         """Run one claimed job in this process, recording its outcome."""
-        progress = JobProgress(self, job.job_id)
+        progress = JobProgress(self, job.job_id, job.worker_pid)
+        _running_here.add(job.job_id)
         try:
             run_id = HANDLERS[job.kind](job.params, progress)
         except RobustPruneError as error:
-            self.finish(job.job_id, error=str(error))
+            self.finish(job.job_id, error=str(error), worker_pid=job.worker_pid)
         except Exception as error:  # a bug or a resource problem: keep the worker alive, show the cause
-            self.finish(job.job_id, error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=4)}")
+            self.finish(job.job_id, error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=4)}",
+                        worker_pid=job.worker_pid)
         else:
-            self.finish(job.job_id, run_id=run_id)
+            self.finish(job.job_id, run_id=run_id, worker_pid=job.worker_pid)
+        finally:
+            _running_here.discard(job.job_id)
         return self.get(job.job_id)
 
     def heartbeat(self, pid: int) -> None:
@@ -281,23 +305,38 @@ class JobQueue:
             rows = connection.execute("SELECT pid, heartbeat FROM workers").fetchall()
         return [pid for pid, beat in rows if time.time() - beat < STALE_SECONDS and process_alive(pid)]
 
-    def reap_stale(self) -> None:
-        """Mark failed the running jobs whose worker is gone."""
+    def reap_stale(self) -> int:
+        """Mark failed the running jobs whose worker is gone (or is this process, which is not running them) or
+        has made no progress for ``STALE_SECONDS``; returns how many."""
         with self.store.connect() as connection:
             rows = connection.execute("SELECT job_id, worker_pid, updated FROM jobs WHERE status = 'running'").fetchall()
-            for job_id, pid, updated in rows:
-                if not process_alive(pid) or time.time() - updated > STALE_SECONDS:
-                    connection.execute(
-                        "UPDATE jobs SET status = 'failed', error = ?, updated = ? WHERE job_id = ?",
-                        (f"the worker (pid {pid}) stopped while running this job; nothing was cached. "
-                         "Submit it again to retry.", time.time(), job_id))
+        reaped = 0
+        for job_id, pid, updated in rows:
+            if (pid == os.getpid() and job_id not in _running_here) or not process_alive(pid):
+                error = (f"the worker (pid {pid}) stopped while running this job; nothing was cached. "
+                         "Submit it again to retry.")
+            elif time.time() - updated > STALE_SECONDS:
+                error = (f"no progress for {STALE_SECONDS} s from its worker (pid {pid}), which is still running; "
+                         "it was given up. Retry: a run that worker still finishes is reused, not computed again.")
+            else:
+                continue
+            with self.store.connect() as connection:  # only if nothing changed since it was read
+                reaped += connection.execute(
+                    "UPDATE jobs SET status = 'failed', error = ?, updated = ? "
+                    "WHERE job_id = ? AND status = 'running' AND worker_pid = ? AND updated = ?",
+                    (error, time.time(), job_id, pid, updated)).rowcount
+        return reaped
 
     def work(self, once: bool = False, poll_seconds: float = 1.0) -> int:
-        """The worker loop: run queued jobs until stopped (or until none are left, with ``once``)."""
+        """The worker loop: run queued jobs until stopped (or until none are left, with ``once``). On start it
+        removes what killed writers left (``RunStore.remove_leftovers``); before each claim (and so on start) it reaps the jobs of
+        dead workers."""
         pid = os.getpid()
         finished = 0
+        self.store.remove_leftovers()  # what killed workers were writing
         while True:
             self.heartbeat(pid)
+            self.reap_stale()
             job = self.claim(pid)
             if job is not None:
                 self.run(job)
@@ -341,14 +380,14 @@ class JobProgress:
     """The progress callback a handler gets: stage, done / total to the job's row (and a heartbeat), at most
     twice a second; it also names its job, for handlers that record more (a sweep's cells)."""
 
-    def __init__(self, queue: "JobQueue", job_id: str) -> None:
-        self.queue, self.job_id = queue, job_id
+    def __init__(self, queue: "JobQueue", job_id: str, worker_pid: int | None = None) -> None:
+        self.queue, self.job_id, self.worker_pid = queue, job_id, worker_pid
         self._last = 0.0
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if time.time() - self._last > 0.5 or done >= total:  # keep the database calm
             self._last = time.time()
-            self.queue.report(self.job_id, stage, done, total)
+            self.queue.report(self.job_id, stage, done, total, self.worker_pid)
             self.queue.heartbeat(os.getpid())
 
 

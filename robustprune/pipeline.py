@@ -6,8 +6,10 @@ The CLI, the dashboard's worker and user code all call these.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from robustprune.device import describe_device, resolve_device
 from robustprune.errors import RobustPruneError
 from robustprune.evaluate import accuracy, evaluate
 from robustprune.finetune import FinetuneConfig, FinetuneResult, finetune
+from robustprune.hashing import file_sha256
 from robustprune.models import MODELS, adapter, load_classifier
 from robustprune.progress import Progress, silent
 from robustprune.prune import METHODS, PruneConfig
@@ -33,13 +36,45 @@ FINETUNE_VERSION = 1
 PRUNE_VERSION = 1
 
 
+def determines_model(file: Path) -> bool:
+    """Whether a file of a model folder can change the model: all but documentation and hidden files."""
+    name = file.name
+    return file.is_file() and not name.startswith(".") and not name.upper().startswith(("README", "LICENSE")) \
+        and file.suffix.lower() != ".md"
+
+
 def model_fingerprint(name: str) -> str:
-    """A registered name stands for itself; a local directory also for its weights' timestamp."""
+    """What a run's key says about its model: a registered name or hub id stands for itself, a local model
+    folder for the content of its files.
+
+    Every top-level file of the folder counts (weights in any format: safetensors, .bin, .pt, shards and
+    their index; config.json; the tokenizer's files) but documentation and hidden files, by SHA-256 (once per
+    file version in a process): replacing the weights or editing the config gives new runs, touching a file
+    does not.
+    """
     path = Path(name)
     if name not in MODELS and path.is_dir():
-        stamps = sorted(f"{file.name}:{file.stat().st_mtime_ns}" for file in path.glob("*.safetensors"))
-        return f"{path.resolve()}|{'|'.join(stamps)}"
+        lines = [f"{file.name}:{file_sha256(file)}" for file in sorted(path.iterdir()) if determines_model(file)]
+        return f"local-model:{hashlib.sha256(chr(10).join(lines).encode()).hexdigest()}"
     return name
+
+
+@contextmanager
+def run_lock(store: RunStore, run_id: str, progress: Progress = silent):
+    """Hold ``run_id``'s lock (``RunStore.lock``) around looking it up, computing and writing it; while another
+    process holds it (computing the same run), say so and wait, then find its run in the cache."""
+    from filelock import Timeout
+
+    lock = store.lock(run_id)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        progress("waiting for another process computing this run", 0, 1)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def dense_key(model: str, data: TaskData, config: FinetuneConfig) -> dict:
@@ -64,30 +99,31 @@ def ensure_dense(model: str = "minilm", dataset: str | TaskData = "rotten_tomato
     data = resolve_data(dataset)
     config = with_max_length(config or FinetuneConfig(), data)
     key = dense_key(model, data, config)
-    cached = store.get(run_id_for("finetune", key))
-    if cached is not None:
-        return FinetuneResult(**{**cached.summary, "cached": True})
-    torch_device = resolve_device(device)
-    classifier, tokenizer = load_classifier(model, data.num_labels, data.label_names)
-    classifier.to(torch_device)
-    seconds = finetune(classifier, tokenizer, data.train["text"], data.train["label"], config,
-                       config.max_length, progress)
-    test_accuracy = accuracy(classifier, tokenizer, data.test["text"], data.test["label"], config.max_length,
-                             progress=progress)
-    with store.write("finetune", key, model=model, dataset=data.name, method="dense") as run:
-        classifier.save_pretrained(run.directory / "model", safe_serialization=True)
-        tokenizer.save_pretrained(run.directory / "model")
-        result = FinetuneResult(run_id="", model=model, dataset=data.name, accuracy=test_accuracy,
-                                train_examples=len(data.train), test_examples=len(data.test), seconds=seconds,
-                                device=describe_device(torch_device), config=config.to_dict())
-        run.summary.update(asdict(result))
+    with run_lock(store, run_id_for("finetune", key), progress):
+        cached = store.get(run_id_for("finetune", key), verify=True)
+        if cached is not None:
+            return FinetuneResult(**{**cached.summary, "cached": True})
+        torch_device = resolve_device(device)
+        classifier, tokenizer = load_classifier(model, data.num_labels, data.label_names)
+        classifier.to(torch_device)
+        seconds = finetune(classifier, tokenizer, data.train["text"], data.train["label"], config,
+                           config.max_length, progress)
+        test_accuracy = accuracy(classifier, tokenizer, data.test["text"], data.test["label"], config.max_length,
+                                 progress=progress)
+        with store.write("finetune", key, model=model, dataset=data.name, method="dense") as run:
+            classifier.save_pretrained(run.directory / "model", safe_serialization=True)
+            tokenizer.save_pretrained(run.directory / "model")
+            result = FinetuneResult(run_id="", model=model, dataset=data.name, accuracy=test_accuracy,
+                                    train_examples=len(data.train), test_examples=len(data.test), seconds=seconds,
+                                    device=describe_device(torch_device), config=config.to_dict())
+            run.summary.update(asdict(result))
     result.run_id = run_id_for("finetune", key)
     return result
 
 
 def load_dense(run_id: str, device: str = "auto", store: RunStore | None = None):
     """(model, tokenizer) of a cached fine-tuning run, on ``device``, in eval mode."""
-    record = (store or RunStore()).require(run_id)
+    record = (store or RunStore()).require(run_id, verify=True)
     folder = record.directory / "model"
     model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=False)
     tokenizer = AutoTokenizer.from_pretrained(folder)
@@ -154,54 +190,56 @@ def prune(config: PruneConfig, model: str = "minilm", dataset: str | TaskData = 
     dense_run = dense_start(dense, model, data, finetune_config, soup_config, device, store, progress)
     max_length = dense_run.config["max_length"]
     key = prune_key(dense_run.run_id, config, max_length)
-    cached = store.get(run_id_for("prune", key))
-    if cached is not None:
-        return read_prune_result(cached)
-    calibration_texts, heldout_texts = calibration_split(data, config)
-    adversarial = None
-    if config.calibration_adversarial:  # robustness-aware calibration: attacks on the dense model first
-        from robustprune.adversarial_calibration import adversarial_texts
+    with run_lock(store, run_id_for("prune", key), progress):
+        cached = store.get(run_id_for("prune", key), verify=True)
+        if cached is not None:
+            return read_prune_result(cached)
+        calibration_texts, heldout_texts = calibration_split(data, config)
+        adversarial = None
+        if config.calibration_adversarial:  # robustness-aware calibration: attacks on the dense model first
+            from robustprune.adversarial_calibration import adversarial_texts
 
-        adversarial = adversarial_texts(dense_run.run_id, data, config, set(calibration_indices(data, config)),
-                                        max_length, device, store, progress)
-        calibration_texts = list(calibration_texts) + adversarial.texts
-    classifier, tokenizer = load_dense(dense_run.run_id, device, store)
-    start = time.perf_counter()
-    layers = prune_model(classifier, tokenizer, calibration_texts, heldout_texts, METHODS[config.method],
-                         config, max_length, progress)
-    prune_seconds = time.perf_counter() - start
-    evaluation = evaluate(classifier, tokenizer, data.test["text"], data.test["label"], max_length,
-                          progress=progress)
-    pruned_weights = {linear.name + ".weight": linear.module.weight.detach().cpu().contiguous()
-                      for linear in adapter.prunable_linears(classifier)}
-    zeros = sum(int((weight == 0).sum()) for weight in pruned_weights.values())
-    total = sum(weight.numel() for weight in pruned_weights.values())
-    if config.refit_head:  # the re-fitted (dense) head travels with the pruned weights
-        pruned_weights |= {name: tensor.detach().cpu().contiguous() for name, tensor in classifier.state_dict().items()
-                           if name.startswith(adapter.head_prefixes(classifier))}
-    result = PruneResult(
-        run_id=run_id_for("prune", key), model=model, dataset=data.name, method=config.method,
-        target_sparsity=config.target_sparsity, sparsity=zeros / total, accuracy_dense=dense_run.accuracy,
-        accuracy_sparse=evaluation.accuracy, prune_seconds=prune_seconds, dense_run_id=dense_run.run_id,
-        device=describe_device(torch_device), config=config.to_dict(), dense_parts=list(adapter.DENSE_PARTS),
-        layers=layers, dense_start=dense, test_prediction_counts=evaluation.prediction_counts,
-        test_label_counts=evaluation.label_counts,
-        adversarial_calibration_texts=len(adversarial.texts) if adversarial else 0,
-        adversarial_calibration_flipped=adversarial.succeeded if adversarial else 0,
-        adversarial_attack_run_ids=adversarial.attack_run_ids if adversarial else [])
-    with store.write("prune", key, model=model, dataset=data.name, method=config.method,
-                     parent=dense_run.run_id) as run:
-        save_file(pruned_weights, str(run.directory / "weights.safetensors"),
-                  metadata={"dense_run_id": dense_run.run_id, "method": config.method})
-        pd.DataFrame([asdict(layer) for layer in layers]).to_parquet(run.directory / "layers.parquet")
-        run.summary.update({k: v for k, v in asdict(result).items() if k != "layers"})
+            adversarial = adversarial_texts(dense_run.run_id, data, config, set(calibration_indices(data, config)),
+                                            max_length, device, store, progress)
+            calibration_texts = list(calibration_texts) + adversarial.texts
+        classifier, tokenizer = load_dense(dense_run.run_id, device, store)
+        start = time.perf_counter()
+        layers = prune_model(classifier, tokenizer, calibration_texts, heldout_texts, METHODS[config.method],
+                             config, max_length, progress)
+        prune_seconds = time.perf_counter() - start
+        evaluation = evaluate(classifier, tokenizer, data.test["text"], data.test["label"], max_length,
+                              progress=progress)
+        pruned_weights = {linear.name + ".weight": linear.module.weight.detach().cpu().contiguous()
+                          for linear in adapter.prunable_linears(classifier)}
+        zeros = sum(int((weight == 0).sum()) for weight in pruned_weights.values())
+        total = sum(weight.numel() for weight in pruned_weights.values())
+        if config.refit_head:  # the re-fitted (dense) head travels with the pruned weights
+            pruned_weights |= {name: tensor.detach().cpu().contiguous()
+                               for name, tensor in classifier.state_dict().items()
+                               if name.startswith(adapter.head_prefixes(classifier))}
+        result = PruneResult(
+            run_id=run_id_for("prune", key), model=model, dataset=data.name, method=config.method,
+            target_sparsity=config.target_sparsity, sparsity=zeros / total, accuracy_dense=dense_run.accuracy,
+            accuracy_sparse=evaluation.accuracy, prune_seconds=prune_seconds, dense_run_id=dense_run.run_id,
+            device=describe_device(torch_device), config=config.to_dict(), dense_parts=list(adapter.DENSE_PARTS),
+            layers=layers, dense_start=dense, test_prediction_counts=evaluation.prediction_counts,
+            test_label_counts=evaluation.label_counts,
+            adversarial_calibration_texts=len(adversarial.texts) if adversarial else 0,
+            adversarial_calibration_flipped=adversarial.succeeded if adversarial else 0,
+            adversarial_attack_run_ids=adversarial.attack_run_ids if adversarial else [])
+        with store.write("prune", key, model=model, dataset=data.name, method=config.method,
+                         parent=dense_run.run_id) as run:
+            save_file(pruned_weights, str(run.directory / "weights.safetensors"),
+                      metadata={"dense_run_id": dense_run.run_id, "method": config.method})
+            pd.DataFrame([asdict(layer) for layer in layers]).to_parquet(run.directory / "layers.parquet")
+            run.summary.update({k: v for k, v in asdict(result).items() if k != "layers"})
     return result
 
 
 def load_pruned(run_id: str, device: str = "auto", store: RunStore | None = None):
     """(model, tokenizer) of a cached pruning run: its dense parent with the pruned weights."""
     store = store or RunStore()
-    record = store.require(run_id)
+    record = store.require(run_id, verify=True)
     if record.kind != "prune":
         raise RobustPruneError(f"run {run_id!r} is a {record.kind} run, not a pruning run")
     model, tokenizer = load_dense(record.parent, device, store)

@@ -49,7 +49,7 @@ from robustprune.device import describe_device, resolve_device
 from robustprune.errors import RobustPruneError
 from robustprune.evaluate import accuracy
 from robustprune.finetune import FinetuneConfig, FinetuneResult
-from robustprune.pipeline import ensure_dense, load_dense, model_fingerprint, resolve_data
+from robustprune.pipeline import ensure_dense, load_dense, model_fingerprint, resolve_data, run_lock
 from robustprune.progress import Progress, silent
 from robustprune.store import RunStore, run_id_for
 
@@ -318,12 +318,20 @@ def ensure_soup(model: str = "minilm", dataset: str | TaskData = "rotten_tomatoe
     store = store or RunStore()
     data = resolve_data(dataset)
     config = config or SoupConfig()
-    score = criterion_for(config)
     max_length = config.base.max_length or data.max_length
     key = soup_key(model, data, config, max_length)
-    cached = store.get(run_id_for("soup", key))
-    if cached is not None:
-        return SoupResult.from_dict({**cached.summary, "cached": True})
+    with run_lock(store, run_id_for("soup", key), progress):
+        cached = store.get(run_id_for("soup", key), verify=True)
+        if cached is not None:
+            return SoupResult.from_dict({**cached.summary, "cached": True})
+        return build_soup(model, data, config, key, device, store, progress)
+
+
+def build_soup(model: str, data: TaskData, config: SoupConfig, key: dict, device: str, store: RunStore,
+               progress: Progress) -> SoupResult:
+    """Fine-tune the candidates (each cached as a fine-tune run), choose them greedily, write the soup run."""
+    score = criterion_for(config)
+    max_length = key["max_length"]
     torch_device = resolve_device(device)
     start = time.perf_counter()
     train_data, heldout_texts, heldout_labels = selection_split(data, config)

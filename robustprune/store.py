@@ -5,11 +5,19 @@ Layout under the cache root (``$ROBUSTPRUNE_HOME``, default ``~/.cache/robustpru
     index.sqlite            one row per finished run (kind, model, dataset, method, key, summary)
     runs/<run_id>/          the run's files: summary.json, safetensors weights, Parquet tables
     runs/.partial-*/        runs being written; never read as finished
+    locks/<run_id>.lock     held while a run is looked up, computed and written (``RunStore.lock``)
 
 A run id is the kind plus a hash of everything that determines the result (its key).
 Writes are atomic: files go to a partial folder, which is renamed into place, and only
 then is the index row written. A run killed half-way leaves at most a partial folder,
 which no reader treats as a run.
+
+Every run's folder holds a ``manifest.json`` (``robustprune.manifest``): the size and
+SHA-256 of each file, written inside the atomic write. A lookup checks the sizes; a lookup
+with ``verify=True`` (made before a run's files are used) also checks the digests. A run
+whose files no longer match is *damaged*: lookups treat it as missing (with a
+``DamagedRunWarning``), so that asking for it again computes it again, and the new write
+replaces the damaged folder.
 """
 
 from __future__ import annotations
@@ -21,13 +29,18 @@ import shutil
 import sqlite3
 import time
 import uuid
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from filelock import FileLock
+
 from robustprune import paths
 from robustprune.errors import RobustPruneError
+from robustprune.hashing import remember
+from robustprune.manifest import content_damage, size_damage, write_manifest
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -60,6 +73,11 @@ class RunRecord:
     summary: dict
     created: float
     directory: Path
+    damage: str | None = None  # why its files no longer match its manifest (``list(include_damaged=True)``)
+
+
+class DamagedRunWarning(UserWarning):
+    """A cached run's files no longer match what was written; it is treated as missing."""
 
 
 @dataclass
@@ -68,6 +86,11 @@ class RunWriter:
 
     directory: Path
     summary: dict = field(default_factory=dict)
+
+
+def damaged_message(run_id: str, damage: str) -> str:
+    return (f"cached run {run_id} is damaged ({damage}); it is treated as missing: ask for it again "
+            "(the same command or page) to compute it again")
 
 
 def canonical_json(value) -> str:
@@ -99,23 +122,36 @@ class RunStore:
     def directory(self, run_id: str) -> Path:
         return self.runs_dir / run_id
 
-    def get(self, run_id: str) -> RunRecord | None:
-        """The finished run with this id, or None."""
-        with self.connect() as connection:
-            row = connection.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        if row is None or not self.directory(run_id).is_dir():
-            return None
-        return self._record(row)
+    def get(self, run_id: str, verify: bool = False) -> RunRecord | None:
+        """The finished, intact run with this id, or None (never written, deleted, or damaged).
 
-    def require(self, run_id: str) -> RunRecord:
-        record = self.get(run_id)
+        Sizes are always checked; ``verify`` also checks every file's SHA-256 (once per file
+        version in a process). A damaged run gives a ``DamagedRunWarning`` and None.
+        """
+        record, damage = self._lookup(run_id, verify)
+        if damage is not None:
+            warnings.warn(damaged_message(run_id, damage), DamagedRunWarning, stacklevel=2)
+            return None
+        return record
+
+    def damage(self, run_id: str, verify: bool = True) -> str | None:
+        """Why a cached run's files no longer match what was written, or None (intact, or not cached)."""
+        return self._lookup(run_id, verify)[1]
+
+    def require(self, run_id: str, verify: bool = False) -> RunRecord:
+        """The intact run with this id; RobustPruneError says when it is not cached or damaged."""
+        record, damage = self._lookup(run_id, verify)
+        if damage is not None:
+            raise RobustPruneError(damaged_message(run_id, damage))
         if record is None:
             known = ", ".join(run.run_id for run in self.list()[:8]) or "none yet"
             raise RobustPruneError(f"no cached run {run_id!r}; `robustprune runs` lists them (e.g. {known})")
         return record
 
-    def list(self, kind: str | None = None, model: str | None = None, dataset: str | None = None) -> list[RunRecord]:
-        """Finished runs, newest first; parts of runs (``INTERNAL_KINDS``) only when asked for by kind."""
+    def list(self, kind: str | None = None, model: str | None = None, dataset: str | None = None,
+             include_damaged: bool = False) -> list[RunRecord]:
+        """Finished runs, newest first; damaged ones (by their files' sizes) only with ``include_damaged``,
+        each with its ``damage``; parts of runs (``INTERNAL_KINDS``) only when asked for by kind."""
         clauses, values = [], []
         if kind is None:
             clauses.append(f"kind NOT IN ({', '.join('?' for _ in INTERNAL_KINDS)})")
@@ -127,7 +163,29 @@ class RunStore:
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self.connect() as connection:
             rows = connection.execute(f"SELECT * FROM runs {where} ORDER BY created DESC", values).fetchall()
-        return [self._record(row) for row in rows if self.directory(row[0]).is_dir()]
+        records = []
+        for row in rows:
+            if not self.directory(row[0]).is_dir():
+                continue
+            record = self._record(row)
+            record.damage = size_damage(record.directory)
+            if record.damage is None or include_damaged:
+                records.append(record)
+        return records
+
+    def lock(self, run_id: str) -> FileLock:
+        """The lock of one run, across processes: hold it around "look up, compute if missing, write", so that
+        two identical requests compute once and the second reuses the first's run.
+
+        ``with store.lock(run_id): ...`` waits as long as it takes; ``store.lock(run_id).acquire(timeout=s)``
+        gives up after s seconds (``filelock.Timeout``). The kernel releases it when its holder dies. It is
+        reentrant within a thread. Never take two runs' locks in an order that another caller could reverse:
+        the pipeline takes a dense start's lock before, never inside, the lock of a run built on it (only a
+        soup holds its own lock while its candidates take theirs).
+        """
+        folder = self.root / "locks"
+        folder.mkdir(exist_ok=True)
+        return FileLock(folder / f"{run_id}.lock", is_singleton=True)
 
     def count(self) -> int:
         """How many finished runs the index holds (a cheap check for "did anything change")."""
@@ -146,10 +204,13 @@ class RunStore:
             yield writer
             writer.summary["run_id"] = run_id
             (partial / "summary.json").write_text(json.dumps(writer.summary, indent=2, default=str))
+            manifest = write_manifest(partial)
             final = self.directory(run_id)
-            if final.exists():  # a leftover without an index row (killed between rename and insert)
+            if final.exists():  # a damaged run, or a leftover without an index row (killed between rename and insert)
                 shutil.rmtree(final)
             os.rename(partial, final)
+            for name, entry in manifest["files"].items():  # the digests just computed hold under the final name
+                remember(final / name, entry["sha256"])
             with self.connect() as connection:
                 connection.execute(
                     "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -161,10 +222,46 @@ class RunStore:
                 shutil.rmtree(partial, ignore_errors=True)
 
     def delete(self, run_id: str) -> None:
-        self.require(run_id)
+        """Remove a run (a damaged one too) from the index and the disk."""
+        if self.damage(run_id, verify=False) is None:
+            self.require(run_id)
         with self.connect() as connection:
             connection.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
         shutil.rmtree(self.directory(run_id), ignore_errors=True)
+
+    def remove_leftovers(self, unindexed_after_seconds: float = 60.0) -> int:
+        """Delete what killed writers left: partial folders of processes that are gone, and run folders without an
+        index row (killed between the rename and the insert) older than ``unindexed_after_seconds`` (a live
+        writer is between the two for milliseconds). Neither is ever listed; returns how many were removed."""
+        import psutil
+
+        with self.connect() as connection:
+            indexed = {row[0] for row in connection.execute("SELECT run_id FROM runs")}
+        removed = 0
+        for folder in self.runs_dir.iterdir():
+            if folder.name.startswith(".partial-"):
+                try:
+                    pid = int(folder.name.rsplit("-", 2)[1])  # .partial-<run_id>-<pid>-<random>
+                except (IndexError, ValueError):
+                    continue
+                if pid == os.getpid() or psutil.pid_exists(pid):
+                    continue
+            elif folder.name.startswith(".") or folder.name in indexed or \
+                    time.time() - folder.stat().st_mtime < unindexed_after_seconds:
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+        return removed
+
+    def _lookup(self, run_id: str, verify: bool) -> tuple[RunRecord | None, str | None]:
+        """(record, None) for an intact run, (None, why) for a damaged one, (None, None) for none."""
+        with self.connect() as connection:
+            row = connection.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None or not self.directory(run_id).is_dir():
+            return None, None
+        folder = self.directory(run_id)
+        damage = content_damage(folder) if verify else size_damage(folder)
+        return (None, damage) if damage is not None else (self._record(row), None)
 
     def _record(self, row) -> RunRecord:
         run_id, kind, model, dataset, method, parent, key_json, summary_json, created = row

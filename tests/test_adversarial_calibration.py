@@ -79,7 +79,7 @@ def planted_data(tmp_path):
             for tail in ("indeed", "again", "today", "for sure", "in the end", "all along", "so far", "at last")]
     rows += [{"text": f"an awful {noun}", "label": 0} for noun in ("film", "movie", "plot", "story")]
     path = tmp_path / "planted.csv"
-    pd.DataFrame(rows * 3).to_csv(path, index=False)
+    pd.DataFrame(rows * 6).to_csv(path, index=False)  # 216 rows: enough test texts to measure (>= 20)
     return str(path)
 
 

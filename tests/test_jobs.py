@@ -93,3 +93,49 @@ def test_killed_worker_leaves_the_job_failed_and_nothing_cached(queue, tiny_mode
     assert failed.status == "failed" and "stopped" in failed.error
     assert RunStore().list() == []
     assert not [p for p in (RunStore().runs_dir).iterdir() if not p.name.startswith(".partial")]
+
+
+def job_row(job_id: str) -> tuple[str, str | None]:
+    """(status, error) read straight from the table: no reader's reaping in between."""
+    import sqlite3
+
+    with sqlite3.connect(RunStore().root / "index.sqlite") as connection:
+        return connection.execute("SELECT status, error FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_a_killed_workers_job_is_reaped_by_the_next_worker(queue, fake_handlers):
+    job = queue.submit("succeed", {"x": 1})
+    queue.claim(dead_pid())  # its worker was killed mid-job: the row still says running
+    assert job_row(job.job_id)[0] == "running"
+    worker = subprocess.run([sys.executable, "-m", "robustprune.cli", "worker", "--once"], env=os.environ.copy(),
+                            capture_output=True, timeout=120)
+    assert worker.returncode == 0
+    status, error = job_row(job.job_id)  # nobody read the job in between: the new worker reaped it on start
+    assert status == "failed" and "stopped while running this job" in error
+
+
+def test_a_job_given_up_for_lack_of_progress_is_never_finished_by_its_old_worker(queue, fake_handlers):
+    import sqlite3
+
+    job = queue.submit("succeed", {"x": 1})
+    old_worker = os.getpid()
+    queue.claim(old_worker)
+    with sqlite3.connect(RunStore().root / "index.sqlite") as connection:  # silent for longer than STALE_SECONDS
+        connection.execute("UPDATE jobs SET updated = ? WHERE job_id = ?", (time.time() - jobs.STALE_SECONDS - 1,
+                                                                             job.job_id))
+    assert queue.reap_stale() == 1 and job_row(job.job_id)[0] == "failed"
+    assert not queue.finish(job.job_id, run_id="fake-x", worker_pid=old_worker)  # the old worker comes back
+    assert job_row(job.job_id)[0] == "failed"
+
+    queue.submit("succeed", {"x": 1})  # Retry: queued, then claimed by another worker
+    queue.claim(os.getppid())
+    queue.report(job.job_id, "late", 9, 9, worker_pid=old_worker)  # the old worker's progress goes nowhere
+    assert not queue.finish(job.job_id, run_id="fake-x", worker_pid=old_worker)
+    retried = queue.get(job.job_id)
+    assert retried.status == "running" and retried.worker_pid == os.getppid() and retried.stage is None

@@ -1,5 +1,7 @@
 """Cached fine-tune and prune runs end to end, on a tiny local model and a tiny CSV."""
 
+import json
+
 import pytest
 import torch
 
@@ -91,3 +93,39 @@ def test_a_pruning_run_records_its_test_predictions_and_whether_it_collapsed(tin
     cached = pipeline.prune(PruneConfig("magnitude", 0.5, calibration=16, heldout=8), tiny_model_dir, data, "cpu",
                             QUICK)
     assert cached.cached and cached.collapse == result.collapse
+
+
+def test_a_model_folders_key_follows_its_weights_config_and_tokenizer(tmp_path, tokenizer, data):
+    """A folder with pytorch_model.bin (no safetensors): replacing the weights, editing config.json or the
+    tokenizer's vocabulary gives a new dense run; touching a file does not."""
+    import os
+
+    from tests.conftest import tiny_bert
+
+    folder = tmp_path / "bin-model"
+    tiny_bert(tokenizer, seed=0).save_pretrained(folder, safe_serialization=False)
+    tokenizer.save_pretrained(folder)
+    assert (folder / "pytorch_model.bin").is_file() and not list(folder.glob("*.safetensors"))
+    no_training = FinetuneConfig(epochs=0)
+    first = pipeline.ensure_dense(str(folder), data, no_training, "cpu")
+    assert pipeline.ensure_dense(str(folder), data, no_training, "cpu").cached
+
+    os.utime(folder / "pytorch_model.bin")  # a new timestamp, the same bytes: the same model
+    assert pipeline.ensure_dense(str(folder), data, no_training, "cpu").run_id == first.run_id
+
+    tiny_bert(tokenizer, seed=1).save_pretrained(folder, safe_serialization=False)  # other weights
+    second = pipeline.ensure_dense(str(folder), data, no_training, "cpu")
+    assert not second.cached and second.run_id != first.run_id
+    stored = [pipeline.load_dense(run.run_id, "cpu")[0].bert.embeddings.word_embeddings.weight for run in (first, second)]
+    assert not torch.equal(*stored)  # the new run holds the new weights
+
+    keys = {pipeline.model_fingerprint(str(folder))}
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "hidden_dropout_prob": 0.3}))
+    keys.add(pipeline.model_fingerprint(str(folder)))
+    with open(folder / "vocab.txt", "a") as vocab:
+        vocab.write("newword\n")
+    keys.add(pipeline.model_fingerprint(str(folder)))
+    (folder / "README.md").write_text("notes")  # documentation does not change the model
+    keys.add(pipeline.model_fingerprint(str(folder)))
+    assert len(keys) == 3

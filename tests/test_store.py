@@ -1,9 +1,13 @@
-"""The run store: stable ids, atomic writes, listing and deletion."""
+"""The run store: stable ids, atomic writes, listing and deletion, damaged runs, the per-run lock."""
+
+import json
+import os
 
 import pytest
+import torch
 
 from robustprune.errors import RobustPruneError
-from robustprune.store import RunStore, run_id_for
+from robustprune.store import DamagedRunWarning, RunStore, run_id_for
 
 
 def test_run_id_depends_on_every_key_field_and_not_on_order():
@@ -55,3 +59,109 @@ def test_delete_and_unknown_run(tmp_path):
     assert store.get(run_id) is None and not store.directory(run_id).exists()
     with pytest.raises(RobustPruneError, match="no cached run"):
         store.require(run_id)
+
+
+def write_weights(store: RunStore, key: dict) -> str:
+    from safetensors.torch import save_file
+
+    with store.write("prune", key) as run:
+        save_file({"w": torch.arange(1000, dtype=torch.float32)}, str(run.directory / "weights.safetensors"))
+        run.summary["ok"] = True
+    return run_id_for("prune", key)
+
+
+def test_every_file_of_a_run_is_in_its_manifest(tmp_path):
+    from robustprune.hashing import file_sha256
+
+    store = RunStore(tmp_path)
+    run_id = write_weights(store, {"a": 1})
+    manifest = json.loads((store.directory(run_id) / "manifest.json").read_text())["files"]
+    assert set(manifest) == {"weights.safetensors", "summary.json"}
+    weights = store.directory(run_id) / "weights.safetensors"
+    assert manifest["weights.safetensors"] == {"size": weights.stat().st_size, "sha256": file_sha256(weights)}
+
+
+def test_a_truncated_file_makes_a_run_damaged_and_missing_until_written_again(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = write_weights(store, {"a": 1})
+    weights = store.directory(run_id) / "weights.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1500])
+    with pytest.warns(DamagedRunWarning, match=r"weights.safetensors has 1,500 bytes where 4,\d+ were written"):
+        assert store.get(run_id) is None
+    assert store.list() == [] and [r.damage for r in store.list(include_damaged=True)] == [store.damage(run_id)]
+    with pytest.raises(RobustPruneError, match="is damaged .*treated as missing"):
+        store.require(run_id)
+    write_weights(store, {"a": 1})  # asking again computes again: the write replaces the damaged folder
+    assert store.get(run_id, verify=True) is not None and store.damage(run_id) is None
+
+
+def test_changed_bytes_of_the_same_size_are_found_when_verified(tmp_path):
+    store = RunStore(tmp_path)
+    run_id = write_weights(store, {"a": 1})
+    weights = store.directory(run_id) / "weights.safetensors"
+    content = bytearray(weights.read_bytes())
+    content[-1] ^= 0xFF
+    weights.write_bytes(bytes(content))
+    assert store.get(run_id) is not None  # sizes match: the cheap check passes
+    with pytest.warns(DamagedRunWarning, match="does not hash to what was written"):
+        assert store.get(run_id, verify=True) is None
+
+
+def test_a_run_written_before_manifests_is_checked_by_format_then_given_a_manifest(tmp_path):
+    store = RunStore(tmp_path)
+    intact, truncated = write_weights(store, {"a": 1}), write_weights(store, {"a": 2})
+    for run_id in (intact, truncated):
+        (store.directory(run_id) / "manifest.json").unlink()
+    weights = store.directory(truncated) / "weights.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-8])
+    assert "its header describes" in store.damage(truncated, verify=False)
+    assert store.get(intact, verify=True) is not None
+    assert (store.directory(intact) / "manifest.json").is_file()  # trusted on first use, checked from now on
+    assert not (store.directory(truncated) / "manifest.json").exists()
+
+
+def test_the_run_lock_excludes_other_holders_until_released(tmp_path):
+    import threading
+
+    from filelock import Timeout
+
+    store = RunStore(tmp_path)
+    outside = []
+
+    def try_lock():
+        try:
+            store.lock("prune-x").acquire(timeout=0.2)
+        except Timeout:
+            outside.append("waited")
+        else:
+            outside.append("acquired")
+            store.lock("prune-x").release()
+
+    with store.lock("prune-x"):
+        with store.lock("prune-x"):  # reentrant in the holding thread
+            thread = threading.Thread(target=try_lock)
+            thread.start()
+            thread.join()
+    thread = threading.Thread(target=try_lock)
+    thread.start()
+    thread.join()
+    assert outside == ["waited", "acquired"]
+
+
+def test_what_killed_writers_left_is_removed(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    store = RunStore(tmp_path)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = store.runs_dir / f".partial-prune-abc-{gone.pid}-0000"
+    alive = store.runs_dir / f".partial-prune-abc-{os.getppid()}-0000"
+    unindexed, fresh = store.runs_dir / "prune-000000000001", store.runs_dir / "prune-000000000002"
+    for folder in (dead, alive, unindexed, fresh):
+        folder.mkdir()
+    os.utime(unindexed, (time.time() - 120, time.time() - 120))  # renamed into place, never indexed, long ago
+    kept = write_weights(store, {"a": 1})
+    assert store.remove_leftovers() == 2
+    assert {path.name for path in store.runs_dir.iterdir()} == {alive.name, fresh.name, kept}

@@ -26,7 +26,7 @@ from robustprune.attack.search import DEFAULT_CONCURRENCY, SearchRun, search_exa
 from robustprune.data import TaskData, load_task_data
 from robustprune.errors import RobustPruneError
 from robustprune.finetune import FinetuneConfig
-from robustprune.pipeline import ensure_dense, load_dense, load_pruned
+from robustprune.pipeline import ensure_dense, load_dense, load_pruned, run_lock
 from robustprune.progress import Progress, silent
 from robustprune.store import RunStore, run_id_for
 
@@ -313,16 +313,18 @@ def attack(target: str, config: AttackConfig, model: str = "minilm", dataset: st
         key, name, attacked_texts, labels = attack_key(target_run_id, config, data), data.name, data.test["text"], \
             data.test["label"]
     run_id = run_id_for("attack", key)
-    cached = store.get(run_id)
-    if cached is not None:
-        return None if shards is not None else load_attack_run(cached)
-    method, sparsity, dense_model, sparse_model, tokenizer = attack_target_models(target_run_id, dense_run_id,
-                                                                                  store, device)
-    if labels is None:
-        labels = resolve_labels(texts, model_classes(dense_model), _predicted(dense_model, tokenizer, texts, config))
-    return _search_and_finish(key, run_id, config, store, progress, attacked_texts, labels, name, shard_size,
-                              shards, concurrency, (dense_run_id, target_run_id, method, sparsity, dense_model,
-                                                    sparse_model, tokenizer))
+    with run_lock(store, run_id, progress):  # an identical request in another process waits, then reuses it
+        cached = store.get(run_id, verify=True)
+        if cached is not None:
+            return None if shards is not None else load_attack_run(cached)
+        method, sparsity, dense_model, sparse_model, tokenizer = attack_target_models(target_run_id, dense_run_id,
+                                                                                      store, device)
+        if labels is None:
+            labels = resolve_labels(texts, model_classes(dense_model),
+                                    _predicted(dense_model, tokenizer, texts, config))
+        return _search_and_finish(key, run_id, config, store, progress, attacked_texts, labels, name, shard_size,
+                                  shards, concurrency, (dense_run_id, target_run_id, method, sparsity, dense_model,
+                                                        sparse_model, tokenizer))
 
 
 def _predicted(dense_model, tokenizer, texts: AttackTexts, config: AttackConfig) -> list[int] | None:

@@ -8,6 +8,7 @@ the recipes fall back to WordNet (``wordnet.py``).
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -57,8 +58,9 @@ def load_word_vectors(path: str | os.PathLike):
 
     Text format (counter-fitted vectors as released, GloVe): ``word v1 v2 ... vd`` a line,
     optionally gzipped. Folder format: TextAttack's ``paragram.npy`` + ``wordlist.pickle``
-    (+ ``nn.npy``); the word list is a pickle written by TextAttack, read only from a folder
-    the user names or from TextAttack's own cache.
+    (+ ``nn.npy``). Nothing is unpickled that could run code: the arrays are loaded with
+    ``allow_pickle=False`` (an object array is refused), and the word list, a pickle, by an
+    unpickler that refuses every global (a plain dict of words to ints needs none).
     """
     path = Path(path).expanduser()
     what_works = ("a text file of word vectors ('word v1 ... vd' a line, e.g. counter-fitted-vectors.txt "
@@ -69,14 +71,48 @@ def load_word_vectors(path: str | os.PathLike):
         missing = [name for name in PARAGRAMCF_FILES if not (path / name).exists()]
         if missing:
             raise RobustPruneError(f"word-vector folder {str(path)!r} lacks {', '.join(missing)}; pass {what_works}")
-        matrix = np.load(path / "paragram.npy")
-        word2index = dict(np.load(path / "wordlist.pickle", allow_pickle=True))
-        nn_matrix = np.load(path / "nn.npy") if (path / "nn.npy").exists() else None
+        matrix = load_numeric_array(path / "paragram.npy", what_works)
+        word2index = load_word_list(path / "wordlist.pickle", what_works)
+        nn_matrix = load_numeric_array(path / "nn.npy", what_works) if (path / "nn.npy").exists() else None
     else:
         matrix, word2index = _read_vector_text(path, what_works)
         nn_matrix = None
     index2word = {index: word for word, index in word2index.items()}
     return WordVectors(matrix, word2index, index2word, nn_matrix)
+
+
+class PlainDataUnpickler(pickle.Unpickler):
+    """Unpickles plain data only (dicts, lists, strings, numbers): any class or function a pickle names is refused,
+    so a word list cannot run code."""
+
+    def find_class(self, module: str, name: str):
+        raise pickle.UnpicklingError(f"it names {module}.{name}")
+
+
+def load_word_list(path: Path, what_works: str) -> dict[str, int]:
+    """TextAttack's ``wordlist.pickle``: a dict of word -> row of the vector matrix, read without running code."""
+    try:
+        with open(path, "rb") as handle:
+            word2index = PlainDataUnpickler(handle).load()
+    except (pickle.UnpicklingError, EOFError, ValueError) as error:
+        raise RobustPruneError(f"{str(path)!r} is not a plain word -> index dict ({error}); robustprune unpickles "
+                               f"no classes or functions: pass {what_works}") from None
+    if not isinstance(word2index, dict) or not all(isinstance(word, str) and isinstance(index, int)
+                                                   for word, index in word2index.items()):
+        raise RobustPruneError(f"{str(path)!r} is not a dict of words to row numbers; pass {what_works}")
+    return word2index
+
+
+def load_numeric_array(path: Path, what_works: str) -> np.ndarray:
+    """A ``.npy`` array of numbers, loaded without pickle (an object array is refused)."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except ValueError as error:  # object arrays need pickle; also a file that is not .npy
+        raise RobustPruneError(f"{str(path)!r} is not a numeric .npy array ({error}); pass {what_works}") from None
+    if not (np.issubdtype(array.dtype, np.number) and array.ndim == 2):
+        raise RobustPruneError(f"{str(path)!r} holds a {array.dtype} array of shape {array.shape}, not a matrix of "
+                               f"numbers; pass {what_works}")
+    return array
 
 
 def _read_vector_text(path: Path, what_works: str) -> tuple[np.ndarray, dict[str, int]]:

@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 from robustprune.attack.changes import change_kinds, word_spans, words
 from robustprune.attack.records import RESULT_STATUSES, AttackExample, AttackResult, AttackSummary
 from robustprune.errors import RobustPruneError
+from robustprune.labels import budget_label
 from robustprune.store import RunRecord, RunStore
 
 ATTACK_KIND = "attack"
@@ -79,12 +80,8 @@ def load_attack_result(record: RunRecord) -> AttackResult:
 
 
 def pruned_label(record: RunRecord) -> str | None:
-    """A pruning run's method and budget ("krp 50.0%", "kprune −50% FLOPs"); None for any other run."""
-    if record.kind == "prune":
-        return f"{record.method} {record.summary.get('sparsity', 0):.1%}"
-    if record.kind == "structured":
-        return f"{record.method} −{record.summary.get('flops_reduction', 0):.0%} FLOPs"
-    return None
+    """A pruning run's method and budget ("krp 50.0%", "krp 2:4", "kprune −50% FLOPs"); None for any other run."""
+    return budget_label(record)
 
 
 def attacked_runs(store: RunStore, infos: list[AttackRunInfo]) -> dict[str, str]:

@@ -42,16 +42,18 @@ def _task_data(dataset: str, text_column: str, label_column: str, stamp: float) 
 
 
 def task_data(choice: DataChoice) -> TaskData:
-    """The dataset of ``choice``, loaded once per file version; RobustPruneError says what is wrong."""
-    stamp = os.path.getmtime(choice.dataset) if choice.is_file and os.path.isfile(choice.dataset) else 0.0
-    return _task_data(choice.dataset, choice.text_column, choice.label_column, stamp)
+    """The dataset of ``choice``, loaded once per file version; RobustPruneError says what is wrong (a name
+    the dashboard does not open included: ``sources``)."""
+    source = choice.source
+    stamp = os.path.getmtime(source) if choice.is_file and os.path.isfile(source) else 0.0
+    return _task_data(source, choice.text_column, choice.label_column, stamp)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _prune_result(root: str, run_id: str, created: float):
     from robustprune.pipeline import read_prune_result
 
-    return read_prune_result(RunStore(root).require(run_id))
+    return read_prune_result(RunStore(root).require(run_id, verify=True))
 
 
 def prune_result(store: RunStore, run_id: str):
@@ -74,7 +76,7 @@ def structured_run(store: RunStore, run_id: str):
 def _attack_result(root: str, run_id: str, created: float):
     from robustprune.dashboard.attacks import load_attack_result
 
-    return load_attack_result(RunStore(root).require(run_id))
+    return load_attack_result(RunStore(root).require(run_id, verify=True))
 
 
 def attack_result(store: RunStore, run_id: str):

@@ -2,9 +2,10 @@
 
 The default model and dataset are the embedded ones; ``$ROBUSTPRUNE_DEFAULT_MODEL`` and
 ``$ROBUSTPRUNE_DEFAULT_DATASET`` replace them (a demo on another model, or tests on tiny
-local ones). Any model name (registered, local directory, hub id) and any dataset
-(registered or a local CSV / JSONL / Parquet file) can be chosen; these functions say
-what is wrong with a choice before a job is submitted.
+local ones). A model is registered, of a cached run, in the data folder or a hub id; a
+dataset is registered, an upload or a file in the data folder (``sources``: a page never
+opens a server path taken from its URL). These functions say what is wrong with a choice
+before a job is submitted.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from robustprune.dashboard.sources import (UPLOAD_PREFIX, data_files, data_models, dataset_source, model_source,
+                                           uploads)
 from robustprune.data.registry import DATASETS, LOCAL_SUFFIXES
 from robustprune.errors import RobustPruneError
 from robustprune.models.registry import MODELS
@@ -29,7 +32,8 @@ SUBLAYER_LABELS = {"query": "Q", "key": "K", "value": "V", "attention_output": "
 
 @dataclass(frozen=True)
 class DataChoice:
-    """A dataset as a job loads it: a registered name or a file path, and a file's columns."""
+    """A dataset as a page names it (a registered name, ``upload:<id>``, or a file in the data folder; see
+    ``sources``), and a file's columns."""
 
     dataset: str
     text_column: str = "text"
@@ -39,8 +43,18 @@ class DataChoice:
     def is_file(self) -> bool:
         return is_local_file(self.dataset)
 
-    def job_fields(self) -> dict:
+    @property
+    def source(self) -> str:
+        """What ``load_task_data`` gets: the registered name, or the file's path; RobustPruneError when refused."""
+        return dataset_source(self.dataset, default_dataset())
+
+    def url_fields(self) -> dict:
+        """The URL parameters of this choice (as the page names it)."""
         return {"dataset": self.dataset, "text_column": self.text_column, "label_column": self.label_column}
+
+    def job_fields(self) -> dict:
+        """The job parameters of this choice: the dataset resolved to what the worker loads."""
+        return {**self.url_fields(), "dataset": self.source}
 
 
 def default_model() -> str:
@@ -52,7 +66,8 @@ def default_dataset() -> str:
 
 
 def is_local_file(dataset: str) -> bool:
-    return dataset not in DATASETS and Path(dataset).suffix.lower() in LOCAL_SUFFIXES
+    return dataset not in DATASETS and (dataset.startswith(UPLOAD_PREFIX)
+                                        or Path(dataset).suffix.lower() in LOCAL_SUFFIXES)
 
 
 def pruning_methods() -> list[str]:
@@ -63,24 +78,38 @@ def pruning_methods() -> list[str]:
     return [name for name in METHOD_ORDER if name in known] + sorted(set(known) - set(METHOD_ORDER))
 
 
+def cached_models(store: RunStore | None = None) -> set[str]:
+    return {record.model for record in (store or RunStore()).list() if record.model}
+
+
 def model_options(store: RunStore | None = None, *extra: str | None) -> list[str]:
-    """Registered models, then models with cached runs, then ``extra`` names (e.g. from the URL)."""
-    options = [default_model(), *MODELS]
-    options += sorted({record.model for record in (store or RunStore()).list() if record.model})
+    """Registered models, the data folder's model folders, models with cached runs, then ``extra`` names
+    (e.g. from the URL)."""
+    options = [default_model(), *MODELS, *data_models(), *sorted(cached_models(store))]
     options += [name for name in extra if name]
     return list(dict.fromkeys(options))
 
 
 def dataset_options(*extra: str | None) -> list[str]:
-    """Registered datasets, then ``extra`` paths (e.g. from the URL)."""
-    return list(dict.fromkeys([default_dataset(), *DATASETS, *(name for name in extra if name)]))
+    """Registered datasets, the data folder's files, uploads, then ``extra`` names (e.g. from the URL)."""
+    return list(dict.fromkeys([default_dataset(), *DATASETS, *data_files(), *uploads(),
+                               *(name for name in extra if name)]))
 
 
-def model_problem(name: str) -> tuple[str, str] | None:
-    """(level, message) when a model choice will not work, or needs the network; None when it is fine."""
+def model_choice_source(name: str, store: RunStore | None = None) -> str:
+    """The model the pipeline gets for a model named on a page (``sources.model_source``)."""
+    return model_source(name, cached_models(store), default_model())
+
+
+def model_problem(name: str, store: RunStore | None = None) -> tuple[str, str] | None:
+    """(level, message) when a model choice will not work, is refused, or needs the network; None when it is fine."""
     name = name.strip()
     if not name:
-        return "error", "choose a model: a registered name or a local model directory"
+        return "error", "choose a model: a registered name or a model folder of the data folder"
+    try:
+        name = model_choice_source(name, store)
+    except RobustPruneError as error:
+        return "error", str(error)
     if name in MODELS and not MODELS[name].embedded:
         return "warning", f"{name} comes from the Hugging Face hub: it needs the network or a local hub cache"
     if name in MODELS:
@@ -108,5 +137,5 @@ def sparsity_fraction(percent: float) -> float:
 
 
 __all__ = ["DataChoice", "PAPER_SPARSITY_PERCENT", "SUBLAYER_LABELS", "default_model", "default_dataset",
-           "is_local_file", "pruning_methods", "model_options", "dataset_options", "model_problem",
-           "sparsity_fraction"]
+           "is_local_file", "pruning_methods", "model_options", "dataset_options", "model_choice_source",
+           "model_problem", "sparsity_fraction"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from robustprune.jobs import Job, JobQueue, ensure_worker, job_id_for
+from robustprune.labels import method_label
 
 NO_AUTOWORKER_ENV = "ROBUSTPRUNE_NO_AUTOWORKER"
 STAGE_UNITS = {"fine-tune": "training steps", "prune": "layer groups", "evaluate": "test examples",
@@ -62,7 +63,9 @@ def describe_job(job: Job) -> str:
     params = job.params
     if job.kind == "prune":
         config = params.get("prune", {})
-        subject = f"Pruning {params.get('model')} with {config.get('method')} at {config.get('sparsity', 0):.1%}"
+        budget = "" if config.get("pattern") else f" at {config.get('sparsity', 0):.1%}"
+        method = method_label(config.get("method"), config.get("pattern"))
+        subject = f"Pruning {params.get('model')} with {method}{budget}"
         if params.get("dense") == "soup":
             subject += " from the soup"
     elif job.kind == "structured":

@@ -4,7 +4,9 @@ x is the achieved sparsity of an unstructured pruning run, or the fraction of FL
 structured run (K-prune, structured magnitude) removed, in a figure of its own; y its clean
 test accuracy, or its accuracy under attack (from attack runs on it). Every line starts
 from its dense start at x = 0: the fine-tuned model, or the greedy soup for the lines of
-soup-started runs. Each point carries its run id, so a click opens that run.
+soup-started runs. A line is a method with its N:M pattern and dense start
+(``robustprune.labels.line_label``: "krp", "krp 2:4", "krp (soup)"). Each point carries its
+run id, so a click opens that run.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import plotly.graph_objects as go
 
 from robustprune.dashboard.attacks import list_attack_runs
 from robustprune.dashboard.choices import METHOD_ORDER
+from robustprune.labels import line_label, line_method, line_pattern
 from robustprune.store import RunStore
 
 CLEAN, UNDER_ATTACK = "clean accuracy", "accuracy under attack"
@@ -30,17 +33,6 @@ def model_dataset_pairs(store: RunStore | None = None) -> list[tuple[str, str]]:
     pairs = [(record.model, record.dataset) for record in (store or RunStore()).list()
              if record.kind in PRUNING_KINDS]
     return list(dict.fromkeys(pairs))
-
-
-def line_name(record) -> str:
-    """A method's line; runs pruned from the greedy soup get their own (``krp (soup)``)."""
-    start = record.summary.get("dense_start", "finetune")
-    return record.method if start == "finetune" else f"{record.method} ({start})"
-
-
-def line_method(line: str) -> str:
-    """The method of a line named by ``line_name``."""
-    return line.split(" (")[0]
 
 
 def budget(record) -> float:
@@ -62,13 +54,13 @@ def tradeoff_frame(store: RunStore | None, model: str, dataset: str, recipe: str
     runs = store.list(kind=kind, model=model, dataset=dataset)
     rows, dense_of_line = [], {}
     for record in runs:
-        line = line_name(record)
+        line = line_label(record)
         rows.append({"method": line, "sparsity": budget(record), "metric": CLEAN,
                      "accuracy": record.summary["accuracy_sparse"], "run": record.run_id, "recipe": ""})
         dense_of_line.setdefault((line, record.parent), record.summary["accuracy_dense"])
     rows += [{"method": line, "sparsity": 0.0, "metric": CLEAN, "accuracy": accuracy, "run": parent, "recipe": ""}
              for (line, parent), accuracy in dense_of_line.items()]
-    point_of = {record.run_id: (line_name(record), budget(record)) for record in runs}
+    point_of = {record.run_id: (line_label(record), budget(record)) for record in runs}
     for info in list_attack_runs(store):
         if recipe is not None and info.recipe != recipe:
             continue
@@ -94,7 +86,7 @@ def method_rank(line: str) -> tuple[int, str]:
 
 def tradeoff_figure(frame: pd.DataFrame, x_title: str = "sparsity") -> go.Figure:
     """Accuracy vs sparsity (or FLOPs removed), clean and under attack side by side, a line per method,
-    a point per run; a soup-started line is dashed."""
+    a point per run; an N:M line is dotted, a soup-started line dashed (both: dash-dot)."""
     from plotly.subplots import make_subplots
 
     metrics = [metric for metric in (CLEAN, UNDER_ATTACK) if metric in set(frame["metric"])] or [CLEAN]
@@ -111,7 +103,7 @@ def tradeoff_figure(frame: pd.DataFrame, x_title: str = "sparsity") -> go.Figure
                 x=points["sparsity"], y=points["accuracy"], mode="lines+markers", name=method, legendgroup=method,
                 showlegend=not shown, marker=dict(size=9),
                 line=dict(color=METHOD_COLOURS.get(line_method(method), PALETTE[number % len(PALETTE)]),
-                          dash="solid" if line_method(method) == method else "dash"),
+                          dash=line_dash(method)),
                 customdata=points[["run", "recipe"]],
                 hovertemplate="%{customdata[0]}<br>" + method + " at %{x:.1%} " + x_title + ": %{y:.1%} "
                               + metric.split()[0] + "<br>click to open<extra>%{customdata[1]}</extra>"),
@@ -123,6 +115,12 @@ def tradeoff_figure(frame: pd.DataFrame, x_title: str = "sparsity") -> go.Figure
     figure.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="method",
                          clickmode="event+select")
     return figure
+
+
+def line_dash(line: str) -> str:
+    """Solid for a method's own line; dotted for its N:M runs, dashed from the soup, dash-dot for both."""
+    nm, soup = line_pattern(line) is not None, " (" in line
+    return {(False, False): "solid", (True, False): "dot", (False, True): "dash", (True, True): "dashdot"}[(nm, soup)]
 
 
 def clicked_run(selection) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from robustprune.dashboard.choices import DataChoice, sparsity_fraction
+from robustprune.dashboard.choices import DataChoice, model_choice_source, sparsity_fraction
 from robustprune.dashboard.requests import PruneRequest, StructuredRequest
 from robustprune.prune import PruneConfig
 from robustprune.store import RunRecord
@@ -45,19 +45,21 @@ class PruneForm:
         return is_structured(self.method)
 
     def request(self) -> PruneRequest | StructuredRequest:
-        """The request of this form; RobustPruneError names a setting that cannot work."""
+        """The request of this form, its model resolved (``sources``); RobustPruneError names a setting that
+        cannot work, or a model the dashboard does not open."""
+        model = model_choice_source(self.model)
         if self.structured:
             config = KPruneConfig(flops_reduction=sparsity_fraction(self.flops_percent),
                                   sample_tokens=int(self.sample_tokens))
-            return StructuredRequest(self.model, self.data, self.method, config, self.dense_start)
+            return StructuredRequest(model, self.data, self.method, config, self.dense_start)
         pattern = None if self.pattern == UNSTRUCTURED else self.pattern
         config = PruneConfig(self.method, sparsity_fraction(self.sparsity_percent), pattern=pattern,
                              calibration=int(self.calibration))
-        return PruneRequest(self.model, self.data, config, self.dense_start)
+        return PruneRequest(model, self.data, config, self.dense_start)
 
     def query_params(self) -> dict[str, str]:
         """The URL parameters that set the widgets to this form (only those that matter for the method)."""
-        params = {"model": self.model, **{key: value for key, value in self.data.job_fields().items()
+        params = {"model": self.model, **{key: value for key, value in self.data.url_fields().items()
                                           if self.data.is_file or key == "dataset"},
                   "method": self.method, "dense": self.dense_start}
         if self.structured:

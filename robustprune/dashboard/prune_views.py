@@ -80,7 +80,7 @@ def prefill_from_link(store: RunStore) -> None:
 def linked_run(store: RunStore, form: PruneForm) -> str | None:
     """The cached run named by ``?run=``, until the form is changed (then the parameter is dropped)."""
     run_id = st.query_params.get("run")
-    record = store.get(run_id) if run_id else None
+    record = store.get(run_id, verify=True) if run_id else None
     if run_id and (record is None or record.kind not in ("prune", "structured")):
         st.warning(f"The link names run {run_id!r}, which is not a cached pruning run; showing the form's run.")
         st.query_params.pop("run", None)
@@ -121,7 +121,7 @@ def show_unstructured(store: RunStore, run_id: str) -> None:
 
     options = pruning.comparison_runs(store, result)
     labels = ["none", *options]
-    default_label = pruning.default_comparison(options, result.method)
+    default_label = pruning.default_comparison(options, result.method, result.config.get("pattern"))
     compare = st.selectbox("Compare with another method at this sparsity", labels, key="compare",
                            index=labels.index(default_label) if default_label else 0, bind="query-params")
     curves = {pruning.run_label(result): result}

@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from robustprune.dashboard.choices import SUBLAYER_LABELS
+from robustprune.labels import method_label, prune_label, run_method_label
 from robustprune.prune.results import PruneResult
 from robustprune.store import RunStore
 
@@ -122,18 +123,18 @@ def comparison_runs(store: RunStore, result: PruneResult) -> dict[str, str]:
         summary = record.summary
         if (record.run_id != result.run_id and record.parent == result.dense_run_id
                 and abs(summary.get("target_sparsity", -1) - result.target_sparsity) < 1e-9):
-            comparable.setdefault(f"{record.method} ({record.run_id})", record.run_id)
+            comparable.setdefault(f"{run_method_label(record)} ({record.run_id})", record.run_id)
     return comparable
 
 
-def default_comparison(options: dict[str, str], method: str) -> str | None:
-    """krp is compared with sparsegpt, every other method with krp."""
-    wanted = "sparsegpt" if method == "krp" else "krp"
+def default_comparison(options: dict[str, str], method: str, pattern: str | None = None) -> str | None:
+    """krp is compared with sparsegpt, every other method with krp, with the same N:M pattern (or none)."""
+    wanted = method_label("sparsegpt" if method == "krp" else "krp", pattern)
     return next((label for label in options if label.startswith(f"{wanted} (")), None)
 
 
 def run_label(result: PruneResult) -> str:
-    return f"{result.method} {result.sparsity:.1%}"
+    return prune_label(result.method, result.config.get("pattern"), result.sparsity)
 
 
 def result_metrics(result: PruneResult) -> dict[str, str]:

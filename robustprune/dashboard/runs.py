@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from robustprune.errors import RobustPruneError
+from robustprune.labels import run_method_label
 from robustprune.store import RunStore
 
 RUN_COLUMNS = ["run", "kind", "model", "dataset", "method", "sparsity", "accuracy", "accuracy_under_attack",
@@ -21,17 +22,22 @@ EXPORT_FORMATS = {"CSV": ("text/csv", "csv"), "Parquet": ("application/vnd.apach
 
 def list_runs_frame(store: RunStore | None = None) -> pd.DataFrame:
     """One row per cached run, newest first; accuracy is the clean accuracy of the run's model (for an attack
-    run: on the attacked examples)."""
+    run: on the attacked examples); an N:M run's method names its pattern ("krp 2:4")."""
     rows = []
     for record in (store or RunStore()).list():
         summary = record.summary
         attack = summary.get("summary") if isinstance(summary.get("summary"), dict) else summary
         rows.append({"run": record.run_id, "kind": record.kind, "model": record.model, "dataset": record.dataset,
-                     "method": record.method, "sparsity": summary.get("sparsity"),
+                     "method": run_method_label(record), "sparsity": summary.get("sparsity"),
                      "accuracy": summary.get("accuracy_sparse", summary.get("accuracy", attack.get("clean_accuracy"))),
                      "accuracy_under_attack": attack.get("accuracy_under_attack"), "parent": record.parent,
                      "created": pd.Timestamp(record.created, unit="s").floor("s")})
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+
+def damaged_runs(store: RunStore | None = None) -> list:
+    """Runs whose files no longer match what was written (by size), each with its ``damage``."""
+    return [record for record in (store or RunStore()).list(include_damaged=True) if record.damage]
 
 
 def filter_runs(frame: pd.DataFrame, **allowed: list[str]) -> pd.DataFrame:
@@ -110,7 +116,7 @@ def model_archive(run_id: str, store: RunStore | None = None) -> bytes:
     (A structured run's folder needs ``robustprune.structured.load_structured``: its layers differ in width.)
     """
     store = store or RunStore()
-    record = store.require(run_id)
+    record = store.require(run_id, verify=True)
     if record.kind in MODEL_FOLDER_KINDS:
         return zip_folder(record.directory / "model")
     if record.kind != "prune":
@@ -124,5 +130,5 @@ def model_archive(run_id: str, store: RunStore | None = None) -> bytes:
         return zip_folder(Path(folder))
 
 
-__all__ = ["list_runs_frame", "filter_runs", "compare_frame", "dependents", "delete_run", "export_bytes",
+__all__ = ["list_runs_frame", "damaged_runs", "filter_runs", "compare_frame", "dependents", "delete_run", "export_bytes",
            "model_archive", "DOWNLOADABLE_KINDS", "EXPORT_FORMATS"]

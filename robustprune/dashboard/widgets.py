@@ -14,6 +14,7 @@ from robustprune import paths
 from robustprune.dashboard import job_progress
 from robustprune.dashboard.cached import task_data
 from robustprune.dashboard.choices import DataChoice, dataset_options, model_options, model_problem
+from robustprune.dashboard.sources import UPLOAD_SUFFIXES, store_upload
 from robustprune.data import TaskData
 from robustprune.errors import RobustPruneError
 from robustprune.jobs import JobQueue
@@ -25,18 +26,38 @@ POLL_SECONDS = 1.0
 # ----------------------------------------------------------------------------- pickers
 
 def model_picker(store: RunStore, key: str = "model") -> str:
-    """Registered models, models of cached runs, or any directory / hub id typed in."""
+    """Registered models, the data folder's models, models of cached runs, or a hub id typed in."""
     options = model_options(store, st.query_params.get(key))
     name = st.selectbox("Model", options, key=key, bind="query-params", accept_new_options=True,
-                        help="a registered name, a local model directory (type its path) or a hub id")
+                        help="a registered name, a model folder of the data folder ($ROBUSTPRUNE_DATA_DIR) or a "
+                             "Hugging Face hub id")
     return (name or "").strip()
 
 
+def _keep_upload(key: str) -> None:
+    """The uploader's callback: store the file in the run store and choose it in the picker ``key``."""
+    upload = st.session_state.get(f"{key}-upload")
+    if upload is None:
+        return
+    try:
+        st.session_state[key] = store_upload(upload.getvalue(), upload.name)
+    except RobustPruneError as error:
+        st.session_state[f"{key}-upload-error"] = str(error)
+
+
 def dataset_picker(key: str = "dataset") -> DataChoice:
-    """Registered datasets or a local CSV / JSONL / Parquet file (with its text and label columns)."""
-    options = dataset_options(st.query_params.get(key))
+    """Registered datasets, the data folder's files and uploads (a CSV / JSONL / Parquet file, with its text and
+    label columns); a file can be uploaded here."""
+    options = dataset_options(st.query_params.get(key), st.session_state.get(key))
     dataset = (st.selectbox("Dataset", options, key=key, bind="query-params", accept_new_options=True,
-                            help="a registered name or the path of a .csv / .jsonl / .parquet file") or "").strip()
+                            help="a registered name, an upload, or a .csv / .jsonl / .parquet file of the data "
+                                 "folder ($ROBUSTPRUNE_DATA_DIR), named relative to it") or "").strip()
+    with st.popover("Upload a file", icon=":material/upload_file:"):
+        st.file_uploader("A .csv / .jsonl / .parquet file: kept in the run store under its content hash, and chosen "
+                         "as the dataset", type=[suffix.lstrip(".") for suffix in UPLOAD_SUFFIXES],
+                         key=f"{key}-upload", on_change=_keep_upload, args=(key,))
+    if message := st.session_state.pop(f"{key}-upload-error", None):
+        st.error(message)
     choice = DataChoice(dataset)
     if choice.is_file:
         left, right = st.columns(2)
@@ -46,9 +67,9 @@ def dataset_picker(key: str = "dataset") -> DataChoice:
     return choice
 
 
-def checked_model(name: str) -> bool:
-    """Show what is wrong with a model choice; False when it cannot work."""
-    problem = model_problem(name)
+def checked_model(name: str, store: RunStore | None = None) -> bool:
+    """Show what is wrong with a model choice; False when it cannot work (or is not one the dashboard opens)."""
+    problem = model_problem(name, store)
     if problem is None:
         return True
     level, message = problem
@@ -59,13 +80,26 @@ def checked_model(name: str) -> bool:
 def checked_task_data(choice: DataChoice) -> TaskData | None:
     """The dataset, or None after showing why it cannot be loaded."""
     if not choice.dataset:
-        st.error("choose a dataset: a registered name or the path of a local file")
+        st.error("choose a dataset: a registered name, an upload or a file of the data folder")
         return None
     try:
         return task_data(choice)
     except RobustPruneError as error:
         st.error(str(error))
         return None
+
+
+def cached_run(store: RunStore, run_id: str | None) -> bool:
+    """Whether ``run_id`` is cached and intact (its files hashed once per process); a damaged run gets a warning:
+    it is treated as missing and computed again when asked for."""
+    if run_id is None:
+        return False
+    damage = store.damage(run_id)
+    if damage is not None:
+        st.warning(f"The cached run `{run_id}` is damaged ({damage}): it is treated as missing; starting it again "
+                   "replaces it.", icon=":material/broken_image:")
+        return False
+    return store.get(run_id) is not None
 
 
 def stored_choice(label: str, options: list[str], key: str, **extra) -> str | None:
@@ -323,7 +357,7 @@ def attack_launcher(store: RunStore) -> None:
     if data is None:
         return
     run_id = request.run_id(data)
-    if store.get(run_id) is not None:
+    if cached_run(store, run_id):
         st.success(f"This attack is cached: run `{run_id}`, in the pickers above.")
         return
     run_or_progress(request, "Attack", f"{request.config.recipe} on {request.config.num_examples} test examples runs "
@@ -360,7 +394,8 @@ def attack_request_form(store: RunStore):
     record = candidates[target]
     dataset = DataChoice(record.dataset)
     if record.dataset.startswith("file:"):
-        st.caption(f"This run was made on a local file ({record.dataset}): give its path.")
+        st.caption(f"This run was made on a local file ({record.dataset}): choose it (the data folder's file, or "
+                   "upload it again).")
         dataset = dataset_picker(key="attack_dataset")
     return AttackRequest(DENSE_TARGET if record.kind == "finetune" else target,
                          AttackConfig(recipe=recipe, num_examples=int(count)), record.model, dataset)

@@ -7,7 +7,6 @@ paper's (SST-2, IMDB, AG News) and need the Hugging Face hub or its local cache.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -15,11 +14,15 @@ from typing import Callable
 import datasets
 
 from robustprune.data import embedded
+from robustprune.data.files import check_measurable, class_names, read_rows
 from robustprune.errors import RobustPruneError
+from robustprune.hashing import file_sha256
 
 SPLIT_SEED = 20231206  # fixed: the same train / test split on every machine
 EMBEDDED_TEST_FRACTION = 0.1
 LOCAL_SUFFIXES = {".csv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
+# 2: files read by robustprune.data.files (values as written, numeric class order), not by datasets' builders
+LOCAL_READER_VERSION = 2
 
 
 @dataclass
@@ -101,35 +104,21 @@ def embedded_names() -> list[str]:
 
 
 def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:16]
+    return file_sha256(path)[:16]
 
 
 def load_local(path: Path, text_column: str, label_column: str, max_length: int) -> TaskData:
-    builder = LOCAL_SUFFIXES.get(path.suffix.lower())
-    if builder is None:
-        raise RobustPruneError(f"{path}: unsupported file type {path.suffix!r}; use .csv, .jsonl or .parquet")
-    table = datasets.load_dataset(builder, data_files=str(path), split="train")
-    for column in (text_column, label_column):
-        if column not in table.column_names:
-            raise RobustPruneError(
-                f"{path}: no column {column!r}; it has {', '.join(table.column_names)} "
-                "(set --text-column / --label-column)")
-    table = table.select_columns([text_column, label_column])
-    raw_labels = table[label_column]
-    label_names = sorted({str(label) for label in raw_labels})
-    if len(label_names) < 2:
-        raise RobustPruneError(f"{path}: column {label_column!r} has {len(label_names)} distinct label(s); need at least 2")
+    """A CSV / JSONL / Parquet file (``files.read_rows``), split 90 / 10 with the fixed seed."""
+    rows = read_rows(path, text_column, label_column)
+    label_names = class_names(rows.labels)
+    check_measurable(path, rows, label_column, label_names, EMBEDDED_TEST_FRACTION)
     index = {name: position for position, name in enumerate(label_names)}
-    full = datasets.Dataset.from_dict({"text": [str(text) for text in table[text_column]],
-                                       "label": [index[str(label)] for label in raw_labels]})
+    full = datasets.Dataset.from_dict({"text": rows.texts, "label": [index[label] for label in rows.labels]})
     parts = full.train_test_split(test_size=EMBEDDED_TEST_FRACTION, seed=SPLIT_SEED)
     name = f"file:{path.name}"
     return TaskData(name, parts["train"], parts["test"], label_names, str(path.resolve()), max_length,
-                    fingerprint=f"file:{file_digest(path)}:{text_column}:{label_column}:{SPLIT_SEED}")
+                    fingerprint=f"file:{file_digest(path)}:{text_column}:{label_column}:{SPLIT_SEED}"
+                                f":reader{LOCAL_READER_VERSION}")
 
 
 def load_task_data(name: str, text_column: str = "text", label_column: str = "label",

@@ -15,10 +15,10 @@ from robustprune.data import TaskData
 from robustprune.device import describe_device, resolve_device
 from robustprune.errors import RobustPruneError
 from robustprune.evaluate import evaluate
-from robustprune.prune.results import collapse_of
 from robustprune.finetune import FinetuneConfig
-from robustprune.pipeline import dense_start, load_dense, resolve_data
+from robustprune.pipeline import dense_start, load_dense, resolve_data, run_lock
 from robustprune.progress import Progress, silent
+from robustprune.prune.results import collapse_of
 from robustprune.store import RunStore, run_id_for
 from robustprune.structured import METHODS, KPruneConfig, kprune, load_structured, structured_magnitude
 from robustprune.structured.results import StructuredResult
@@ -87,33 +87,34 @@ def prune_structured(method: str, config: KPruneConfig, model: str = "minilm",
     dense_run = dense_start(dense, model, data, finetune_config, soup_config, device, store, progress)
     max_length = dense_run.config["max_length"]
     key = structured_key(dense_run.run_id, method, config, max_length)
-    cached = store.get(run_id_for("structured", key))
-    if cached is not None:
-        return StructuredRun.from_summary(cached.summary, cached=True)
-    classifier, tokenizer = load_dense(dense_run.run_id, device, store)
-    start = time.perf_counter()
-    if method == "kprune":
-        result = kprune(classifier, tokenizer, data.train["text"], config, max_length, progress)
-    else:
-        result = structured_magnitude(classifier, config.flops_reduction, max_length, progress)
-    seconds = time.perf_counter() - start
-    evaluation = evaluate(classifier, tokenizer, data.test["text"], data.test["label"], max_length,
-                          progress=progress)
-    run = StructuredRun(run_id_for("structured", key), model, data.name, method, dense_run.accuracy,
-                        evaluation.accuracy, seconds, dense_run.run_id, describe_device(torch_device), result,
-                        dense_start=dense, test_prediction_counts=evaluation.prediction_counts,
-                        test_label_counts=evaluation.label_counts)
-    with store.write("structured", key, model=model, dataset=data.name, method=method,
-                     parent=dense_run.run_id) as writer:
-        classifier.save_pretrained(writer.directory / "model", safe_serialization=True)
-        tokenizer.save_pretrained(writer.directory / "model")
-        writer.summary.update(run.to_dict())
+    with run_lock(store, run_id_for("structured", key), progress):
+        cached = store.get(run_id_for("structured", key), verify=True)
+        if cached is not None:
+            return StructuredRun.from_summary(cached.summary, cached=True)
+        classifier, tokenizer = load_dense(dense_run.run_id, device, store)
+        start = time.perf_counter()
+        if method == "kprune":
+            result = kprune(classifier, tokenizer, data.train["text"], config, max_length, progress)
+        else:
+            result = structured_magnitude(classifier, config.flops_reduction, max_length, progress)
+        seconds = time.perf_counter() - start
+        evaluation = evaluate(classifier, tokenizer, data.test["text"], data.test["label"], max_length,
+                              progress=progress)
+        run = StructuredRun(run_id_for("structured", key), model, data.name, method, dense_run.accuracy,
+                            evaluation.accuracy, seconds, dense_run.run_id, describe_device(torch_device), result,
+                            dense_start=dense, test_prediction_counts=evaluation.prediction_counts,
+                            test_label_counts=evaluation.label_counts)
+        with store.write("structured", key, model=model, dataset=data.name, method=method,
+                         parent=dense_run.run_id) as writer:
+            classifier.save_pretrained(writer.directory / "model", safe_serialization=True)
+            tokenizer.save_pretrained(writer.directory / "model")
+            writer.summary.update(run.to_dict())
     return run
 
 
 def load_structured_run(run_id: str, device: str = "auto", store: RunStore | None = None):
     """(model, tokenizer) of a cached structured run: the smaller model, on ``device``."""
-    record = (store or RunStore()).require(run_id)
+    record = (store or RunStore()).require(run_id, verify=True)
     if record.kind != "structured":
         raise RobustPruneError(f"run {run_id!r} is a {record.kind} run, not a structured pruning run")
     model = load_structured(record.directory / "model").to(resolve_device(device)).eval()

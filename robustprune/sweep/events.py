@@ -62,6 +62,9 @@ class SweepEvents:
     def changed(self, state: CellState) -> None:
         """Called after each change of a cell's state."""
 
+    def alive(self) -> None:
+        """Called while cells run elsewhere (Ray), every few seconds: the sweep is still going."""
+
     def counts(self) -> dict[str, int]:
         return {status: sum(state.status == status for state in self.cells.values()) for status in CELL_STATES}
 
@@ -103,6 +106,14 @@ class JobEvents(SweepEvents):
 
     def changed(self, state: CellState) -> None:
         self.queue.update_cell(self.job_id, state)
+        self._report()
+
+    def progress_for(self, cell) -> Progress:
+        """Work inside a cell (training steps, examples) keeps the job alive: its row's time and the worker's
+        heartbeat move, so a long cell is not taken for a dead worker's (``JobQueue.reap_stale``)."""
+        return lambda stage, done, total: self._report()
+
+    def alive(self) -> None:
         self._report()
 
     def _report(self) -> None:

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 from robustprune.attack.runs import SHARD_KIND, attack_key, shard_key, shard_ranges
 from robustprune.data import TaskData
+from robustprune.labels import method_label
 from robustprune.pipeline import dense_key, prune_key, with_max_length
 from robustprune.store import RunStore, run_id_for
 from robustprune.sweep.spec import MethodVariant, SweepSpec
@@ -113,7 +114,7 @@ class _Builder:
 
     # -- pruning
     def pruned(self, start: str, dense_seed: int, calibration_seed: int, dense_id: str, max_length: int,
-               variant: MethodVariant, budget: float) -> str:
+               variant: MethodVariant, budget: float, pattern: str | None = None) -> str:
         spec = self.spec
         common = {"model": spec.model, "dense": start, "finetune": spec.finetune_config(dense_seed).to_dict(),
                   "soup": spec.soup_config(dense_seed).to_dict() if start == "soup" else None}
@@ -131,11 +132,11 @@ class _Builder:
                                  (dense_id,), {**common, "method": variant.method, "config": config.to_dict()}))
         from robustprune.prune import PruneConfig
 
-        config = PruneConfig(variant.method, budget, pattern=spec.pattern, calibration=spec.calibration,
+        config = PruneConfig(variant.method, budget, pattern=pattern, calibration=spec.calibration,
                              heldout=spec.heldout, seed=calibration_seed, refit_head=variant.refit_head,
                              calibration_adversarial=variant.calibration_adversarial)
         run_id = run_id_for("prune", prune_key(dense_id, config, max_length))
-        budget_label = spec.pattern or _percent(budget)
+        budget_label = pattern or _percent(budget)
         return self.add(Cell(run_id, "prune", f"{variant.label} {budget_label}{seed_note}", (dense_id,),
                              {**common, "prune": config.to_dict()}))
 
@@ -171,14 +172,14 @@ class _Builder:
                 for calibration_seed in spec.calibration_seeds():
                     seed = dense_seed if spec.seed_axis == "finetune" else calibration_seed
                     for variant in spec.variants:
-                        for budget in spec.budgets(variant):
+                        for budget, pattern in spec.budgets(variant):
                             pruned_id = self.pruned(start, dense_seed, calibration_seed, dense_id, max_length,
-                                                    variant, budget)
+                                                    variant, budget, pattern)
                             label = self.cells[pruned_id].label
                             for recipe in spec.recipes:
                                 attack_id = self.attacked(pruned_id, label, dense_id, recipe)
-                                self.rows.append(GridRow(start, seed, variant.label, budget, recipe, dense_id,
-                                                         pruned_id, attack_id, variant.structured))
+                                self.rows.append(GridRow(start, seed, method_label(variant.label, pattern), budget,
+                                                         recipe, dense_id, pruned_id, attack_id, variant.structured))
         return SweepPlan(spec, list(self.cells.values()), self.rows)
 
 

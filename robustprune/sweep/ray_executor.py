@@ -250,7 +250,8 @@ class RayExecutor:
                                             data_ref, *bundle_refs(cell))] = cell
             if not in_flight:
                 continue
-            ready, _ = ray.wait(list(in_flight), num_returns=1)
+            ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=10.0)
+            events.alive()
             for ref in ready:
                 cell = in_flight.pop(ref)
                 try:

@@ -81,9 +81,8 @@ class SweepSpec:
     label_column: str = "label"
     dense_starts: tuple[str, ...] = ("finetune",)
     methods: tuple[str, ...] = ("krp", "sparsegpt", "magnitude")
-    sparsities: tuple[float, ...] = (0.5, 0.875)  # unstructured methods
+    sparsities: tuple[float | str, ...] = (0.5, 0.875)  # unstructured methods: fractions, or N:M patterns ("2:4")
     flops_reductions: tuple[float, ...] = (0.5,)  # structured methods
-    pattern: str | None = None  # N:M for every unstructured method (then the sparsity is N/M)
     recipes: tuple[str, ...] = ("textfooler", "textbugger")
     num_examples: int = 100
     calibration: int = 128
@@ -106,16 +105,21 @@ class SweepSpec:
     def variants(self) -> list[MethodVariant]:
         return [MethodVariant.parse(text) for text in self.methods]
 
-    def budgets(self, variant: MethodVariant) -> tuple[float, ...]:
-        """The x values of a method: FLOPs reductions for structured ones, sparsities (or the N:M's) otherwise."""
+    def budgets(self, variant: MethodVariant) -> list[tuple[float, str | None]]:
+        """The x values of a method, as (sparsity, N:M pattern or None): FLOPs reductions for structured methods,
+        sparsities for the others, an N:M pattern standing for its sparsity N/M."""
         if variant.structured:
-            return self.flops_reductions
-        if self.pattern:
-            from robustprune.prune.base import NMPattern
+            return [(float(budget), None) for budget in self.flops_reductions]
+        from robustprune.prune.base import NMPattern
 
-            nm = NMPattern.parse(self.pattern)
-            return (nm.n / nm.m,)
-        return self.sparsities
+        budgets = []
+        for budget in self.sparsities:
+            if isinstance(budget, str) and ":" in budget:
+                nm = NMPattern.parse(budget)
+                budgets.append((nm.n / nm.m, str(nm)))
+            else:
+                budgets.append((float(budget), None))
+        return budgets
 
     def finetune_config(self, seed: int = 0):
         from robustprune.finetune import FinetuneConfig
@@ -156,11 +160,11 @@ class SweepSpec:
         if not self.methods:
             raise RobustPruneError("a sweep needs at least one method, e.g. --methods krp")
         for variant in self.variants:
-            for budget in self.budgets(variant):
+            for budget, pattern in self.budgets(variant):
                 if variant.structured:
                     KPruneConfig(flops_reduction=budget)
                 else:
-                    PruneConfig(variant.method, budget, pattern=self.pattern, calibration=self.calibration,
+                    PruneConfig(variant.method, budget, pattern=pattern, calibration=self.calibration,
                                 heldout=self.heldout)
         if not self.recipes:
             raise RobustPruneError("a sweep needs at least one attack recipe, e.g. --recipes textfooler")

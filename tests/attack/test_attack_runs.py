@@ -26,7 +26,7 @@ def planted_dir(tmp_path, tokenizer):
 def planted_csv(tmp_path):
     path = tmp_path / "planted.csv"
     texts, labels = TEXTS[:4] + ["an awful film"], LABELS[:4] + [0]  # the model gets all five right
-    pd.DataFrame({"text": texts * 8, "label": labels * 8}).to_csv(path, index=False)
+    pd.DataFrame({"text": texts * 40, "label": labels * 40}).to_csv(path, index=False)  # 20 test texts, the least
     return str(path)
 
 
@@ -67,13 +67,14 @@ def test_attack_a_structured_run(capsys, planted_dir, planted_csv):
 
 def test_table_writes_markdown_and_csv(capsys, planted_dir, planted_csv, tmp_path):
     csv = tmp_path / "table.csv"
-    assert main(["table", "--methods", "magnitude", "--sparsities", "0.3", "--recipes", "textbugger", "-n", "2",
+    assert main(["table", "--methods", "magnitude", "--sparsities", "0.3,2:4", "--recipes", "textbugger", "-n", "2",
                  "--model", planted_dir, "--dataset", planted_csv, "--csv", str(csv), "--device", "cpu",
                  "--calibration", "8", "--heldout", "4", "--epochs", "0"]) == 0
     markdown = capsys.readouterr().out
     assert "accuracy_under_attack" in markdown and "| dense" in markdown
     frame = pd.read_csv(csv)
-    assert list(frame["method"]) == ["dense", "magnitude"] and set(frame["recipe"]) == {"textbugger"}
+    assert list(frame["method"]) == ["dense", "magnitude", "magnitude 2:4"] and set(frame["recipe"]) == {"textbugger"}
+    assert list(frame["sparsity"]) == [0.0, 0.3, 0.5]  # an N:M row of its own, at N/M
     assert (frame["succeeded"] + frame["failed"] + frame["skipped"] == frame["attacked"]).all()
     assert (frame["attacked"] == 2).all() and (frame["accuracy_under_attack"] <= frame["clean_accuracy"]).all()
 
@@ -101,7 +102,7 @@ def test_a_sharded_attack_is_the_unsharded_run(planted_dir, planted_csv, tmp_pat
     from robustprune.finetune import FinetuneConfig
 
     data = load_task_data(planted_csv)
-    config = AttackConfig(recipe="textbugger", num_examples=len(data.test), max_length=64, word_vectors="wordnet")
+    config = AttackConfig(recipe="textbugger", num_examples=4, max_length=64, word_vectors="wordnet")
     common = {"model": planted_dir, "dataset": data, "device": "cpu", "finetune_config": FinetuneConfig(epochs=0)}
     whole = attack("dense", config, store=RunStore(tmp_path / "whole"), **common)
     sharded_store = RunStore(tmp_path / "sharded")
@@ -125,7 +126,7 @@ def named_csv(tmp_path):
     """The planted model's data with class names: negative (0) and positive (1)."""
     path = tmp_path / "named.csv"
     texts, labels = TEXTS[:4] + ["an awful film"], ["positive"] * 4 + ["negative"]
-    pd.DataFrame({"text": texts * 8, "label": labels * 8}).to_csv(path, index=False)
+    pd.DataFrame({"text": texts * 40, "label": labels * 40}).to_csv(path, index=False)
     return str(path)
 
 

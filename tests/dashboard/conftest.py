@@ -1,7 +1,9 @@
 """Fixtures for the dashboard tests: a tiny prepared run store, copied into each test's cache.
 
-Built once per session: a tiny random BERT saved as a local model directory, a small
-sentiment CSV (``text`` / ``label``), its dense fine-tuning, krp and sparsegpt runs at 50%,
+Built once per session: a tiny random BERT saved as a model folder and a small sentiment
+CSV (``text`` / ``label``), both in a data folder (``$ROBUSTPRUNE_DATA_DIR`` during the
+tests: pages and links name them relative to it, ``tiny-bert`` and ``reviews.csv``, as a
+user's links would), its dense fine-tuning, krp and sparsegpt runs at 50%,
 a structured-magnitude run at half the FLOPs and an attack run on the krp run whose records
 are constructed here (the attack recipes
 are tested in ``tests/attack``). Each test gets a copy in its own ``$ROBUSTPRUNE_HOME``,
@@ -30,8 +32,11 @@ TINY_PRUNE = {"calibration": 16}  # the page sets calibration; held-out stays at
 
 @dataclass
 class Workspace:
-    model_dir: str
+    model_dir: str  # absolute paths (what the runs were made with) ...
     csv: str
+    data_dir: str
+    model_name: str  # ... and their names in the data folder (what pages and links use)
+    csv_name: str
     home: Path
     dense_run_id: str
     krp_run_id: str
@@ -96,26 +101,29 @@ def workspace(tmp_path_factory, tokenizer) -> Workspace:
     from robustprune.structured import KPruneConfig
     from robustprune.structured.runs import prune_structured
 
-    root = tmp_path_factory.mktemp("dashboard")
-    model_dir = root / "tiny-bert"
+    root = tmp_path_factory.mktemp("dashboard").resolve()
+    data_dir = root / "data"
+    model_dir = data_dir / "tiny-bert"
     tiny_bert(tokenizer).save_pretrained(model_dir)
     tokenizer.save_pretrained(model_dir)
-    csv = write_reviews_csv(root / "reviews.csv")
+    csv = write_reviews_csv(data_dir / "reviews.csv")
     store = RunStore(root / "home")
     data = load_task_data(str(csv))
     krp = prune(PruneConfig("krp", 0.5, **TINY_PRUNE), str(model_dir), data, "cpu", store=store)
     sparsegpt = prune(PruneConfig("sparsegpt", 0.5, **TINY_PRUNE), str(model_dir), data, "cpu", store=store)
     attack_run_id = write_attack_run(store, constructed_attack_result(), krp.run_id)
     structured = prune_structured("structured-magnitude", KPruneConfig(0.5), str(model_dir), data, "cpu", store=store)
-    return Workspace(str(model_dir), str(csv), store.root, krp.dense_run_id, krp.run_id, sparsegpt.run_id,
-                     attack_run_id, structured.run_id)
+    return Workspace(str(model_dir), str(csv), str(data_dir), model_dir.name, csv.name, store.root, krp.dense_run_id,
+                     krp.run_id, sparsegpt.run_id, attack_run_id, structured.run_id)
 
 
 @pytest.fixture
 def empty_home(isolated_cache, workspace, monkeypatch) -> Path:
-    """This test's cache, empty; the app's defaults point at the tiny model and CSV; no automatic worker."""
+    """This test's cache, empty; the app's defaults point at the tiny model and CSV, its data folder at theirs;
+    no automatic worker."""
     monkeypatch.setenv("ROBUSTPRUNE_DEFAULT_MODEL", workspace.model_dir)
     monkeypatch.setenv("ROBUSTPRUNE_DEFAULT_DATASET", workspace.csv)
+    monkeypatch.setenv("ROBUSTPRUNE_DATA_DIR", workspace.data_dir)
     monkeypatch.setenv("ROBUSTPRUNE_NO_AUTOWORKER", "1")
     return isolated_cache
 

@@ -28,7 +28,7 @@ def test_prune_and_attack_in_a_real_browser(empty_home, workspace, tmp_path):
         wait_rendered(page, "First start")
         wait_rendered(page, "No pruning runs yet", timeout_ms=180_000)  # the worker fine-tuned the default
 
-        page.goto(server.url("/prune", model=workspace.model_dir, dataset=workspace.csv, calibration=16,
+        page.goto(server.url("/prune", model=workspace.model_name, dataset=workspace.csv_name, calibration=16,
                              method="krp", sparsity=50))
         wait_rendered(page, "not cached yet")
         page.get_by_role("button", name="Prune").click()
@@ -36,7 +36,7 @@ def test_prune_and_attack_in_a_real_browser(empty_home, workspace, tmp_path):
         assert page.locator(".js-plotly-plot .heatmaplayer").count() >= 2
         page.screenshot(path=str(tmp_path / "prune.png"), full_page=True)
 
-        page.goto(server.url("/attacks", attack_dataset=workspace.csv, examples=2))
+        page.goto(server.url("/attacks", attack_dataset=workspace.csv_name, examples=2))
         wait_rendered(page, "No attack runs yet")
         page.get_by_role("button", name="Attack").click()
         wait_rendered(page, "Adversarial", timeout_ms=300_000)
@@ -60,7 +60,9 @@ def test_prune_and_attack_in_a_real_browser(empty_home, workspace, tmp_path):
 
 
 def click_table_row(page, table, row: int) -> None:
-    """Click the row-selection cell of data row ``row`` of a Streamlit dataframe (a canvas grid)."""
+    """Click the row-selection cell of data row ``row`` of a Streamlit dataframe (a canvas grid), scrolled into
+    view first, as a user would."""
+    table.scroll_into_view_if_needed()
     box = table.bounding_box()
     row_height = 35  # Streamlit's default row height, header included
     page.mouse.click(box["x"] + 12, box["y"] + row_height * (row + 1) + row_height / 2)
@@ -112,3 +114,22 @@ def test_the_report_opens_offline_and_draws(home, workspace, tmp_path):
         assert page.locator("mark").count() >= 6  # changed words of the examples, both sides
         browser.close()
     assert requests == []  # nothing was fetched
+
+
+def test_an_uploaded_dataset_is_kept_and_chosen(home, workspace, tmp_path):
+    """The Prune page's uploader: the file goes into the run store, the picker (and the URL) name it, and a run of
+    the same content is found in the cache."""
+    from playwright.sync_api import sync_playwright
+
+    with DashboardServer(dict(os.environ), tmp_path / "streamlit.log") as server, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server.url("/prune", model=workspace.model_name, calibration=16, method="krp", sparsity=50))
+        wait_rendered(page, "Upload a file")
+        page.get_by_text("Upload a file").click()
+        page.locator("input[type='file']").set_input_files(workspace.csv)
+        wait_rendered(page, "Reconstruction error per layer", charts=4, timeout_ms=60_000)
+        assert "dataset=upload%3A" in page.url
+        assert workspace.krp_run_id in page.get_by_text("Run prune-").first.inner_text()
+        assert len(list((home / "uploads").glob("*.csv"))) == 1
+        browser.close()

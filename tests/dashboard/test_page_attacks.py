@@ -43,7 +43,7 @@ def test_no_attack_runs_yet(empty_home):
 def test_an_attack_job_from_the_page(home, workspace):
     from robustprune.jobs import JobQueue
 
-    app = open_page("pages/attacks.py", target=workspace.sparsegpt_run_id, attack_dataset=workspace.csv,
+    app = open_page("pages/attacks.py", target=workspace.sparsegpt_run_id, attack_dataset=workspace.csv_name,
                     examples="2")
     assert not app.exception and not app.error
     app.button(key="submit-attack").click().run()
@@ -60,9 +60,9 @@ def test_an_attack_job_from_the_page(home, workspace):
 
 
 def test_an_attack_on_a_file_dataset_needs_the_file(home, workspace):
-    app = open_page("pages/attacks.py", target=workspace.krp_run_id, attack_dataset="/no/such/reviews.csv")
+    app = open_page("pages/attacks.py", target=workspace.krp_run_id, attack_dataset="no-such-reviews.csv")
     assert not app.exception
-    assert any("does not exist" in message for message in texts(app.error))
+    assert any("no file 'no-such-reviews.csv' in the data folder" in message for message in texts(app.error))
     assert "submit-attack" not in [button.key for button in app.button]
 
 

@@ -63,3 +63,24 @@ def test_soup_started_runs_are_a_line_of_their_own(home, workspace):
     assert list(soup_line["run"]) == [run.dense_run_id, run.run_id]  # starts at the soup, not the fine-tune
     assert soup_line["accuracy"].tolist() == pytest.approx([run.accuracy_dense, run.accuracy_sparse])
     assert workspace.dense_run_id in set(frame[frame["method"] == "krp"]["run"])
+
+
+def test_a_two_four_run_has_its_own_line_and_label(home, workspace):
+    from robustprune.dashboard.runs import list_runs_frame
+    from robustprune.data import load_task_data
+    from robustprune.pipeline import prune
+    from robustprune.prune import PruneConfig
+
+    two_four = prune(PruneConfig("krp", 0.5, pattern="2:4", calibration=16), workspace.model_dir,
+                     load_task_data(workspace.csv), "cpu")
+    krp = RunStore().require(workspace.krp_run_id).summary
+    app = open_page(model=workspace.model_dir)
+    assert not app.exception and not app.error
+    lines = {(trace["legendgroup"], trace["xaxis"]): trace for trace in plotly_figures(app)[0]["data"]}
+    assert lines[("krp", "x")]["y"] == pytest.approx([krp["accuracy_dense"], krp["accuracy_sparse"]])
+    assert lines[("krp 2:4", "x")]["y"] == pytest.approx([krp["accuracy_dense"], two_four.accuracy_sparse])
+    assert [row[0] for row in lines[("krp 2:4", "x")]["customdata"]][-1] == two_four.run_id
+    assert lines[("krp 2:4", "x")]["line"]["dash"] == "dot" and lines[("krp", "x")]["line"]["dash"] == "solid"
+    table = app.dataframe[0].value
+    assert {"krp", "krp 2:4"} <= set(table["method"])
+    assert set(list_runs_frame()["method"]) >= {"krp", "krp 2:4"}

@@ -8,7 +8,7 @@ from tests.dashboard.conftest import open_page, plotly_figures, texts
 
 
 def prune_page(workspace, **query):
-    return open_page("pages/prune.py", **{"model": workspace.model_dir, "dataset": workspace.csv,
+    return open_page("pages/prune.py", **{"model": workspace.model_name, "dataset": workspace.csv_name,
                                           "calibration": "16", **query})
 
 
@@ -82,8 +82,9 @@ def test_a_failed_job_shows_its_error_and_can_be_retried(home, workspace, monkey
 
 
 @pytest.mark.parametrize("query, message", [
-    ({"model": "/no/such/model"}, "model directory /no/such/model does not exist"),
-    ({"dataset": "/no/such/file.csv"}, "dataset file '/no/such/file.csv' does not exist"),
+    ({"model": "/no/such/model"}, "model '/no/such/model' is not one the dashboard opens"),
+    ({"dataset": "/no/such/file.csv"}, "dataset '/no/such/file.csv' is not one the dashboard opens"),
+    ({"dataset": "missing.csv"}, "no file 'missing.csv' in the data folder"),
     ({"text_column": "review"}, "no column 'review'"),
     ({"calibration": "4000"}, "exceed the"),
 ])
@@ -94,8 +95,9 @@ def test_bad_choices_are_errors(home, workspace, query, message):
     assert not app.get("plotly_chart")
 
 
-def test_custom_columns_of_a_local_file(home, tiny_csv, workspace):
-    app = open_page("pages/prune.py", model=workspace.model_dir, dataset=str(tiny_csv), text_column="review",
+def test_custom_columns_of_a_local_file(home, tiny_csv, workspace, monkeypatch):
+    monkeypatch.setenv("ROBUSTPRUNE_DATA_DIR", str(tiny_csv.parent))  # the folder of the user's files
+    app = open_page("pages/prune.py", model=workspace.model_dir, dataset=tiny_csv.name, text_column="review",
                     label_column="sentiment", calibration="16", method="krp", sparsity="50")
     assert not app.exception and not app.error
     assert app.text_input(key="text_column").value == "review"
@@ -153,3 +155,16 @@ def test_a_link_to_an_unknown_run_says_so(home, workspace):
     app = prune_page(workspace, method="krp", sparsity="50", run="prune-000000000000")
     assert any("not a cached pruning run" in message for message in texts(app.warning))
     assert workspace.krp_run_id in app.success[0].value  # the form's own run
+
+
+def test_a_damaged_run_is_warned_about_and_offered_again(home, workspace):
+    weights = RunStore().directory(workspace.krp_run_id) / "weights.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    app = prune_page(workspace, method="krp", sparsity="50")
+    assert not app.exception and not app.error
+    assert any(f"`{workspace.krp_run_id}` is damaged (weights.safetensors has 100 bytes" in message
+               for message in texts(app.warning))
+    assert any("not cached yet" in message for message in texts(app.info))  # a job computes it again
+    runs_page = open_page("pages/runs.py")
+    assert any(workspace.krp_run_id in message and "damaged" in message for message in texts(runs_page.warning))
+    assert workspace.krp_run_id not in list(runs_page.dataframe[0].value["run"])

@@ -7,7 +7,7 @@ GRID = {"methods": "magnitude", "sparsities": "50.0", "recipes": "textbugger", "
 
 
 def sweep_page(workspace, **extra):
-    return open_page("pages/sweep.py", model=workspace.model_dir, dataset=workspace.csv, **{**GRID, **extra})
+    return open_page("pages/sweep.py", model=workspace.model_name, dataset=workspace.csv_name, **{**GRID, **extra})
 
 
 def test_a_grid_is_one_job_and_its_table_fills_in(home, workspace):

@@ -19,7 +19,7 @@ def test_the_form_of_a_cached_run_names_that_run(home, workspace):
         assert form.request().run_id(data, store) == run_id
 
 
-def test_query_params_hold_only_what_the_method_uses(workspace):
+def test_query_params_hold_only_what_the_method_uses(empty_home, workspace):
     unstructured = PruneForm("m", DataChoice("rotten_tomatoes"), "krp", sparsity_percent=87.5, calibration=64)
     assert unstructured.query_params() == {"model": "m", "dataset": "rotten_tomatoes", "method": "krp",
                                            "dense": "finetune", "calibration": "64", "pattern": "unstructured",
@@ -27,8 +27,9 @@ def test_query_params_hold_only_what_the_method_uses(workspace):
     two_four = PruneForm("m", DataChoice("rotten_tomatoes"), "wanda", pattern="2:4", sparsity_percent=70)
     assert "sparsity" not in two_four.query_params()
     assert two_four.request().config.target_sparsity == 0.5 and two_four.request().config.sparsity == 0.5
-    structured = PruneForm("m", DataChoice(workspace.csv), "kprune", "soup", flops_percent=40, sample_tokens=2048)
-    assert structured.query_params() == {"model": "m", "dataset": workspace.csv, "text_column": "text",
+    structured = PruneForm("m", DataChoice(workspace.csv_name), "kprune", "soup", flops_percent=40,
+                           sample_tokens=2048)
+    assert structured.query_params() == {"model": "m", "dataset": workspace.csv_name, "text_column": "text",
                                          "label_column": "label", "method": "kprune", "dense": "soup",
                                          "flops": "40", "tokens": "2048"}
     request = structured.request()

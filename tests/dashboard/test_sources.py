@@ -1,0 +1,122 @@
+"""No file on the server is read through a URL: datasets and models come from names, uploads, the data folder."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from robustprune.dashboard.browser import APP, free_port
+from tests.dashboard.conftest import open_page, texts, write_reviews_csv
+
+
+@pytest.fixture
+def file_read(monkeypatch):
+    """The dataset files the app parsed during a test (the default dataset, of the data folder, is one)."""
+    from robustprune.data import registry
+
+    parsed, read_rows = [], registry.read_rows
+
+    def spy(path, *args):
+        parsed.append(Path(path))
+        return read_rows(path, *args)
+
+    monkeypatch.setattr(registry, "read_rows", spy)
+    return parsed
+
+
+def prune_errors(**query) -> list[str]:
+    app = open_page("pages/prune.py", **{"method": "krp", "sparsity": "50", "calibration": "16", **query})
+    assert not app.exception
+    return texts(app.error)
+
+
+def test_a_dataset_path_in_a_url_is_refused_alike_whether_it_exists(home, workspace, tmp_path, file_read):
+    outside = write_reviews_csv(tmp_path / "secret.csv")  # a valid dataset, outside the data folder
+    (Path(workspace.data_dir) / "escape.csv").symlink_to(outside)
+    try:
+        answers = {name: prune_errors(model=workspace.model_name, dataset=name)
+                   for name in (str(outside), str(tmp_path / "missing.csv"), "../../" + outside.name, "escape.csv")}
+    finally:
+        (Path(workspace.data_dir) / "escape.csv").unlink()
+    for name, errors in answers.items():
+        assert errors == [f"dataset {name!r} is not one the dashboard opens: choose a registered dataset, upload a "
+                          "file, or name a file in the data folder ($ROBUSTPRUNE_DATA_DIR); the command line takes "
+                          "any path"]
+    assert outside not in file_read  # never parsed, nothing copied
+
+
+def test_a_model_path_in_a_url_is_refused_alike_whether_it_exists(home, workspace, tiny_model_dir, monkeypatch):
+    from robustprune.models import registry
+
+    monkeypatch.setattr(registry, "load_config", lambda *args: pytest.fail("a model path from the URL was opened"))
+    for name in (tiny_model_dir, "/no/such/model", "../" + Path(tiny_model_dir).name):
+        assert prune_errors(model=name, dataset=workspace.csv_name) == [
+            f"model {name!r} is not one the dashboard opens: choose a registered model, a model of a cached run, a "
+            "hub id, or a model folder in the data folder ($ROBUSTPRUNE_DATA_DIR); the command line takes any path"]
+
+
+def test_the_attack_form_refuses_a_server_path_too(home, workspace, file_read):
+    app = open_page("pages/attacks.py", target=workspace.krp_run_id, attack_dataset=workspace.csv + "/../../x.csv")
+    assert not app.exception
+    assert any("is not one the dashboard opens" in message for message in texts(app.error))
+    assert "submit-attack" not in [button.key for button in app.button]
+    assert all(path.is_relative_to(workspace.data_dir) for path in file_read)
+
+
+def test_an_upload_is_kept_in_the_store_and_named_in_the_url(home, workspace):
+    from robustprune.dashboard.sources import store_upload
+    from robustprune.jobs import JobQueue
+
+    content = Path(workspace.csv).read_bytes()
+    name = store_upload(content, "my reviews.csv")
+    assert name.startswith("upload:") and store_upload(content, "copy.csv") == name  # by content
+    stored = home / "uploads" / name.removeprefix("upload:")
+    assert stored.read_bytes() == content
+    app = open_page("pages/prune.py", model=workspace.model_name, dataset=name, calibration="16", method="magnitude",
+                    sparsity="40")
+    assert not app.exception and not app.error
+    assert name in app.selectbox(key="dataset").options
+    app.button(key="submit-job").click().run()
+    [job] = JobQueue().list()
+    assert job.params["dataset"] == str(stored)  # the worker reads the stored copy
+
+
+def test_a_bad_file_of_the_data_folder_is_an_error_box(home, workspace, tmp_path, monkeypatch):
+    (tmp_path / "latin1.csv").write_bytes("text,label\ntrès bien,1\n".encode("latin-1"))
+    monkeypatch.setenv("ROBUSTPRUNE_DATA_DIR", str(tmp_path))
+    errors = prune_errors(model=workspace.model_dir, dataset="latin1.csv")
+    assert len(errors) == 1 and "latin1.csv: not UTF-8 text (byte 0xe8 on line 2)" in errors[0]
+
+
+def test_the_server_listens_on_loopback_only_by_default(empty_home, tmp_path):
+    """`streamlit run app.py` with no address option: the repository's .streamlit/config.toml binds it."""
+    import psutil
+
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true", "--server.port",
+               str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    env = {**os.environ, "HOME": str(tmp_path)}  # no user-wide streamlit config
+    with open(tmp_path / "streamlit.log", "wb") as log:
+        server = subprocess.Popen(command, cwd=APP.parent, env=env, stdout=log, stderr=log, start_new_session=True)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
+                    if answer.read().strip() == b"ok":
+                        break
+            except OSError:
+                time.sleep(0.3)
+        listening = {connection.laddr.ip for connection in psutil.Process(server.pid).net_connections("inet")
+                     if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port}
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    assert listening and listening <= {"127.0.0.1", "::1"}, listening
+    assert "Network URL" not in (tmp_path / "streamlit.log").read_text()
+    assert socket.gethostbyname("localhost") == "127.0.0.1"
