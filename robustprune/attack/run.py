@@ -85,14 +85,14 @@ def run_attack(dense_model, tokenizer, texts: list[str], labels: list[int], conf
     else ``dense_model``, on the first ``config.num_examples`` texts; record summary, examples, transfer to
     the other model, similarity. ``concurrency`` searches run side by side (``search.py``); the result does
     not depend on it."""
-    from robustprune.attack.search import DEFAULT_CONCURRENCY, search_examples
+    from robustprune.attack.search import search_examples
 
     check_texts(texts, labels, config)
     attacked_name = attacked_model_name(config, sparse_model)
     attacked_model = sparse_model if attacked_name == SPARSE else dense_model
     count = min(config.num_examples, len(texts))
     search = search_examples(attacked_model, tokenizer, texts, labels, list(range(count)), config,
-                             concurrency or DEFAULT_CONCURRENCY, progress)
+                             concurrency, progress)
     return finish_attack(search.outcomes, dense_model, tokenizer, config, sparse_model=sparse_model,
                          recipe=search.recipe, recipe_label=search.recipe_label,
                          substitutions=search.substitutions, wall_seconds=search.wall_seconds,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from robustprune.attack.records import AttackResult, SearchOutcome
 from robustprune.attack.run import AttackConfig, attacked_model_name, finish_attack
-from robustprune.attack.search import DEFAULT_CONCURRENCY, SearchRun, search_examples
+from robustprune.attack.search import SearchRun, search_examples
 from robustprune.data import TaskData, load_task_data
 from robustprune.errors import RobustPruneError
 from robustprune.finetune import FinetuneConfig
@@ -350,7 +350,7 @@ def _search_and_finish(key, run_id, config, store, progress, texts, labels, data
             searches.append(read_shard(shard))
             continue
         search = search_examples(attacked, tokenizer, texts, labels, list(range(start, stop)), config,
-                                 concurrency or DEFAULT_CONCURRENCY, progress)
+                                 concurrency, progress)
         if shards is not None or (start, stop) != (0, count):  # an unsharded search is not worth a shard
             write_shard(store, key, start, stop, search, target_run_id)
         searches.append(search)

@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from robustprune.attack.records import SearchOutcome
 from robustprune.progress import Progress, silent
 
-DEFAULT_CONCURRENCY = 16  # searches side by side in one process (batching.ExampleScheduler)
+# Searches side by side in one process (batching.ExampleScheduler), by device. On a GPU a search step's handful of
+# candidates leaves the device idle, and merged batches fill it. On a CPU the forward time grows with the batch, so
+# merging gains nothing: measured on this project's 2-core CPU (bench/bench_attack_batching.py), 16 searches side
+# by side took 0.86-1.20x the time of one at a time, with identical examples.
+DEFAULT_CONCURRENCY = {"cuda": 16, "cpu": 1}
+
+
+def default_concurrency(model) -> int:
+    return DEFAULT_CONCURRENCY.get(next(model.parameters()).device.type, 1)
 
 
 @dataclass
@@ -82,7 +90,7 @@ def outcome_of(index: int, label: int, result) -> SearchOutcome:
 
 
 def search_examples(model, tokenizer, texts: list[str], labels: list[int], indices: list[int], config,
-                    concurrency: int = DEFAULT_CONCURRENCY, progress: Progress = silent) -> SearchRun:
+                    concurrency: int | None = None, progress: Progress = silent) -> SearchRun:
     """Attack ``model`` on ``texts[i]`` for i in ``indices`` (``config``: an ``AttackConfig``)."""
     from robustprune.attack.batching import ExampleScheduler
     from robustprune.attack.recipes import build_recipe
@@ -95,7 +103,7 @@ def search_examples(model, tokenizer, texts: list[str], labels: list[int], indic
     wrapper = CachedModelWrapper(model, tokenizer, config.max_length, config.batch_size)
     parts = RecipeParts(device=str(wrapper.device), max_length=config.max_length, word_vectors=config.word_vectors,
                         mlm_path=config.mlm_path, encoder_batch_size=config.batch_size)
-    slots = max(1, min(concurrency, len(indices)))
+    slots = max(1, min(concurrency or default_concurrency(model), len(indices)))
     recipes = [build_recipe(config.recipe, wrapper, parts) for _ in range(slots)]
     for recipe in recipes:
         goal = recipe.attack.goal_function
@@ -129,4 +137,5 @@ def search_examples(model, tokenizer, texts: list[str], labels: list[int], indic
                      device=str(wrapper.device), parts=dict(recipe.parts))
 
 
-__all__ = ["SearchRun", "search_examples", "outcome_of", "status_of", "changed_words", "DEFAULT_CONCURRENCY"]
+__all__ = ["SearchRun", "search_examples", "outcome_of", "status_of", "changed_words", "DEFAULT_CONCURRENCY",
+           "default_concurrency"]

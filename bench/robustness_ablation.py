@@ -1,0 +1,129 @@
+"""Does robust pruning keep robustness? The ablation of its parts on the embedded default.
+
+    python -m bench.robustness_ablation [--n 100] [--seeds 3] [--ray] [--output-dir bench/results]
+
+Phase A, once: {fine-tune, soup chosen by accuracy under attack} × {sparsegpt, krp,
+krp + head re-fit, krp + adversarial calibration (128 texts)} × {50 %, 87.5 %} ×
+{TextFooler, TextBugger} on the first ``--n`` test sentences, both dense starts unpruned,
+and the paper's whole setup (``--preset paper``: soup, krp + re-fit, 512 calibration
+texts) at 50 and 87.5 %. Phase B, over ``--seeds`` fine-tune seeds: both dense starts,
+plain krp and the configuration of phase A with the most accuracy under TextFooler at
+87.5 % (among models that did not collapse), TextFooler only.
+
+Every number is a cached run of the default store (``robustprune sweep`` makes the same
+runs); the CSVs go to ``--output-dir`` and a Markdown summary is printed. ``--ray`` runs
+the cells as Ray tasks on this machine's cores, inside a loopback-only network namespace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+INSIDE = "--inside-namespace"
+VARIANTS = ("sparsegpt", "krp", "krp+refit", "krp+adv=128")
+SOUP = {"criterion": "attack"}  # the paper's: candidates ranked and admitted by accuracy under attack
+
+
+def phase_a_specs(n: int):
+    from robustprune.presets import PRESETS
+    from robustprune.sweep import SweepSpec
+
+    paper = PRESETS["paper"]
+    grid = SweepSpec(dense_starts=("finetune", "soup"), methods=VARIANTS, sparsities=(0.5, 0.875),
+                     recipes=("textfooler", "textbugger"), num_examples=n, soup=SOUP)
+    preset = replace(grid, dense_starts=(paper.dense_start,), methods=(paper.method_variant,),
+                     calibration=paper.calibration, soup=dict(paper.soup))
+    return {"grid": grid, "paper preset": preset}
+
+
+def best_at_high_sparsity(table: pd.DataFrame) -> tuple[str, str]:
+    """(dense start, method) with the most accuracy under TextFooler at 87.5 %, collapsed models left out."""
+    rows = table[(table["sparsity"] == 0.875) & (table["recipe"] == "textfooler") & (table["method"] != "dense")
+                 & (table["collapsed"] != True)]  # noqa: E712
+    best = rows.sort_values("accuracy_under_attack", ascending=False).iloc[0]
+    return best["dense_start"], best["method"]
+
+
+def run(spec, executor_factory, label: str):
+    from robustprune.sweep import run_sweep
+    from robustprune.sweep.events import PrintedEvents
+
+    executor = executor_factory()
+    try:
+        print(f"== {label}", file=sys.stderr, flush=True)
+        result = run_sweep(spec, executor=executor, events=PrintedEvents())
+    finally:
+        getattr(executor, "shutdown", lambda: None)()
+    if result.failures:
+        sys.exit(f"{label}: {len(result.failures)} runs failed: {result.failures[0].label}: {result.failures[0].error}")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--ray", action="store_true", help="Ray tasks on this machine's cores (loopback only)")
+    parser.add_argument("--num-cpus", type=int, default=os.cpu_count())
+    parser.add_argument("--output-dir", default="bench/results")
+    parser.add_argument("--phase", choices=["a", "b", "both"], default="both")
+    parser.add_argument(INSIDE, action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.ray and not args.inside_namespace:
+        from robustprune.sweep.loopback import in_loopback_namespace, loopback_unavailable
+
+        if (reason := loopback_unavailable()) is not None:
+            sys.exit(f"--ray needs a loopback-only network namespace here: {reason}")
+        token = Path(tempfile.mkdtemp(prefix="ablation-ray-")) / "token"
+        token.write_text(secrets.token_hex(32))
+        env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token),
+               "RAY_USAGE_STATS_ENABLED": "0"}
+        sys.exit(subprocess.run(in_loopback_namespace([sys.executable, "-m", "bench.robustness_ablation",
+                                                       *sys.argv[1:], INSIDE]), env=env).returncode)
+
+    from robustprune.sweep import make_executor
+    from robustprune.sweep.ray_executor import RayExecutor
+
+    def executor():
+        if args.ray:
+            return RayExecutor("auto", device="cpu", num_cpus=args.num_cpus, node_ip_address="127.0.0.1")
+        return make_executor(None)
+
+    output = Path(args.output_dir)
+    tables = []
+    if args.phase in ("a", "both"):
+        for label, spec in phase_a_specs(args.n).items():
+            result = run(spec, executor, f"phase A: {label}")
+            table = result.table.assign(setup=label)
+            tables.append(table)
+        phase_a = pd.concat(tables, ignore_index=True)
+        phase_a.to_csv(output / "robustness-ablation.csv", index=False)
+    else:
+        phase_a = pd.read_csv(output / "robustness-ablation.csv")
+    if args.phase in ("b", "both"):
+        start, method = best_at_high_sparsity(phase_a[phase_a["setup"] == "grid"])
+        grid = phase_a_specs(args.n)["grid"]
+        methods = tuple(dict.fromkeys(("krp", method)))
+        headline = replace(grid, methods=methods, sparsities=(0.875,), recipes=("textfooler",), seeds=args.seeds)
+        result = run(headline, executor, f"phase B: both dense starts, {', '.join(methods)} at 87.5%, "
+                                         f"{args.seeds} seeds")
+        result.table.to_csv(output / "robustness-ablation-seeds.csv", index=False)
+        result.summary.to_csv(output / "robustness-ablation-seeds-summary.csv", index=False)
+        print(f"best at 87.5% under TextFooler in phase A: {method} from the {start} start")
+        print(result.summary.to_markdown(index=False, floatfmt=".3f"))
+    print(phase_a.drop(columns=["model_run_id", "attack_run_id", "collapse_reason"]).to_markdown(
+        index=False, floatfmt=".3f"))
+
+
+if __name__ == "__main__":
+    main()
