@@ -40,8 +40,11 @@ class RunBundle:
 
 def export_run(store: RunStore, run_id: str) -> RunBundle:
     record = store.require(run_id)
+    # the run's own summary and manifest are written anew by the store that imports it; files of the same name
+    # inside the run (an attack result's attack/summary.json) are data like any other
     files = {str(path.relative_to(record.directory)): path.read_bytes()
-             for path in sorted(record.directory.rglob("*")) if path.is_file() and path.name != "summary.json"}
+             for path in sorted(record.directory.rglob("*"))
+             if path.is_file() and str(path.relative_to(record.directory)) not in ("summary.json", "manifest.json")}
     return RunBundle(record.run_id, record.kind, record.key, record.model, record.dataset, record.method,
                      record.parent, record.summary, files)
 
