@@ -41,7 +41,11 @@ for kind in overview.PRUNING_KINDS:
         navigation.open_view(*links.run_view(store, clicked))
     if overview.UNDER_ATTACK not in set(frame["metric"]):
         st.caption("No attack runs on these models yet: the accuracy-under-attack curve appears with the first one.")
+    st.caption("Clean accuracy is on the whole test split; accuracy under attack, and the faint dotted clean accuracy "
+               "beside it, on the attacked test texts (hover: how many). A hollow marker is a collapsed model: it "
+               "predicts (nearly) one class, so its accuracy under attack is no robustness and is left out of the "
+               "line. Where several seeds meet, a point is their mean with a min-max bar.")
     columns = {column: st.column_config.NumberColumn(format="percent")
-               for column in (overview.CLEAN, overview.UNDER_ATTACK)}
+               for column in (overview.CLEAN, overview.UNDER_ATTACK, overview.CLEAN_ATTACKED)}
     st.dataframe(overview.runs_table(frame), hide_index=True,
                  column_config={**columns, "sparsity": st.column_config.NumberColumn(x_title, format="percent")})

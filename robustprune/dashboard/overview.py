@@ -16,16 +16,18 @@ import plotly.graph_objects as go
 
 from robustprune.dashboard.attacks import list_attack_runs
 from robustprune.dashboard.choices import METHOD_ORDER
-from robustprune.labels import line_label, line_method, line_pattern
+from robustprune.labels import line_label, line_method, line_pattern, run_method_label
 from robustprune.store import RunStore
 
 CLEAN, UNDER_ATTACK = "clean accuracy", "accuracy under attack"
+CLEAN_ATTACKED = "clean accuracy on the attacked texts"  # beside accuracy under attack: the same texts
 PRUNING_KINDS = ("prune", "structured")
 X_TITLES = {"prune": "sparsity", "structured": "FLOPs removed"}
-COLUMNS = ["method", "sparsity", "metric", "accuracy", "run", "recipe"]
+COLUMNS = ["method", "sparsity", "metric", "accuracy", "run", "recipe", "texts", "collapsed", "reason"]
 METHOD_COLOURS = {"krp": "#ef553b", "sparsegpt": "#636efa", "wanda": "#00cc96", "magnitude": "#ab63fa",
                   "kprune": "#ef553b", "structured-magnitude": "#ab63fa"}
 PALETTE = ["#ffa15a", "#19d3f3", "#ff6692", "#b6e880"]
+GREY = "#b0b0b0"
 
 
 def model_dataset_pairs(store: RunStore | None = None) -> list[tuple[str, str]]:
@@ -43,36 +45,85 @@ def budget(record) -> float:
     return summary["sparsity"]
 
 
+def overview_line(record, dense_summary: dict | None) -> str:
+    """The curve of a pruning run: ``labels.line_label``, or "krp (paper setup)" for a run with a preset's settings
+    (``robustprune.presets``: the same run, whichever way it was asked for)."""
+    from robustprune.presets import preset_of
+
+    if record.kind == "prune" and (preset := preset_of(record.summary, dense_summary)):
+        return f"{run_method_label(record)} ({preset} setup)"
+    return line_label(record)
+
+
+def collapse(record):
+    """The collapse check of a pruning run's recorded test predictions (``robustprune.collapse``), or None."""
+    from robustprune.prune.results import collapse_of
+
+    summary = record.summary
+    return collapse_of(summary.get("test_prediction_counts"), summary.get("test_label_counts"),
+                       summary.get("accuracy_sparse", 0.0))
+
+
 def tradeoff_frame(store: RunStore | None, model: str, dataset: str, recipe: str | None = None,
                    kind: str = "prune") -> pd.DataFrame:
     """Long form: one row per (run, metric) point of the pruning runs of ``kind`` ("prune": x is the sparsity;
     "structured": x is the fraction of FLOPs removed); ``recipe`` picks the attack runs (None: all).
 
-    Each line starts at x = 0 from its own dense start (a fine-tuned model, or the soup).
+    Each line starts at x = 0 from its own dense start (a fine-tuned model, or the soup). ``texts`` is how many
+    texts a number is on: clean accuracy on the whole test split; accuracy under attack, and clean accuracy on the
+    same attacked texts, on the attack's texts. A collapsed run (``collapsed``, with its ``reason``) predicts
+    (nearly) one class: its accuracy under attack is no robustness. Runs of several seeds share a point.
     """
     store = store or RunStore()
     runs = store.list(kind=kind, model=model, dataset=dataset)
+    dense_records = {}
     rows, dense_of_line = [], {}
+    point_of = {}
     for record in runs:
-        line = line_label(record)
+        if record.parent not in dense_records:
+            dense_records[record.parent] = store.get(record.parent)
+        dense = dense_records[record.parent]
+        line = overview_line(record, dense.summary if dense else None)
+        check = collapse(record)
+        collapsed, reason = (check.collapsed, check.reason) if check is not None else (False, None)
+        tested = dense.summary.get("test_examples") if dense else None
         rows.append({"method": line, "sparsity": budget(record), "metric": CLEAN,
-                     "accuracy": record.summary["accuracy_sparse"], "run": record.run_id, "recipe": ""})
-        dense_of_line.setdefault((line, record.parent), record.summary["accuracy_dense"])
-    rows += [{"method": line, "sparsity": 0.0, "metric": CLEAN, "accuracy": accuracy, "run": parent, "recipe": ""}
-             for (line, parent), accuracy in dense_of_line.items()]
-    point_of = {record.run_id: (line_label(record), budget(record)) for record in runs}
+                     "accuracy": record.summary["accuracy_sparse"], "run": record.run_id, "recipe": "",
+                     "texts": tested, "collapsed": collapsed, "reason": reason})
+        dense_of_line.setdefault((line, record.parent), (record.summary["accuracy_dense"], tested))
+        point_of[record.run_id] = (line, budget(record), collapsed, reason)
+    rows += [{"method": line, "sparsity": 0.0, "metric": CLEAN, "accuracy": accuracy, "run": parent, "recipe": "",
+              "texts": tested, "collapsed": False, "reason": None}
+             for (line, parent), (accuracy, tested) in dense_of_line.items()]
     for info in list_attack_runs(store):
-        if recipe is not None and info.recipe != recipe:
-            continue
+        if (recipe is not None and info.recipe != recipe) or info.dataset != dataset:
+            continue  # another recipe, or texts someone brought (not this dataset's test split)
         if info.target_run_id in point_of and info.attacked_model == "sparse":
             targets = [point_of[info.target_run_id]]
         else:  # the dense model attacked: the start of every line that grew from it
-            targets = [(line, 0.0) for line, parent in dense_of_line if parent == info.target_run_id]
-        rows += [{"method": line, "sparsity": x, "metric": UNDER_ATTACK,
-                  "accuracy": info.summary.accuracy_under_attack, "run": info.run_id, "recipe": info.recipe}
-                 for line, x in targets]
+            targets = [(line, 0.0, False, None) for line, parent in dense_of_line if parent == info.target_run_id]
+        summary = info.summary
+        for line, x, collapsed, reason in targets:
+            for metric, value in ((UNDER_ATTACK, summary.accuracy_under_attack),
+                                  (CLEAN_ATTACKED, summary.clean_accuracy)):
+                rows.append({"method": line, "sparsity": x, "metric": metric, "accuracy": value, "run": info.run_id,
+                             "recipe": info.recipe, "texts": summary.num_examples, "collapsed": collapsed,
+                             "reason": reason})
     frame = pd.DataFrame(rows, columns=COLUMNS)
     return frame.sort_values(["metric", "method", "sparsity"], kind="stable").reset_index(drop=True)
+
+
+def points(frame: pd.DataFrame) -> pd.DataFrame:
+    """One point per (line, metric, x): the mean over the runs there (several seeds), with their min, max and count,
+    the first run's id (a click opens it), and collapsed when any of them is."""
+    if frame.empty:
+        return frame.assign(low=[], high=[], runs=[])
+    frame = frame.assign(x=frame["sparsity"].round(4))
+    grouped = frame.groupby(["method", "metric", "x"], sort=False)
+    return grouped.agg(sparsity=("sparsity", "mean"), accuracy=("accuracy", "mean"), low=("accuracy", "min"),
+                       high=("accuracy", "max"), runs=("run", "count"), run=("run", "first"),
+                       recipe=("recipe", "first"), texts=("texts", "first"), collapsed=("collapsed", "any"),
+                       reason=("reason", "first")).reset_index().drop(columns="x")
 
 
 def attack_recipes(store: RunStore | None = None) -> list[str]:
@@ -84,37 +135,80 @@ def method_rank(line: str) -> tuple[int, str]:
     return (METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER), line)
 
 
+PANELS = {CLEAN: "clean accuracy (all test texts)", UNDER_ATTACK: "under attack (the attacked test texts)"}
+
+
 def tradeoff_figure(frame: pd.DataFrame, x_title: str = "sparsity") -> go.Figure:
-    """Accuracy vs sparsity (or FLOPs removed), clean and under attack side by side, a line per method,
-    a point per run; an N:M line is dotted, a soup-started line dashed (both: dash-dot)."""
+    """Accuracy vs sparsity (or FLOPs removed): clean accuracy on the whole test split, and beside it accuracy under
+    attack with clean accuracy on the same attacked texts (dotted, faint), a line per method, a point per run (the
+    mean, with min-max bars, where several seeds meet). An N:M line is dotted, a soup-started line dashed. A
+    collapsed run is a hollow marker, its reason on hover; under attack it is grey and left out of its line."""
     from plotly.subplots import make_subplots
 
-    metrics = [metric for metric in (CLEAN, UNDER_ATTACK) if metric in set(frame["metric"])] or [CLEAN]
-    figure = make_subplots(rows=1, cols=len(metrics), shared_yaxes=True, subplot_titles=metrics,
-                           horizontal_spacing=0.05)
-    methods = sorted(set(frame["method"]), key=method_rank)
+    data = points(frame)
+    panels = [metric for metric in (CLEAN, UNDER_ATTACK) if metric in set(data["metric"])] or [CLEAN]
+    figure = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, horizontal_spacing=0.05,
+                           subplot_titles=[PANELS[metric] for metric in panels])
+    methods = sorted(set(data["method"]), key=method_rank)
     for number, method in enumerate(methods):
+        colour = METHOD_COLOURS.get(line_method(method), PALETTE[number % len(PALETTE)])
         shown = False
-        for column, metric in enumerate(metrics, 1):
-            points = frame[(frame["method"] == method) & (frame["metric"] == metric)]
-            if points.empty:
-                continue
-            figure.add_trace(go.Scatter(
-                x=points["sparsity"], y=points["accuracy"], mode="lines+markers", name=method, legendgroup=method,
-                showlegend=not shown, marker=dict(size=9),
-                line=dict(color=METHOD_COLOURS.get(line_method(method), PALETTE[number % len(PALETTE)]),
-                          dash=line_dash(method)),
-                customdata=points[["run", "recipe"]],
-                hovertemplate="%{customdata[0]}<br>" + method + " at %{x:.1%} " + x_title + ": %{y:.1%} "
-                              + metric.split()[0] + "<br>click to open<extra>%{customdata[1]}</extra>"),
-                row=1, col=column)
-            shown = True
+        for column, panel in enumerate(panels, 1):
+            for metric in (panel, CLEAN_ATTACKED) if panel == UNDER_ATTACK else (panel,):
+                here = data[(data["method"] == method) & (data["metric"] == metric)]
+                if here.empty:
+                    continue
+                companion = metric == CLEAN_ATTACKED
+                kept = here[~here["collapsed"]] if metric == UNDER_ATTACK else here
+                figure.add_trace(_line_trace(kept, method, metric, colour, x_title, companion,
+                                             show_legend=not shown and not companion), row=1, col=column)
+                shown = shown or not companion
+                collapsed = here[here["collapsed"]]
+                if not collapsed.empty and not companion:  # clean: hollow over the line; under attack: instead of it
+                    figure.add_trace(_collapsed_trace(collapsed, method, metric, colour, x_title), row=1, col=column)
     figure.update_xaxes(tickformat=".0%", range=[-0.03, 1.0], title=x_title)
     figure.update_yaxes(tickformat=".0%", range=[0, 1.02])
     figure.update_yaxes(title="accuracy", row=1, col=1)
     figure.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="method",
                          clickmode="event+select")
     return figure
+
+
+def _hover(method: str, metric: str, x_title: str) -> str:
+    return ("%{customdata[0]}<br>" + method + " at %{x:.1%} " + x_title + ": %{y:.1%} " + metric
+            + " on %{customdata[2]} texts%{customdata[3]}<br>click to open<extra>%{customdata[1]}</extra>")
+
+
+def _spread(points_: pd.DataFrame) -> list[str]:
+    return [f"<br>mean of {runs} runs (seeds): {low:.1%}–{high:.1%}" if runs > 1 else ""
+            for runs, low, high in zip(points_["runs"], points_["low"], points_["high"])]
+
+
+def _line_trace(points_: pd.DataFrame, method: str, metric: str, colour: str, x_title: str, companion: bool,
+                show_legend: bool) -> go.Scatter:
+    several = (points_["runs"] > 1).any()
+    return go.Scatter(
+        x=points_["sparsity"], y=points_["accuracy"], mode="lines+markers",
+        name=f"{method} · clean, attacked texts" if companion else method, legendgroup=method,
+        showlegend=show_legend, opacity=0.45 if companion else 1.0, marker=dict(size=6 if companion else 9),
+        line=dict(color=colour, dash="dot" if companion else line_dash(method), width=1 if companion else 2),
+        error_y=dict(type="data", symmetric=False, array=points_["high"] - points_["accuracy"],
+                     arrayminus=points_["accuracy"] - points_["low"], visible=bool(several), width=3),
+        customdata=list(zip(points_["run"], points_["recipe"], points_["texts"].fillna(0).astype(int),
+                            _spread(points_))),
+        hovertemplate=_hover(method, "clean, same texts" if companion else metric.split()[0], x_title))
+
+
+def _collapsed_trace(points_: pd.DataFrame, method: str, metric: str, colour: str, x_title: str) -> go.Scatter:
+    """Collapsed runs: hollow markers with the reason on hover; under attack grey (no robustness to read)."""
+    grey = metric == UNDER_ATTACK
+    return go.Scatter(
+        x=points_["sparsity"], y=points_["accuracy"], mode="markers", name=f"{method} (collapsed)",
+        legendgroup=method, showlegend=False,
+        marker=dict(size=11, symbol="circle-open", color=GREY if grey else colour, line=dict(width=2)),
+        customdata=list(zip(points_["run"], points_["recipe"], points_["texts"].fillna(0).astype(int),
+                            [f"<br>collapsed: {reason}" for reason in points_["reason"]])),
+        hovertemplate=_hover(method, metric.split()[0], x_title))
 
 
 def line_dash(line: str) -> str:
@@ -134,15 +228,20 @@ def clicked_run(selection) -> str | None:
 
 
 def runs_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """The points as a table: one row per pruning run, clean and under-attack accuracy in columns."""
+    """The points as a table: one row per (line, x), clean accuracy (all test texts), accuracy under attack and
+    clean accuracy on the attacked texts, how many runs (seeds) each mean is over, and a collapsed model's reason."""
     if frame.empty:
         return frame
-    table = frame.pivot_table(index=["method", "sparsity"], columns="metric", values="accuracy",
-                              aggfunc="first").reset_index()
+    data = points(frame)
+    table = data.pivot_table(index=["method", "sparsity"], columns="metric", values="accuracy",
+                             aggfunc="first").reset_index()
+    extra = data.groupby(["method", "sparsity"]).agg(runs=("runs", "max"), collapsed=("reason", "first")).reset_index()
+    table = table.merge(extra, on=["method", "sparsity"], how="left")
     table["rank"] = table["method"].map(method_rank)
-    columns = ["method", "sparsity", *(metric for metric in (CLEAN, UNDER_ATTACK) if metric in table.columns)]
-    return table.sort_values(["rank", "sparsity"])[columns].reset_index(drop=True)
+    metrics = [metric for metric in (CLEAN, UNDER_ATTACK, CLEAN_ATTACKED) if metric in table.columns]
+    return table.sort_values(["rank", "sparsity"])[["method", "sparsity", *metrics, "runs", "collapsed"]].reset_index(
+        drop=True)
 
 
-__all__ = ["CLEAN", "UNDER_ATTACK", "PRUNING_KINDS", "X_TITLES", "model_dataset_pairs", "tradeoff_frame",
+__all__ = ["CLEAN", "UNDER_ATTACK", "CLEAN_ATTACKED", "points", "overview_line", "PRUNING_KINDS", "X_TITLES", "model_dataset_pairs", "tradeoff_frame",
            "attack_recipes", "tradeoff_figure", "clicked_run", "runs_table"]

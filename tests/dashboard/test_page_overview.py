@@ -12,14 +12,18 @@ def test_curves_have_a_line_per_method_and_a_point_per_run(home, workspace):
     figure = plotly_figures(app)[0]  # unstructured runs; structured ones have their own figure
     store = RunStore()
     krp, sparsegpt = (store.require(run_id).summary for run_id in (workspace.krp_run_id, workspace.sparsegpt_run_id))
-    lines = {(trace["legendgroup"], trace["xaxis"]): trace for trace in figure["data"]}
+    lines = {(trace["name"], trace["xaxis"]): trace for trace in figure["data"]}
     clean_krp = lines[("krp", "x")]
     assert clean_krp["x"] == pytest.approx([0.0, krp["sparsity"]])  # the dense start, then the run
     assert clean_krp["y"] == pytest.approx([krp["accuracy_dense"], krp["accuracy_sparse"]])
     assert workspace.krp_run_id in [row[0] for row in clean_krp["customdata"]]  # hovering shows the run
     assert lines[("sparsegpt", "x")]["y"][-1] == pytest.approx(sparsegpt["accuracy_sparse"])
-    under_attack = lines[("krp", "x2")]  # the constructed attack run on the krp run: 25% under attack
-    assert under_attack["x"] == pytest.approx([krp["sparsity"]]) and under_attack["y"] == pytest.approx([0.25])
+    # the constructed attack run on the krp run: 25% under attack, on a line or (collapsed tiny model) hollow
+    under_attack = [(x, y) for trace in figure["data"] if trace["legendgroup"] == "krp" and trace["xaxis"] == "x2"
+                    and "clean" not in trace["name"] for x, y in zip(trace["x"], trace["y"])]
+    assert under_attack == [(pytest.approx(krp["sparsity"]), pytest.approx(0.25))]
+    beside = lines[("krp · clean, attacked texts", "x2")]  # clean accuracy on the same 4 attacked texts
+    assert beside["y"] == pytest.approx([0.75]) and beside["customdata"][0][2] == 4
     assert app.selectbox(key="recipe").value == "textfooler"
 
 
@@ -34,7 +38,7 @@ def test_structured_runs_have_their_own_curves_over_flops_removed(home, workspac
     assert not app.exception and not app.error
     unstructured, structured = plotly_figures(app)
     summary = RunStore().require(workspace.structured_run_id).summary
-    [line] = [trace for trace in structured["data"] if trace["legendgroup"] == "structured-magnitude"]
+    [line] = [trace for trace in structured["data"] if trace["name"] == "structured-magnitude"]
     removed = 1 - summary["flops_after"] / summary["flops_before"]
     assert line["x"] == pytest.approx([0.0, removed]) and line["y"][-1] == pytest.approx(summary["accuracy_sparse"])
     assert structured["layout"]["xaxis"]["title"]["text"] == "FLOPs removed"
@@ -76,7 +80,7 @@ def test_a_two_four_run_has_its_own_line_and_label(home, workspace):
     krp = RunStore().require(workspace.krp_run_id).summary
     app = open_page(model=workspace.model_dir)
     assert not app.exception and not app.error
-    lines = {(trace["legendgroup"], trace["xaxis"]): trace for trace in plotly_figures(app)[0]["data"]}
+    lines = {(trace["name"], trace["xaxis"]): trace for trace in plotly_figures(app)[0]["data"]}
     assert lines[("krp", "x")]["y"] == pytest.approx([krp["accuracy_dense"], krp["accuracy_sparse"]])
     assert lines[("krp 2:4", "x")]["y"] == pytest.approx([krp["accuracy_dense"], two_four.accuracy_sparse])
     assert [row[0] for row in lines[("krp 2:4", "x")]["customdata"]][-1] == two_four.run_id
@@ -84,3 +88,52 @@ def test_a_two_four_run_has_its_own_line_and_label(home, workspace):
     table = app.dataframe[0].value
     assert {"krp", "krp 2:4"} <= set(table["method"])
     assert set(list_runs_frame()["method"]) >= {"krp", "krp 2:4"}
+
+
+def test_a_collapsed_run_is_hollow_grey_under_attack_and_off_its_line():
+    """Planted points: krp at 50% works, krp at 87.5% predicts one class; under attack the collapsed one is a grey
+    hollow marker with its reason, and the line joins only the others."""
+    import pandas as pd
+
+    from robustprune.dashboard.overview import COLUMNS, UNDER_ATTACK, tradeoff_figure
+
+    rows = [("krp", 0.0, UNDER_ATTACK, 0.30, "attack-a", False, None),
+            ("krp", 0.5, UNDER_ATTACK, 0.25, "attack-b", False, None),
+            ("krp", 0.875, UNDER_ATTACK, 0.47, "attack-c", True, "predicts negative for 97% of the 400 test texts")]
+    frame = pd.DataFrame([{"method": m, "sparsity": x, "metric": metric, "accuracy": y, "run": run, "recipe": "tf",
+                           "texts": 100, "collapsed": collapsed, "reason": reason}
+                          for m, x, metric, y, run, collapsed, reason in rows], columns=COLUMNS)
+    traces = {trace.name: trace for trace in tradeoff_figure(frame).data}
+    assert list(traces["krp"].x) == [0.0, 0.5] and list(traces["krp"].y) == [0.30, 0.25]
+    hollow = traces["krp (collapsed)"]
+    assert list(hollow.x) == [0.875] and hollow.marker.symbol == "circle-open" and hollow.marker.color == "#b0b0b0"
+    assert "collapsed: predicts negative for 97%" in hollow.customdata[0][3]
+
+
+def test_seeds_at_one_point_are_their_mean_with_the_spread():
+    import pandas as pd
+
+    from robustprune.dashboard.overview import CLEAN, COLUMNS, runs_table, tradeoff_figure
+
+    frame = pd.DataFrame([{"method": "krp", "sparsity": 0.875, "metric": CLEAN, "accuracy": accuracy, "run": run,
+                           "recipe": "", "texts": 400, "collapsed": False, "reason": None}
+                          for accuracy, run in ((0.80, "prune-1"), (0.76, "prune-2"), (0.78, "prune-3"))],
+                         columns=COLUMNS)
+    [trace] = tradeoff_figure(frame).data
+    assert trace.y[0] == pytest.approx(0.78) and trace.error_y.visible
+    assert trace.error_y.array[0] == pytest.approx(0.02) and trace.error_y.arrayminus[0] == pytest.approx(0.02)
+    assert "mean of 3 runs (seeds): 76.0%–80.0%" in trace.customdata[0][3]
+    table = runs_table(frame)
+    assert table.loc[0, CLEAN] == pytest.approx(0.78) and table.loc[0, "runs"] == 3
+
+
+def test_runs_with_the_papers_settings_are_a_line_of_their_own():
+    from types import SimpleNamespace
+
+    from robustprune.dashboard.overview import line_dash, overview_line
+
+    record = SimpleNamespace(kind="prune", method="krp", summary={
+        "dense_start": "soup", "method": "krp", "config": {"refit_head": True, "calibration": 512}})
+    assert overview_line(record, {"config": {"criterion": "attack"}}) == "krp (paper setup)"
+    assert overview_line(record, {"config": {"criterion": "clean"}}) == "krp (soup)"  # the soup, not the paper's
+    assert line_dash("krp (paper setup)") == "dash"  # soup-started, like every soup line
