@@ -62,9 +62,13 @@ def open_view(page: str, params: dict[str, str]) -> None:
 
 
 # URL parameters that pages bind to widgets (``bind="query-params"``), with the widget's value type
+def _flag(value) -> bool:
+    return str(value).lower() in ("true", "1", "yes")
+
+
 BOUND_WIDGETS = {"model": str, "dataset": str, "text_column": str, "label_column": str, "method": str, "dense": str,
                  "calibration": int, "pattern": str, "sparsity": float, "flops": float, "tokens": int,
-                 "a": str, "b": str}
+                 "paper": _flag, "refit": _flag, "adversarial": int, "a": str, "b": str}
 
 
 def apply_pending_link() -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from robustprune.dashboard.choices import DataChoice, model_choice_source, sparsity_fraction
 from robustprune.dashboard.requests import PruneRequest, StructuredRequest
+from robustprune.presets import PRESETS
 from robustprune.prune import PruneConfig
 from robustprune.store import RunRecord
 from robustprune.structured import METHODS as STRUCTURED_METHODS
@@ -39,6 +40,9 @@ class PruneForm:
     pattern: str = UNSTRUCTURED
     flops_percent: float = 50.0
     sample_tokens: int = DEFAULT_SAMPLE_TOKENS
+    paper: bool = False  # the paper's setup (robustprune.presets): soup chosen under attack, re-fitted head, 512 texts
+    refit_head: bool = False
+    calibration_adversarial: int = 0  # robustness-aware calibration: adversarial texts of the dense model added
 
     @property
     def structured(self) -> bool:
@@ -54,8 +58,10 @@ class PruneForm:
             return StructuredRequest(model, self.data, self.method, config, self.dense_start)
         pattern = None if self.pattern == UNSTRUCTURED else self.pattern
         config = PruneConfig(self.method, sparsity_fraction(self.sparsity_percent), pattern=pattern,
-                             calibration=int(self.calibration))
-        return PruneRequest(model, self.data, config, self.dense_start)
+                             calibration=int(self.calibration), refit_head=self.refit_head,
+                             calibration_adversarial=int(self.calibration_adversarial))
+        criterion = PRESETS["paper"].soup.get("criterion", "clean") if self.paper else "clean"
+        return PruneRequest(model, self.data, config, self.dense_start, criterion)
 
     def query_params(self) -> dict[str, str]:
         """The URL parameters that set the widgets to this form (only those that matter for the method)."""
@@ -67,14 +73,24 @@ class PruneForm:
             if self.method == "kprune":
                 params["tokens"] = str(int(self.sample_tokens))
         else:
-            params.update(calibration=str(int(self.calibration)), pattern=self.pattern)
+            params.update(calibration=str(int(self.calibration)), pattern=self.pattern, paper=str(self.paper),
+                          refit=str(self.refit_head), adversarial=str(int(self.calibration_adversarial)))
             if self.pattern == UNSTRUCTURED:
                 params["sparsity"] = f"{self.sparsity_percent:g}"
         return params
 
     @classmethod
-    def from_record(cls, record: RunRecord) -> PruneForm:
-        """The form that asks for a cached ``prune`` or ``structured`` run."""
+    def paper_setup(cls, model: str, data: DataChoice, method: str, sparsity_percent: float = 50.0,
+                    pattern: str = UNSTRUCTURED, calibration_adversarial: int = 0) -> "PruneForm":
+        """The form of the paper's setup (``robustprune.presets.PRESETS["paper"]``) for ``method``."""
+        paper = PRESETS["paper"]
+        return cls(model, data, method, paper.dense_start, paper.calibration, sparsity_percent, pattern, paper=True,
+                   refit_head=paper.refit_head, calibration_adversarial=calibration_adversarial)
+
+    @classmethod
+    def from_record(cls, record: RunRecord, dense_summary: dict | None = None) -> PruneForm:
+        """The form that asks for a cached ``prune`` or ``structured`` run (``dense_summary``: its dense start's,
+        which says whether a soup was chosen under attack: the paper's setup)."""
         summary = record.summary
         dataset = DataChoice(record.dataset or "", **{name: summary[name] for name in ("text_column", "label_column")
                                                       if name in summary})
@@ -83,9 +99,13 @@ class PruneForm:
             config = summary.get("config", {})
             return cls(record.model, dataset, record.method, start, flops_percent=100 * summary["flops_reduction"],
                        sample_tokens=config.get("sample_tokens", DEFAULT_SAMPLE_TOKENS))
+        from robustprune.presets import preset_of
+
         config = summary["config"]
         return cls(record.model, dataset, record.method, start, calibration=config["calibration"],
-                   sparsity_percent=round(100 * config["sparsity"], 4), pattern=config.get("pattern") or UNSTRUCTURED)
+                   sparsity_percent=round(100 * config["sparsity"], 4), pattern=config.get("pattern") or UNSTRUCTURED,
+                   paper=preset_of(summary, dense_summary) == "paper", refit_head=bool(config.get("refit_head")),
+                   calibration_adversarial=int(config.get("calibration_adversarial", 0)))
 
 
 def follow_link(memory: dict, linked: str | None, form_params: dict[str, str]) -> str | None:

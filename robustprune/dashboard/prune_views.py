@@ -12,6 +12,7 @@ from robustprune.dashboard import cached, pruning, structured, widgets
 from robustprune.dashboard.choices import pruning_methods
 from robustprune.dashboard.prune_form import PATTERNS, UNSTRUCTURED, PruneForm, follow_link, is_structured
 from robustprune.pipeline import DENSE_STARTS
+from robustprune.presets import PRESETS
 from robustprune.store import RunStore
 
 DENSE_START_LABELS = {"finetune": "one fine-tuned model", "soup": "greedy soup of fine-tuned models"}
@@ -47,9 +48,20 @@ def prune_form(store: RunStore) -> PruneForm:
                 flops = st.slider("FLOPs to remove (%)", 0.0, 90.0, 50.0, 0.5, key="flops", bind="query-params")
             return PruneForm(model, data_choice, method, dense_start, flops_percent=flops, sample_tokens=int(tokens))
         with middle:
-            calibration = st.number_input("Calibration texts", 1, 4096, 128, key="calibration", bind="query-params")
+            paper = st.toggle("Paper's setup", key="paper", bind="query-params",
+                              help=f"Li et al. (EMNLP 2023): {PRESETS['paper'].summary}; the dense start and "
+                                   "calibration below are then the paper's")
+            calibration = 128 if paper else st.number_input("Calibration texts", 1, 4096, 128, key="calibration",
+                                                            bind="query-params")
             pattern = st.selectbox("Pattern", PATTERNS, key="pattern", bind="query-params",
                                    help="N:M: in every group of M consecutive input weights, N are zero")
+            adversarial = st.number_input(
+                "Adversarial calibration texts", 0, 2048, 0, 16, key="adversarial", bind="query-params",
+                help="robustness-aware calibration: texts found by attacking the dense model on training texts "
+                     "(TextFooler and TextBugger, cached attack runs), added to the calibration texts, so that the "
+                     "pruned model follows the dense one where attacks probe; 0: off")
+            refit = paper or st.checkbox("Re-fit pooler and classifier", key="refit", bind="query-params",
+                                         help="least squares to the dense outputs, as the krp paper does")
         with right:
             if pattern == UNSTRUCTURED:
                 sparsity = widgets.sparsity_picker()
@@ -57,7 +69,13 @@ def prune_form(store: RunStore) -> PruneForm:
                 n, m = (int(part) for part in pattern.split(":"))
                 sparsity = 100.0 * n / m
                 st.caption(f"{pattern} semi-structured: the sparsity is {n}/{m} = {sparsity:g}% in every layer.")
-        return PruneForm(model, data_choice, method, dense_start, int(calibration), sparsity, pattern)
+        if paper:
+            st.caption(f"Paper's setup: {PRESETS['paper'].summary}. The same run as those settings chosen one by "
+                       "one; the soup is built first if needed (4 fine-tunes and an attack per candidate: tens of "
+                       "minutes on a CPU).")
+            return PruneForm.paper_setup(model, data_choice, method, sparsity, pattern, int(adversarial))
+        return PruneForm(model, data_choice, method, dense_start, int(calibration), sparsity, pattern,
+                         refit_head=bool(refit), calibration_adversarial=int(adversarial))
 
 
 def prefill_from_link(store: RunStore) -> None:
@@ -72,7 +90,8 @@ def prefill_from_link(store: RunStore) -> None:
     if st.session_state.get(LINK_MEMORY, {}).get("linked") == run_id:
         return
     file_dataset = (record.dataset or "").startswith("file:")  # the run keeps the file's name, not its path
-    for key, value in PruneForm.from_record(record).query_params().items():
+    dense = store.get(record.parent)
+    for key, value in PruneForm.from_record(record, dense.summary if dense else None).query_params().items():
         if not (file_dataset and key in ("dataset", "text_column", "label_column")):
             st.session_state[key] = BOUND_WIDGETS[key](value)
 
@@ -104,6 +123,13 @@ def show_run(store: RunStore, run_id: str) -> None:
         widgets.report_button(f"report-{run_id}.html", run=run_id)
 
 
+def collapse_warning(check) -> None:
+    """A pruned model that predicts (nearly) one class: say so, before anyone reads its robustness."""
+    if check is not None and check.collapsed:
+        st.warning(f"This pruned model has collapsed: it {check.reason}. Its accuracy under attack would be that "
+                   "of a (nearly) constant answer, not robustness.", icon=":material/warning:")
+
+
 def show_unstructured(store: RunStore, run_id: str) -> None:
     """Headline numbers, the layer x sub-layer error heatmaps, error over depth against another method,
     achieved sparsity per layer and accuracy dense vs sparse."""
@@ -111,6 +137,12 @@ def show_unstructured(store: RunStore, run_id: str) -> None:
     start = "" if result.dense_start == "finetune" else f" (dense start: {result.dense_start})"
     st.success(f"Run `{result.run_id}`: {result.method} on {result.model} / {result.dataset}{start}, "
                f"on {result.device}.")
+    collapse_warning(result.collapse)
+    if result.adversarial_calibration_texts:
+        st.caption(f"Calibration: {result.config['calibration']} training texts and "
+                   f"{result.adversarial_calibration_texts} adversarial ones found on the dense model "
+                   f"({result.adversarial_calibration_flipped} of them flip it; attack runs "
+                   f"{', '.join(result.adversarial_attack_run_ids)}).")
     for column, (label, value) in zip(st.columns(4), pruning.result_metrics(result).items()):
         column.metric(label, value)
 
@@ -143,6 +175,7 @@ def show_structured(store: RunStore, run_id: str) -> None:
     run = cached.structured_run(store, run_id)
     start = "" if run.dense_start == "finetune" else f" (dense start: {run.dense_start})"
     st.success(f"Run `{run.run_id}`: {run.method} on {run.model} / {run.dataset}{start}, on {run.device}.")
+    collapse_warning(run.collapse)
     for column, (label, value) in zip(st.columns(5), structured.structured_metrics(run).items()):
         column.metric(label, value)
     st.subheader("What each layer kept")

@@ -32,20 +32,24 @@ class DenseRequest:
     model: str
     data: DataChoice
     start: str = "finetune"
+    soup_criterion: str = "clean"  # the soup's: clean held-out accuracy, or accuracy under attack (the paper's)
 
     @property
     def kind(self) -> str:
         return self.start
 
+    def soup_fields(self) -> dict:
+        return {} if self.soup_criterion == "clean" else {"criterion": self.soup_criterion}
+
     def job_params(self) -> dict:
         params = {"model": self.model, **self.data.job_fields(), "finetune": {}}
-        return {**params, "soup": {}} if self.start == "soup" else params
+        return {**params, "soup": self.soup_fields()} if self.start == "soup" else params
 
     def run_id(self, task_data: TaskData) -> str:
         if self.start == "soup":
             from robustprune.soup import SoupConfig, soup_key
 
-            config = SoupConfig()
+            config = SoupConfig(**self.soup_fields())
             return run_id_for("soup", soup_key(self.model, task_data, config,
                                                config.base.max_length or task_data.max_length))
         return run_id_for("finetune", dense_key(self.model, task_data, with_max_length(FinetuneConfig(), task_data)))
@@ -67,7 +71,7 @@ class FromDenseStart:
 
     @property
     def dense(self) -> DenseRequest:
-        return DenseRequest(self.model, self.data, self.dense_start)
+        return DenseRequest(self.model, self.data, self.dense_start, getattr(self, "soup_criterion", "clean"))
 
     def job_params(self) -> dict:
         return {**self.dense.job_params(), **self.own_params(), "dense": self.dense_start}
@@ -92,6 +96,7 @@ class PruneRequest(FromDenseStart):
     data: DataChoice
     config: PruneConfig
     dense_start: str = "finetune"
+    soup_criterion: str = "clean"
     kind = "prune"
 
     def __post_init__(self) -> None:

@@ -45,6 +45,28 @@ def test_presets_set_the_slider(home, workspace):
     assert any("not cached yet" in message for message in texts(app.info))
 
 
+def test_the_papers_setup_on_a_small_file_says_what_does_not_fit(home, workspace):
+    """The toggle takes the paper's 512 calibration texts; the tiny file has 230 training texts: one clear error.
+    (The job it would submit is checked in test_prune_form.py.)"""
+    app = prune_page(workspace, method="krp", sparsity="87.5", paper="True", adversarial="32")
+    assert not app.exception
+    assert any("Paper's setup" in caption for caption in texts(app.caption))
+    assert texts(app.error) == ["calibration 512 + held-out 32 texts exceed the 230 training texts of "
+                                "file:reviews.csv; choose a smaller calibration size"]
+
+
+def test_a_collapsed_run_is_said_to_be_one(home, workspace):
+    from robustprune.prune.results import collapse_of
+
+    summary = RunStore().require(workspace.krp_run_id).summary
+    check = collapse_of(summary["test_prediction_counts"], summary["test_label_counts"], summary["accuracy_sparse"])
+    app = prune_page(workspace, method="krp", sparsity="50")
+    warnings = [text for text in texts(app.warning) if "collapsed" in text]
+    assert (len(warnings) == 1) == check.collapsed  # the tiny random model: whatever its predictions say
+    if check.collapsed:
+        assert check.reason in warnings[0]
+
+
 def test_an_uncached_run_becomes_a_job_with_progress_then_shows(home, workspace):
     app = prune_page(workspace, method="magnitude", sparsity="70")
     assert any("not cached yet" in message for message in texts(app.info))

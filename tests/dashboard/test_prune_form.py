@@ -23,6 +23,7 @@ def test_query_params_hold_only_what_the_method_uses(empty_home, workspace):
     unstructured = PruneForm("m", DataChoice("rotten_tomatoes"), "krp", sparsity_percent=87.5, calibration=64)
     assert unstructured.query_params() == {"model": "m", "dataset": "rotten_tomatoes", "method": "krp",
                                            "dense": "finetune", "calibration": "64", "pattern": "unstructured",
+                                           "paper": "False", "refit": "False", "adversarial": "0",
                                            "sparsity": "87.5"}
     two_four = PruneForm("m", DataChoice("rotten_tomatoes"), "wanda", pattern="2:4", sparsity_percent=70)
     assert "sparsity" not in two_four.query_params()
@@ -63,3 +64,32 @@ def test_every_run_has_a_view(home, workspace):
     assert run_view(store, workspace.dense_run_id) == ("pages/runs.py", {"a": workspace.dense_run_id})
     with pytest.raises(RobustPruneError):
         run_view(store, "prune-000000000000")
+
+
+def test_the_papers_setup_is_the_run_of_its_settings_and_links_back_to_it(empty_home, workspace):
+    """The toggle asks for the soup chosen under attack, krp with the re-fitted head and 512 texts: one run id,
+    whichever way it was asked for; a run with those settings opens with the toggle on."""
+    from types import SimpleNamespace
+
+    from robustprune.prune import PruneConfig
+
+    data = DataChoice("rotten_tomatoes")
+    paper = PruneForm.paper_setup("minilm", data, "krp", 87.5).request()
+    explicit = PruneRequest("minilm", data, PruneConfig("krp", 0.875, calibration=512, refit_head=True), "soup",
+                            "attack")
+    assert paper == explicit and paper.job_params()["soup"] == {"criterion": "attack"}
+    task_data = load_task_data("rotten_tomatoes")
+    assert paper.dense.run_id(task_data) != PruneRequest("minilm", data, explicit.config, "soup").dense.run_id(
+        task_data)  # a soup chosen by clean accuracy is another dense start
+    record = SimpleNamespace(kind="prune", model="minilm", dataset="rotten_tomatoes", method="krp", summary={
+        "dense_start": "soup", "method": "krp",
+        "config": {**explicit.config.to_dict(), "sparsity": 0.875}})
+    form = PruneForm.from_record(record, {"config": {"criterion": "attack"}})
+    assert form.paper and form.refit_head and form.request() == paper
+
+
+def test_adversarial_calibration_from_the_form():
+    form = PruneForm("minilm", DataChoice("rotten_tomatoes"), "krp", calibration_adversarial=64, refit_head=True)
+    config = form.request().config
+    assert config.calibration_adversarial == 64 and config.refit_head
+    assert form.query_params()["adversarial"] == "64"
