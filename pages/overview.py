@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from robustprune.dashboard import links, navigation, overview, widgets
+from robustprune.dashboard import cached, links, navigation, overview, widgets
 from robustprune.dashboard.choices import default_model
 
 store = widgets.page_frame()
@@ -30,13 +30,12 @@ with right:
     recipe = widgets.stored_choice("Attack recipe", overview.attack_recipes(store), key="recipe")
 
 for kind in overview.PRUNING_KINDS:
-    frame = overview.tradeoff_frame(store, model, dataset, recipe, kind)
+    frame, figure, table = cached.tradeoff(store, model, dataset, recipe, kind)
     if frame.empty:
         continue
     x_title = overview.X_TITLES[kind]
     st.subheader(f"Trade-off: accuracy vs {x_title}" + (" (structured pruning)" if kind == "structured" else ""))
-    event = st.plotly_chart(overview.tradeoff_figure(frame, x_title), key=f"tradeoff-{kind}", on_select="rerun",
-                            selection_mode="points")
+    event = st.plotly_chart(figure, key=f"tradeoff-{kind}", on_select="rerun", selection_mode="points")
     if (clicked := overview.clicked_run(event.selection)) and store.get(clicked) is not None:
         navigation.open_view(*links.run_view(store, clicked))
     if overview.UNDER_ATTACK not in set(frame["metric"]):
@@ -47,5 +46,5 @@ for kind in overview.PRUNING_KINDS:
                "line. Where several seeds meet, a point is their mean with a min-max bar.")
     columns = {column: st.column_config.NumberColumn(format="percent")
                for column in (overview.CLEAN, overview.UNDER_ATTACK, overview.CLEAN_ATTACKED)}
-    st.dataframe(overview.runs_table(frame), hide_index=True,
+    st.dataframe(table, hide_index=True,
                  column_config={**columns, "sparsity": st.column_config.NumberColumn(x_title, format="percent")})

@@ -189,8 +189,13 @@ class RunStore:
 
     def count(self) -> int:
         """How many finished runs the index holds (a cheap check for "did anything change")."""
+        return self.state()[0]
+
+    def state(self) -> tuple[int, float]:
+        """(how many runs, when the newest was written): changes whenever a run is added or deleted."""
         with self.connect() as connection:
-            return connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+            count, newest = connection.execute("SELECT COUNT(*), MAX(created) FROM runs").fetchone()
+        return count, newest or 0.0
 
     @contextmanager
     def write(self, kind: str, key: dict, *, model: str | None = None, dataset: str | None = None,

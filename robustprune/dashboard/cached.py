@@ -31,6 +31,22 @@ def figure(name: str, key: tuple, build):
     return _figure(name, key, build)
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _tradeoff(root: str, state: tuple, model: str, dataset: str, recipe: str | None, kind: str):
+    from robustprune.dashboard import overview
+
+    frame = overview.tradeoff_frame(RunStore(root), model, dataset, recipe, kind)
+    if frame.empty:
+        return frame, None, frame
+    return frame, overview.tradeoff_figure(frame, overview.X_TITLES[kind]), overview.runs_table(frame)
+
+
+def tradeoff(store: RunStore, model: str, dataset: str, recipe: str | None, kind: str):
+    """The Overview's (points, figure, table) for one model, dataset, recipe and kind of pruning, built once per
+    state of the store (a run added or deleted builds them again)."""
+    return _tradeoff(str(store.root), store.state(), model, dataset, recipe, kind)
+
+
 def run_stamp(store: RunStore, *run_ids: str) -> tuple:
     """The part of a figure's key that names cached runs: (root, (run id, creation time), ...)."""
     return (str(store.root), *((run_id, store.require(run_id).created) for run_id in run_ids))
