@@ -128,3 +128,33 @@ def test_a_malformed_address_says_what_works(spec, tmp_path):
 
     with pytest.raises(RobustPruneError, match="is not host:port"):
         run_sweep(spec, store=RunStore(tmp_path / "store"), executor=RayExecutor("my-cluster"))
+
+
+class FakeRay:
+    """Just enough of ``ray`` for the driver's check of the nodes: a probe that answers ``answer`` or raises it."""
+
+    def __init__(self, answer):
+        self.answer = answer
+
+    def remote(self, **options):
+        return lambda function: type("Remote", (), {"remote": staticmethod(lambda: "probe")})
+
+    def get(self, reference, timeout=None):
+        if isinstance(self.answer, BaseException):
+            raise self.answer
+        return self.answer
+
+
+@pytest.mark.parametrize("answer, message", [
+    ({"robustprune": "0.0.1", "torch": "2.13.0", "cuda": False, "node": "n"},
+     "the Ray cluster's nodes have robustprune 0.0.1, this driver"),
+    (ModuleNotFoundError("No module named 'robustprune'"),
+     "the Ray cluster's nodes cannot run robustprune (ModuleNotFoundError: No module named 'robustprune'); "
+     "install the same package on every node"),
+])
+def test_a_cluster_without_the_same_package_fails_before_any_work(answer, message):
+    from robustprune.sweep.ray_executor import RayExecutor
+
+    with pytest.raises(RobustPruneError) as raised:
+        RayExecutor("127.0.0.1:6390")._check_nodes(FakeRay(answer))
+    assert str(raised.value).startswith(message) and len(str(raised.value).splitlines()) == 1
