@@ -1,0 +1,57 @@
+"""The ``robustprune`` command line: thin wrappers over the library, one JSON object with ``--json``.
+
+``arguments.py`` builds the parser, ``commands.py`` holds the commands, ``sweep.py`` the sweep (and ``table``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from contextlib import contextmanager
+
+from robustprune.cli.arguments import apply_preset, build_parser  # noqa: F401
+from robustprune.cli.commands import (command_attack, command_datasets, command_finetune, command_models,
+                                      command_prune, command_report, command_runs, command_soup, command_worker)
+from robustprune.cli.sweep import command_sweep, sweep_spec
+from robustprune.errors import RobustPruneError
+
+COMMANDS = {"finetune": command_finetune, "prune": command_prune, "attack": command_attack, "table": command_sweep,
+            "sweep": command_sweep, "runs": command_runs, "worker": command_worker, "report": command_report,
+            "models": command_models, "datasets": command_datasets, "soup": command_soup}
+
+
+@contextmanager
+def one_line_warnings():
+    """Show a damaged cached run (``robustprune.store.DamagedRunWarning``) as one line on stderr, every time."""
+    from robustprune.store import DamagedRunWarning
+
+    with warnings.catch_warnings():
+        default = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, DamagedRunWarning):
+                print(f"robustprune: warning: {message}", file=sys.stderr)
+            else:
+                default(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        warnings.simplefilter("always", DamagedRunWarning)
+        yield
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        with one_line_warnings():
+            apply_preset(args)
+            output = COMMANDS[args.command](args)
+    except RobustPruneError as error:
+        print(f"robustprune {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    if getattr(args, "json", False):
+        print(json.dumps(output, default=str))
+    return 1 if isinstance(output, dict) and output.get("failed") else 0  # a sweep with failed runs
+
+
+__all__ = ["main", "build_parser", "apply_preset", "sweep_spec", "COMMANDS"]

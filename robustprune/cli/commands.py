@@ -1,0 +1,262 @@
+"""The commands but the sweep: thin wrappers over the library, each returning what ``--json`` prints."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from robustprune.cli.arguments import attack_config, split_list
+from robustprune.errors import RobustPruneError
+
+def load_data(args):
+    from robustprune.data import load_task_data
+
+    return load_task_data(args.dataset, args.text_column, args.label_column)
+
+
+def finetune_config(args):
+    from robustprune.finetune import FinetuneConfig
+
+    overrides = {"epochs": args.epochs, "seed": args.finetune_seed}
+    if args.learning_rate is not None:
+        overrides["learning_rate"] = args.learning_rate
+    return FinetuneConfig(**overrides)
+
+
+def progress_for(args):
+    from robustprune.progress import TqdmProgress
+
+    return TqdmProgress()
+
+
+def command_finetune(args) -> dict:
+    from robustprune.pipeline import ensure_dense
+
+    config = finetune_config(args)
+    result = ensure_dense(args.model, load_data(args), config, args.device, progress=progress_for(args))
+    if not args.json:
+        source = "cached" if result.cached else f"trained in {result.seconds:.0f} s on {result.device}"
+        print(f"{result.run_id}: {result.model} on {result.dataset}, test accuracy {result.accuracy:.2%} ({source})")
+    return asdict(result)
+
+
+def command_prune_structured(args) -> dict:
+    from robustprune.structured import KPruneConfig
+    from robustprune.structured.runs import prune_structured
+
+    overrides = {"flops_reduction": args.flops_reduction, "seed": args.seed}
+    if args.sample_tokens is not None:
+        overrides["sample_tokens"] = args.sample_tokens
+    run = prune_structured(args.method, KPruneConfig(**overrides), args.model, load_data(args), args.device,
+                           finetune_config(args), progress=progress_for(args), dense=args.dense,
+                           soup_config=soup_config(args) if args.dense == "soup" else None)
+    if not args.json:
+        result = run.result
+        print(f"{run.run_id}: {run.method} on {run.model}/{run.dataset}"
+              f"{' (cached)' if run.cached else f' in {run.prune_seconds:.1f} s on {run.device}'}")
+        print(f"  FLOPs {result.flops_before:,} -> {result.flops_after:,} ({result.flops_ratio:.1%}, target "
+              f"{1 - result.flops_reduction:.1%}) at {result.seq_len} tokens; parameters {result.params_before:,} "
+              f"-> {result.params_after:,}")
+        print(f"  accuracy dense {run.accuracy_dense:.2%} -> pruned {run.accuracy_sparse:.2%}")
+        print(f"  heads kept per layer   {result.heads_kept} of {result.heads_before}")
+        print(f"  neurons kept per layer {result.neurons_kept} of {result.neurons_before}")
+    return run.to_dict()
+
+
+def command_prune(args) -> dict:
+    from robustprune.errors import RobustPruneError
+    from robustprune.pipeline import prune
+    from robustprune.prune import PruneConfig
+    from robustprune.structured import METHODS as STRUCTURED_METHODS
+
+    if args.method is None:
+        raise RobustPruneError("which method? pass --method (e.g. --method krp) or --preset paper")
+    if args.method in STRUCTURED_METHODS:
+        return command_prune_structured(args)
+
+    config = PruneConfig(method=args.method, sparsity=args.sparsity, pattern=args.pattern,
+                         calibration=args.calibration, heldout=args.heldout, seed=args.seed,
+                         refit_head=args.refit_head, calibration_adversarial=args.calibration_adversarial,
+                         adversarial_recipes=split_list(args.adversarial_recipes))
+    result = prune(config, args.model, load_data(args), args.device, finetune_config(args),
+                   progress=progress_for(args), dense=args.dense,
+                   soup_config=soup_config(args) if args.dense == "soup" else None)
+    if not args.json:
+        print_prune_result(result)
+    return result.to_dict()
+
+
+def soup_config(args):
+    from robustprune.soup import SoupConfig
+
+    return SoupConfig(candidates=args.candidates, base=finetune_config(args), criterion=args.criterion,
+                      attack_recipe=args.criterion_recipe, attack_examples=args.criterion_examples)
+
+
+CRITERION_WORDS = {"clean": "clean accuracy", "attack": "accuracy under attack"}
+
+
+def command_soup(args) -> dict:
+    from robustprune.soup import ensure_soup
+
+    result = ensure_soup(args.model, load_data(args), soup_config(args), args.device, progress=progress_for(args))
+    if not args.json:
+        source = "cached" if result.cached else f"built in {result.seconds:.0f} s on {result.device}"
+        print(f"{result.run_id}: soup of {result.kept} of {len(result.candidates)} candidates, {result.model} on "
+              f"{result.dataset} ({source}); chosen by {CRITERION_WORDS[result.criterion]} on "
+              f"{result.heldout_examples} held-out training texts")
+        print(f"  {'candidate':<22} {'lr':>8} {'epochs':>6} {'max len':>7} {'held-out':>8} {'test':>7}  kept")
+        for candidate in result.candidates:
+            config = candidate.config
+            print(f"  {candidate.run_id:<22} {config['learning_rate']:>8.1e} {config['epochs']:>6g} "
+                  f"{config['max_length']:>7} {candidate.heldout_accuracy:>8.2%} {candidate.test_accuracy:>7.2%}  "
+                  f"{'yes' if candidate.kept else 'no'}")
+        print(f"  {'soup':<22} {'':>8} {'':>6} {result.max_length:>7} {result.soup_heldout_accuracy:>8.2%} "
+              f"{result.soup_test_accuracy:>7.2%}")
+    return result.to_dict()
+
+
+def print_prune_result(result) -> None:
+    print(f"{result.run_id}: {result.method} on {result.model}/{result.dataset}"
+          f"{' (cached)' if result.cached else f' in {result.prune_seconds:.1f} s on {result.device}'}")
+    print(f"  sparsity {result.sparsity:.4f} (target {result.target_sparsity:.4f}) over the encoder's Linear "
+          f"layers; left dense: {', '.join(result.dense_parts)}")
+    print(f"  accuracy dense {result.accuracy_dense:.2%} -> sparse {result.accuracy_sparse:.2%}")
+    if result.adversarial_calibration_texts:
+        print(f"  calibration: {result.config['calibration']} training texts + {result.adversarial_calibration_texts} "
+              f"adversarial ones ({result.adversarial_calibration_flipped} of them flip the dense model; attack runs "
+              f"{', '.join(result.adversarial_attack_run_ids)})")
+    if result.collapse is not None and result.collapse.collapsed:
+        print(f"  COLLAPSED: the pruned model {result.collapse.reason}; an accuracy under attack would not be "
+              "robustness")
+    print(f"  {'layer':<48} {'sparsity':>8} {'local err':>10} {'e2e err':>10}")
+    for layer in result.layers:
+        print(f"  {layer.name:<48} {layer.sparsity:>8.4f} {layer.reconstruction_error_local:>10.4f} "
+              f"{layer.reconstruction_error_e2e:>10.4f}")
+
+
+def command_attack(args) -> dict:
+    from robustprune.attack.runs import DENSE_TARGET, attack, read_texts
+
+    texts = None
+    if args.texts:
+        texts = read_texts(args.texts, args.text_column, args.label_column, labels_required=args.label_column != "label")
+    config = attack_config(args, args.recipe)
+    if texts is not None:
+        config.validate(len(texts.texts))  # before any dataset or model is loaded
+    dataset = load_data(args) if args.dataset else None
+    run = attack(DENSE_TARGET if args.dense else args.run, config, args.model, dataset,
+                 args.device, progress=progress_for(args), finetune_config=finetune_config(args), texts=texts)
+    if not args.json:
+        print_attack_run(run)
+    return run.to_dict()
+
+
+def print_attack_run(run) -> None:
+    from robustprune.labels import budget_label
+    from robustprune.store import RunStore
+
+    summary = run.result.summary
+    target = RunStore().get(run.target_run_id)
+    label = (target and budget_label(target)) or \
+        f"{run.method}{'' if run.method == 'dense' else f' {run.sparsity:.1%}'}"
+    print(f"{run.run_id}: {summary.recipe_label} against {label} ({run.target_run_id})"
+          f"{' (cached)' if run.cached else f' in {summary.wall_seconds:.0f} s'}")
+    rows = [("Number of successful attacks", summary.successful_attacks),
+            ("Number of failed attacks", summary.failed_attacks),
+            ("Number of skipped attacks", summary.skipped_attacks),
+            ("Original accuracy", f"{summary.clean_accuracy:.1%}"),
+            ("Accuracy under attack", f"{summary.accuracy_under_attack:.1%}"),
+            ("Attack success rate", f"{summary.attack_success_rate:.1%}"),
+            ("Average perturbed word %", f"{summary.avg_perturbed_word_percent:.1f}%"),
+            ("Average num. words per input", f"{summary.avg_num_words:.1f}"),
+            ("Avg num queries", f"{summary.avg_num_queries:.1f}")]
+    for label, value in rows:
+        print(f"  {label:<32} {value}")
+    for part, source in summary.parts.items():
+        print(f"  {part + ':':<32} {source}")
+    for transfer in run.result.transfers:
+        print(f"  transfer {transfer.source} -> {transfer.target}: {transfer.transferred} of "
+              f"{transfer.num_adversarial} adversarial examples also fool the {transfer.target} model")
+
+
+def run_detail(kind: str, summary: dict) -> str:
+    """One line of the numbers that matter for a run of this kind."""
+    if kind == "prune":
+        return f"sparsity {summary['sparsity']:.3f}  accuracy {summary['accuracy_sparse']:.1%}"
+    if kind == "structured":
+        return f"FLOPs x{summary['flops_ratio']:.2f}  accuracy {summary['accuracy_sparse']:.1%}"
+    if kind == "attack":
+        return (f"{summary['recipe']} on {summary['target_run_id']}: accuracy under attack "
+                f"{summary['accuracy_under_attack']:.1%} (clean {summary['clean_accuracy']:.1%})")
+    if kind == "attribution":
+        return f"example {summary['example']} of {summary['attack_run_id']} explained"
+    if kind == "layer-auc":
+        return (f"per-layer AUC of {summary['attack_run_id']}: {summary['positives']} sparse-only flips, "
+                f"{summary['negatives']} others")
+    accuracy = summary.get("accuracy", summary.get("soup_test_accuracy"))
+    return f"accuracy {accuracy:.1%}" if isinstance(accuracy, float) else ""
+
+
+def command_runs(args) -> dict:
+    from robustprune.labels import run_method_label
+    from robustprune.store import RunStore
+
+    store = RunStore()
+    records = store.list(kind=args.kind, include_damaged=True)
+    if args.verify:
+        for record in records:
+            record.damage = record.damage or store.damage(record.run_id, verify=True)
+    rows = [{"run_id": r.run_id, "kind": r.kind, "model": r.model, "dataset": r.dataset, "method": r.method,
+             "label": run_method_label(r), "parent": r.parent, "created": r.created, "summary": r.summary,
+             "damage": r.damage} for r in records]
+    if not args.json:
+        if not rows:
+            print("no cached runs yet; try `robustprune prune --method krp --sparsity 0.5`")
+        for row in rows:
+            detail = (f"DAMAGED ({row['damage']}): treated as missing, computed again when asked for"
+                      if row["damage"] else run_detail(row["kind"], row["summary"]))
+            print(f"{row['run_id']:<22} {row['kind']:<10} {row['model'] or '':<12} {row['dataset'] or '':<16} "
+                  f"{row['label']:<20} {detail}")
+    return {"runs": rows}
+
+
+def command_report(args) -> dict:
+    from pathlib import Path
+
+    from robustprune.report import write_report
+
+    output = Path(args.output).expanduser()
+    if not output.parent.is_dir():
+        raise RobustPruneError(f"cannot write {str(output)!r}: folder {str(output.parent)!r} does not exist; "
+                               "pass a path in an existing folder")
+    if args.examples is not None and args.examples < 0:
+        raise RobustPruneError(f"--examples must be 0 or more, got {args.examples}")
+    path = write_report(output, run=args.run, attack=args.attack, overview=args.overview, examples=args.examples,
+                        compute=args.compute)
+    size_mb = path.stat().st_size / 1e6
+    if not args.json:
+        print(f"wrote {path} ({size_mb:.1f} MB): open it in any browser, no network needed")
+    return {"path": str(path), "size_mb": size_mb}
+
+
+def command_models(args) -> dict:
+    from robustprune.models import MODELS
+
+    for spec in MODELS.values():
+        print(f"{spec.name:<26} {spec.summary}")
+    return {}
+
+
+def command_datasets(args) -> dict:
+    from robustprune.data import DATASETS
+
+    for spec in DATASETS.values():
+        print(f"{spec.name:<18} {spec.summary}")
+    return {}
+
+
+def command_worker(args) -> dict:
+    from robustprune.jobs import JobQueue
+
+    finished = JobQueue().work(once=args.once)
+    return {"finished": finished}
