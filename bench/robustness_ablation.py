@@ -5,8 +5,9 @@
 Phase A, once: {fine-tune, soup chosen by accuracy under attack} × {sparsegpt, krp,
 krp + head re-fit, krp + adversarial calibration (128 texts)} × {50 %, 87.5 %} ×
 {TextFooler, TextBugger} on the first ``--n`` test sentences, both dense starts unpruned,
-and the paper's whole setup (``--preset paper``: soup, krp + re-fit, 512 calibration
-texts) at 50 and 87.5 %. Phase B, over ``--seeds`` fine-tune seeds: both dense starts,
+the paper's whole setup (``--preset paper``: soup, krp + re-fit, 512 calibration
+texts) at 50 and 87.5 %, and plain krp against krp + adversarial calibration at 70 % from the
+fine-tune. Phase B, over ``--seeds`` fine-tune seeds: both dense starts,
 plain krp and the configuration of phase A with the most accuracy under TextFooler at
 87.5 % (among models that did not collapse), TextFooler only.
 
@@ -42,7 +43,9 @@ def phase_a_specs(n: int):
                      recipes=("textfooler", "textbugger"), num_examples=n, soup=SOUP)
     preset = replace(grid, dense_starts=(paper.dense_start,), methods=(paper.method_variant,),
                      calibration=paper.calibration, soup=dict(paper.soup))
-    return {"grid": grid, "paper preset": preset}
+    # the question for adversarial calibration also at 70 %: against plain krp, both recipes
+    at_70 = replace(grid, dense_starts=("finetune",), methods=("krp", "krp+adv=128"), sparsities=(0.7,))
+    return {"grid": grid, "paper preset": preset, "adversarial calibration at 70%": at_70}
 
 
 def best_at_high_sparsity(table: pd.DataFrame) -> tuple[str, str]:

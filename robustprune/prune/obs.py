@@ -33,10 +33,13 @@ class HessianAccumulator:
         self.tokens = 0
 
     def add(self, sparse_inputs: torch.Tensor, dense_inputs: torch.Tensor | None = None) -> None:
-        sparse_inputs = sparse_inputs.float()
-        self.gram += (sparse_inputs.T @ sparse_inputs).double()
+        # summed in float64: a float32 sum over thousands of tokens depends on how the BLAS splits it between
+        # threads, and OBS's mask choices amplify that, so a run on 1 thread (a Ray task) differed from the
+        # same run on 2 (the serial sweep); in float64 the split changes nothing that survives the cast back
+        sparse_inputs = sparse_inputs.double()
+        self.gram += sparse_inputs.T @ sparse_inputs
         if self.cross is not None:
-            self.cross += (dense_inputs.float().T @ sparse_inputs).double()
+            self.cross += dense_inputs.double().T @ sparse_inputs
         self.tokens += sparse_inputs.shape[0]
 
     def damping(self, fraction: float) -> float:
