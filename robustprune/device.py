@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import torch
 
 from robustprune.errors import RobustPruneError
@@ -23,3 +26,21 @@ def describe_device(device: torch.device) -> str:
     if device.type == "cuda":
         return f"GPU: {torch.cuda.get_device_name(device)}"
     return f"CPU ({torch.get_num_threads()} threads)"
+
+
+@contextmanager
+def reproducible_factorisation(device: torch.device) -> Iterator[None]:
+    """One CPU thread for a Cholesky factor or a solve. MKL's LAPACK splits them by the number of
+    threads and rounds differently for each split (its matrix products do not); OBS turns a
+    last-bit difference into other mask choices, so a pruning run on a 1-CPU Ray task differed
+    from the same run on 2 threads (K-prune's pseudo-inverse likewise). The matrices are a layer's
+    in × in (384 or 1536 for MiniLM): milliseconds."""
+    if device.type != "cpu":
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -35,13 +35,15 @@ from __future__ import annotations
 
 import torch
 
+from robustprune.device import reproducible_factorisation
 from robustprune.prune.sparsegpt import SparseGPTPruner
 
 
 def rectified_weight(weight: torch.Tensor, hessian: torch.Tensor, damped_cross: torch.Tensor) -> torch.Tensor:
     """Eq. (2): W* = W (X_d X_sᵀ/n + λI) H⁻¹, solved in float64 (H is symmetric)."""
     right_hand_side = (weight.double() @ damped_cross).T  # H W*ᵀ = (W C)ᵀ, C = X_d X_sᵀ/n + λI
-    return torch.linalg.solve(hessian, right_hand_side).T.to(weight.dtype)
+    with reproducible_factorisation(hessian.device):
+        return torch.linalg.solve(hessian, right_hand_side).T.to(weight.dtype)
 
 
 class KnowledgeRetentionPruner(SparseGPTPruner):

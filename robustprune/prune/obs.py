@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import torch
 
+from robustprune.device import reproducible_factorisation
 from robustprune.prune.base import NMPattern, pruned_count
 
 
@@ -60,9 +61,10 @@ class HessianAccumulator:
 
 def inverse_hessian_factor(hessian: torch.Tensor) -> torch.Tensor:
     """U with H⁻¹ = Uᵀ U (upper Cholesky factor of the inverse), float32."""
-    lower = torch.linalg.cholesky(hessian)
-    inverse = torch.cholesky_inverse(lower)
-    return torch.linalg.cholesky(inverse, upper=True).float()
+    with reproducible_factorisation(hessian.device):
+        lower = torch.linalg.cholesky(hessian)
+        inverse = torch.cholesky_inverse(lower)
+        return torch.linalg.cholesky(inverse, upper=True).float()
 
 
 def block_prune_counts(rows: int, columns: int, sparsity: float, blocksize: int) -> list[int]:

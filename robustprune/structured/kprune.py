@@ -73,6 +73,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from robustprune.device import reproducible_factorisation
 from robustprune.errors import RobustPruneError
 from robustprune.evaluate import batched, tokenize
 from robustprune.models import adapter
@@ -333,7 +334,9 @@ class LeastSquaresTuner:
     def solve(self, weight: torch.Tensor) -> torch.Tensor:
         """Eq. (6): W + Δ with Δᵀ = (XᵀX)⁺ (XᵀT − XᵀX Wᵀ), the minimiser closest to ``weight``."""
         weight64 = weight.double()
-        correction = torch.linalg.pinv(self.gram, hermitian=True) @ (self.cross - self.gram @ weight64.T)
+        with reproducible_factorisation(self.gram.device):
+            pseudo_inverse = torch.linalg.pinv(self.gram, hermitian=True)
+        correction = pseudo_inverse @ (self.cross - self.gram @ weight64.T)
         return (weight64 + correction.T).to(weight.dtype)
 
 
