@@ -143,7 +143,9 @@ def main() -> None:
     if completed.returncode != 0:
         sys.exit(f"the Ray side failed:\n{completed.stderr[-3000:]}")
     ray = json.loads(completed.stdout.strip().splitlines()[-1])
-    identical = [tuple(row) for row in ray["rows"]] == comparable(serial.table)
+    ray_rows, serial_rows = [tuple(row) for row in ray["rows"]], comparable(serial.table)
+    identical = ray_rows == serial_rows
+    differing = [f"{row[0]} {row[1]:g} {row[2]}" for row, other in zip(serial_rows, ray_rows) if row != other]
 
     shard_seconds: dict[str, list[float]] = {}
     for kind, seconds in ray["task_seconds"]:
@@ -162,6 +164,8 @@ def main() -> None:
              "| task | count | median seconds | max seconds |", "|---|---|---|---|"]
     for kind, values in sorted(shard_seconds.items()):
         lines.append(f"| {kind} | {len(values)} | {statistics.median(values):.1f} | {max(values):.1f} |")
+    if not identical:
+        lines += ["", f"Rows that differ: {', '.join(differing) or 'the tables differ in length'}."]
     lines += ["", f"On N such single-CPU workers the grid's tasks take about {task_total:.0f} / N seconds, "
                   "bounded below by its longest chain (a pruning run, then one attack shard, then the merge)."]
     report = "\n".join(lines)

@@ -54,16 +54,23 @@ def pool_indices(data: TaskData, excluded: set[int], size: int, seed: int, recip
     return available[start:start + size]
 
 
-def adversarial_texts(dense_run_id: str, data: TaskData, config, excluded: set[int], max_length: int,
-                      device: str = "auto", store: RunStore | None = None,
-                      progress: Progress = silent) -> AdversarialCalibration:
-    """The N adversarial calibration texts of ``config`` (a ``PruneConfig``), attacking dense run ``dense_run_id``
-    on training texts outside ``excluded`` (the run's calibration and held-out sample)."""
-    from robustprune.attack import AttackConfig
-    from robustprune.attack.runs import AttackTexts, attack
+@dataclass(frozen=True)
+class CalibrationAttack:
+    """One of the attacks that find the adversarial calibration texts: a recipe on a pool of training texts."""
 
-    store = store or RunStore()
-    found = AdversarialCalibration([], 0)
+    recipe: str
+    wanted: int  # adversarial texts taken from it
+    config: object  # AttackConfig
+    texts: object  # AttackTexts
+
+
+def calibration_attacks(data: TaskData, config, excluded: set[int], max_length: int) -> list[CalibrationAttack]:
+    """The attacks ``config`` (a ``PruneConfig``) needs, on training texts outside ``excluded`` (the run's
+    calibration and held-out sample). A sweep plans them as cells of their own, before the pruning run."""
+    from robustprune.attack import AttackConfig
+    from robustprune.attack.runs import AttackTexts
+
+    attacks = []
     for recipe_index, (recipe, wanted) in enumerate(zip(config.adversarial_recipes,
                                                         shares(config.calibration_adversarial,
                                                                config.adversarial_recipes))):
@@ -75,17 +82,33 @@ def adversarial_texts(dense_run_id: str, data: TaskData, config, excluded: set[i
                                    f"{len(excluded)} calibration and held-out texts; ask for fewer")
         chosen = data.train.select(pool)
         texts = AttackTexts(tuple(chosen["text"]), tuple(chosen["label"]), f"{data.name} train (calibration pool)")
-        run = attack(dense_run_id, AttackConfig(recipe=recipe, num_examples=len(pool), max_length=max_length,
-                                                similarity=False),
-                     store=store, device=device, progress=progress, texts=texts)
+        attacks.append(CalibrationAttack(recipe, wanted, AttackConfig(recipe=recipe, num_examples=len(pool),
+                                                                      max_length=max_length, similarity=False),
+                                         texts))
+    return attacks
+
+
+def adversarial_texts(dense_run_id: str, data: TaskData, config, excluded: set[int], max_length: int,
+                      device: str = "auto", store: RunStore | None = None,
+                      progress: Progress = silent) -> AdversarialCalibration:
+    """The N adversarial calibration texts of ``config`` (a ``PruneConfig``), attacking dense run ``dense_run_id``
+    on training texts outside ``excluded`` (the run's calibration and held-out sample)."""
+    from robustprune.attack.runs import attack
+
+    store = store or RunStore()
+    found = AdversarialCalibration([], 0)
+    for planned in calibration_attacks(data, config, excluded, max_length):
+        run = attack(dense_run_id, planned.config, store=store, device=device, progress=progress,
+                     texts=planned.texts)
         found.attack_run_ids.append(run.run_id)
         succeeded = [e.perturbed_text for e in run.result.examples if e.result == "succeeded"]
         tried = [e.perturbed_text for e in run.result.examples
                  if e.result == "failed" and e.perturbed_text != e.original_text]
-        taken = (succeeded + tried)[:wanted]
+        taken = (succeeded + tried)[:planned.wanted]
         found.texts.extend(taken)
-        found.succeeded += min(len(succeeded), wanted)
+        found.succeeded += min(len(succeeded), planned.wanted)
     return found
 
 
-__all__ = ["AdversarialCalibration", "adversarial_texts", "shares", "pool_indices"]
+__all__ = ["AdversarialCalibration", "CalibrationAttack", "adversarial_texts", "calibration_attacks", "shares",
+           "pool_indices"]

@@ -7,14 +7,16 @@ stopped sweep resumes where it stopped, and a cell's run is the very run a singl
 ``finetune`` / ``soup`` / ``prune`` / ``attack`` request makes.
 
 An attack is planned as shards of examples (``attack-shard`` cells, cached as they finish)
-and a final ``attack`` cell that merges them; an executor may run the shards anywhere.
+and a final ``attack`` cell that merges them; an executor may run the shards anywhere. A
+pruning run with adversarial calibration (``krp+adv=N``) needs attacks on the dense model's
+training texts first: they are cells of their own, made once for all the runs that share them.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from robustprune.attack.runs import SHARD_KIND, attack_key, shard_key, shard_ranges
+from robustprune.attack.runs import SHARD_KIND, attack_key, shard_key, shard_ranges, texts_attack_key
 from robustprune.data import TaskData
 from robustprune.labels import method_label
 from robustprune.pipeline import dense_key, prune_key, with_max_length
@@ -137,8 +139,27 @@ class _Builder:
                              calibration_adversarial=variant.calibration_adversarial)
         run_id = run_id_for("prune", prune_key(dense_id, config, max_length))
         budget_label = pattern or _percent(budget)
-        return self.add(Cell(run_id, "prune", f"{variant.label} {budget_label}{seed_note}", (dense_id,),
+        needs = (dense_id, *self.calibration_attacked(dense_id, config, max_length))
+        return self.add(Cell(run_id, "prune", f"{variant.label} {budget_label}{seed_note}", needs,
                              {**common, "prune": config.to_dict()}))
+
+    def calibration_attacked(self, dense_id: str, config, max_length: int) -> list[str]:
+        """The attacks on training texts that adversarial calibration takes its texts from (none without it)."""
+        if not config.calibration_adversarial:
+            return []
+        from robustprune.adversarial_calibration import calibration_attacks
+        from robustprune.pipeline import calibration_indices
+
+        ids = []
+        for planned in calibration_attacks(self.data, config, set(calibration_indices(self.data, config)), max_length):
+            texts = planned.texts
+            attack_id = run_id_for("attack", texts_attack_key(dense_id, planned.config, texts))
+            ids.append(self.add(Cell(
+                attack_id, "attack", f"{planned.recipe} on {self.cells[dense_id].label}, {len(texts.texts)} training "
+                f"texts (adversarial calibration, seed {config.seed})", (dense_id,),
+                {"target": dense_id, "attack": asdict(planned.config), "shards": [[0, len(texts.texts)]],
+                 "texts": {"texts": list(texts.texts), "labels": list(texts.labels), "source": texts.source}})))
+        return ids
 
     # -- attacks
     def attacked(self, target_id: str, target_label: str, dense_id: str, recipe: str) -> str:

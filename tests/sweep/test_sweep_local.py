@@ -113,3 +113,29 @@ def test_a_grid_that_cannot_work_fails_before_any_work(spec, tmp_path, override,
         run_sweep(replace(spec, **override), store=store)
     assert len(str(raised.value).splitlines()) == 1
     assert store.list() == []
+
+
+def test_adversarial_calibration_attacks_are_cells_of_their_own(spec, tmp_path):
+    """``krp+adv=N`` at two sparsities: the attacks on training texts are planned once, before both pruning runs,
+    and they are the very runs a single ``prune`` request makes (nothing else lands in the store)."""
+    from dataclasses import replace
+
+    grid = replace(spec, methods=("krp+adv=4",), sparsities=(0.5, 0.7))
+    store = RunStore(tmp_path / "store")
+    data = load_task_data(spec.dataset, spec.text_column, spec.label_column)
+    plan = plan_sweep(grid, data)
+    calibration = [cell for cell in plan.cells if cell.kind == "attack" and "texts" in cell.params]
+    prunes = [cell for cell in plan.cells if cell.kind == "prune"]
+    assert len(calibration) == 2 and len(prunes) == 2  # one per recipe (textfooler, textbugger), shared
+    for cell in prunes:
+        assert set(cell.needs) == {plan.rows[0].dense_run_id, *(c.run_id for c in calibration)}
+        assert plan.cells.index(cell) > max(plan.cells.index(c) for c in calibration)
+
+    result = run_sweep(grid, store=store)
+    assert result.complete
+    assert {record.run_id for record in store.list()} == {cell.run_id for cell in plan.cells}
+
+    single = prune(PruneConfig("krp", 0.5, calibration=8, heldout=4, calibration_adversarial=4), spec.model, data,
+                   "cpu", FinetuneConfig(epochs=0), RunStore(tmp_path / "single"))
+    assert single.run_id in {cell.run_id for cell in prunes}
+    assert set(single.adversarial_attack_run_ids) == {cell.run_id for cell in calibration}
