@@ -68,7 +68,8 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a paper's whole setup, e.g. paper: soup chosen under attack, krp+refit, 512 calibration "
                              "texts, the paper's sparsities (explicit flags win)")
     parser.add_argument("--methods", default=None,
-                        help="comma-separated methods, each optionally with +refit (e.g. krp,krp+refit,sparsegpt); "
+                        help="comma-separated methods, each optionally with +refit and/or +adv=N (adversarial calibration "
+                             "texts), e.g. krp,krp+refit,krp+adv=128,sparsegpt; "
                              "structured methods (kprune, structured-magnitude) use --flops-reductions")
     parser.add_argument("--sparsities", default=None,
                         help="comma-separated fractions, or N:M patterns (e.g. 0.5,2:4) for unstructured methods "
