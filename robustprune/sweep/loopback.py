@@ -28,9 +28,13 @@ def loopback_unavailable() -> str | None:
     return None
 
 
-def in_loopback_namespace(argv: list[str]) -> list[str]:
-    """``argv`` wrapped to run in a new network namespace with only loopback up."""
-    return ["unshare", "--net", "sh", "-c", f'{SETUP} && exec "$@"', "sh", *argv]
+def in_loopback_namespace(argv: list[str], own_processes: bool = False) -> list[str]:
+    """``argv`` wrapped to run in a new network namespace with only loopback up. With ``own_processes``
+    also in a PID namespace of its own (with its own /proc): ``ray stop`` finds and kills every Ray
+    process it can see, so a test that stops its cluster that way must not see anyone else's (a Ray
+    sweep of the same user on this machine lost its raylet to one)."""
+    isolation = ["--pid", "--fork", "--mount-proc"] if own_processes else []
+    return ["unshare", "--net", *isolation, "sh", "-c", f'{SETUP} && exec "$@"', "sh", *argv]
 
 
 def listening_sockets() -> list[tuple[str, str, int]]:

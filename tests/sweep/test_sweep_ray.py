@@ -52,7 +52,7 @@ def sweep_on_ray(spec, tmp_path, env, script: str | None = None, address: str = 
         command = in_loopback_namespace(driver)
     else:
         command = in_loopback_namespace(["sh", "-c", script + ' && "$@"; status=$?; ray stop --force >/dev/null 2>&1;'
-                                         ' exit $status', "sh", *driver])
+                                         ' exit $status', "sh", *driver], own_processes=True)
     completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
     assert completed.returncode == 0, completed.stderr[-3000:]
     return json.loads(out.read_text())
@@ -158,3 +158,19 @@ def test_a_cluster_without_the_same_package_fails_before_any_work(answer, messag
     with pytest.raises(RobustPruneError) as raised:
         RayExecutor("127.0.0.1:6390")._check_nodes(FakeRay(answer))
     assert str(raised.value).startswith(message) and len(str(raised.value).splitlines()) == 1
+
+
+def test_stopping_a_test_cluster_leaves_other_ray_processes_alone(tmp_path):
+    """``ray stop --force`` kills every Ray process it can see; the two-node test stops its cluster so, and
+    once killed the raylet of a sweep this machine's user was running. Inside the test's own PID namespace
+    it sees only its own processes: a process named like a raylet outside survives."""
+    outsider = tmp_path / "raylet"
+    shutil.copy(shutil.which("sleep"), outsider)
+    process = subprocess.Popen([str(outsider), "120"])
+    try:
+        subprocess.run(in_loopback_namespace(["ray", "stop", "--force"], own_processes=True),
+                       capture_output=True, text=True, timeout=120, check=True)
+        assert process.poll() is None, "ray stop in the test's namespace killed a process outside it"
+    finally:
+        process.kill()
+        process.wait()
