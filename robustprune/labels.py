@@ -1,9 +1,10 @@
 """How a run is named wherever runs are grouped or labelled: the CLI's ``runs`` and ``table``, and the
 dashboard's curves, tables and pickers.
 
-A pruning run's *method label* is its method with its N:M pattern, when it has one
-("krp", "krp 2:4"), so that an N:M run is never grouped with the unstructured runs of its
-method. Its *line* (a curve of the Overview) also names a dense start other than one
+A pruning run's *method label* is its method with its options, written as a sweep takes
+them ("krp+refit", "krp+adv=128"), and its N:M pattern, when it has one ("krp", "krp 2:4"),
+so that a run is never grouped (or averaged as if it were another seed) with the runs of
+another setting of its method. Its *line* (a curve of the Overview) also names a dense start other than one
 fine-tuned model ("krp (soup)", "krp 2:4 (soup)"). Its *budget label* says how much was
 pruned ("krp 50.0%", "krp 2:4", "kprune −50% FLOPs").
 """
@@ -21,10 +22,19 @@ def pattern_of(summary: dict) -> str | None:
     return config.get("pattern") if isinstance(config, dict) else None
 
 
+def variant_suffix(summary: dict) -> str:
+    """"+refit", "+adv=N", both or nothing: a pruning run's options beyond its method (``sweep.spec.MethodVariant``)."""
+    config = summary.get("config")
+    if not isinstance(config, dict):
+        return ""
+    return (("+refit" if config.get("refit_head") else "")
+            + (f"+adv={config['calibration_adversarial']}" if config.get("calibration_adversarial") else ""))
+
+
 def run_method_label(record) -> str:
-    """The method label of a stored run (``RunRecord``): "krp 2:4"; a run of another kind keeps its method."""
+    """The method label of a stored run (``RunRecord``): "krp+refit 2:4"; a run of another kind keeps its method."""
     if record.kind == "prune":
-        return method_label(record.method, pattern_of(record.summary))
+        return method_label(record.method + variant_suffix(record.summary), pattern_of(record.summary))
     return record.method or ""
 
 
@@ -36,8 +46,8 @@ def line_label(record) -> str:
 
 
 def line_method(line: str) -> str:
-    """The pruning method of a line or method label ("krp 2:4 (soup)" -> "krp")."""
-    return line.split(" (")[0].split(" ")[0]
+    """The pruning method of a line or method label ("krp+refit 2:4 (soup)" -> "krp")."""
+    return line.split(" (")[0].split(" ")[0].split("+")[0]
 
 
 def line_pattern(line: str) -> str | None:
@@ -61,5 +71,5 @@ def budget_label(record) -> str | None:
     return None
 
 
-__all__ = ["method_label", "pattern_of", "run_method_label", "line_label", "line_method", "line_pattern",
+__all__ = ["method_label", "pattern_of", "variant_suffix", "run_method_label", "line_label", "line_method", "line_pattern",
            "prune_label", "budget_label"]

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from robustprune.dashboard.attacks import list_attack_runs
 from robustprune.dashboard.choices import METHOD_ORDER
-from robustprune.labels import line_label, line_method, line_pattern, run_method_label
+from robustprune.labels import line_label, line_method, line_pattern, method_label, pattern_of
 from robustprune.store import RunStore
 
 CLEAN, UNDER_ATTACK = "clean accuracy", "accuracy under attack"
@@ -51,7 +51,7 @@ def overview_line(record, dense_summary: dict | None) -> str:
     from robustprune.presets import preset_of
 
     if record.kind == "prune" and (preset := preset_of(record.summary, dense_summary)):
-        return f"{run_method_label(record)} ({preset} setup)"
+        return f"{method_label(record.method, pattern_of(record.summary))} ({preset} setup)"
     return line_label(record)
 
 

@@ -135,5 +135,24 @@ def test_runs_with_the_papers_settings_are_a_line_of_their_own():
     record = SimpleNamespace(kind="prune", method="krp", summary={
         "dense_start": "soup", "method": "krp", "config": {"refit_head": True, "calibration": 512}})
     assert overview_line(record, {"config": {"criterion": "attack"}}) == "krp (paper setup)"
-    assert overview_line(record, {"config": {"criterion": "clean"}}) == "krp (soup)"  # the soup, not the paper's
+    assert overview_line(record, {"config": {"criterion": "clean"}}) == "krp+refit (soup)"  # not the paper's soup
     assert line_dash("krp (paper setup)") == "dash"  # soup-started, like every soup line
+
+
+def test_runs_with_other_options_of_a_method_are_lines_of_their_own():
+    """krp, krp with the re-fitted head and krp with adversarial calibration at one sparsity are three points,
+    not three "seeds" of one averaged point."""
+    from types import SimpleNamespace
+
+    from robustprune.dashboard.overview import line_dash, overview_line
+    from robustprune.labels import line_method, line_pattern
+
+    def run(**config):
+        return SimpleNamespace(kind="prune", method="krp", summary={"method": "krp", "config": config})
+
+    lines = [overview_line(run(calibration=128), None), overview_line(run(calibration=128, refit_head=True), None),
+             overview_line(run(calibration=128, calibration_adversarial=128), None),
+             overview_line(run(calibration=128, refit_head=True, pattern="2:4"), None)]
+    assert lines == ["krp", "krp+refit", "krp+adv=128", "krp+refit 2:4"]
+    assert {line_method(line) for line in lines} == {"krp"}  # one colour family, the method's
+    assert line_pattern("krp+refit 2:4") == "2:4" and line_dash("krp+adv=128") == "solid"
