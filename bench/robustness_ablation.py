@@ -9,8 +9,8 @@ krp + head re-fit, krp + adversarial calibration (128 texts)} × {50 %, 87.5 %} 
 the paper's whole setup (``--preset paper``: soup, krp + re-fit, 512 calibration
 texts) at 50 and 87.5 %, and plain krp against krp + adversarial calibration at 70 % from the
 fine-tune. Phase B, over ``--seeds`` seeds: both dense starts, plain krp and the
-configuration of phase A with the most accuracy under TextFooler at 87.5 % (among models
-that did not collapse), TextFooler only. A fine-tune seed (``--seed-over finetune``) is a
+configuration of phase A with the most accuracy under attack at 87.5 % (the mean over both
+recipes, among models that did not collapse), both recipes. A fine-tune seed (``--seed-over finetune``) is a
 new soup too, K candidate fine-tunes each (about 17 minutes apiece on a busy 2-core CPU);
 ``--seed-over calibration`` varies the calibration sample of the same two dense starts.
 
@@ -52,11 +52,13 @@ def phase_a_specs(n: int):
 
 
 def best_at_high_sparsity(table: pd.DataFrame) -> tuple[str, str]:
-    """(dense start, method) with the most accuracy under TextFooler at 87.5 %, collapsed models left out."""
-    rows = table[(table["sparsity"] == 0.875) & (table["recipe"] == "textfooler") & (table["method"] != "dense")
-                 & (table["collapsed"] != True)]  # noqa: E712
-    best = rows.sort_values("accuracy_under_attack", ascending=False).iloc[0]
-    return best["dense_start"], best["method"]
+    """(dense start, method) with the most accuracy under attack at 87.5 %, averaged over both recipes, collapsed
+    models left out. TextFooler alone does not separate them: on the default every pruned model keeps 2-3 of 100
+    sentences under it, so a ranking by it alone is a ranking by noise; TextBugger leaves 14-22."""
+    rows = table[(table["sparsity"] == 0.875) & (table["method"] != "dense") & (table["collapsed"] != True)]  # noqa: E712
+    mean = rows.groupby(["dense_start", "method"])["accuracy_under_attack"].mean()
+    start, method = mean.sort_values(ascending=False, kind="stable").index[0]
+    return start, method
 
 
 def run(spec, executor_factory, label: str):
@@ -123,13 +125,12 @@ def main() -> None:
         start, method = best_at_high_sparsity(phase_a[phase_a["setup"] == "grid"])
         grid = phase_a_specs(args.n)["grid"]
         methods = tuple(dict.fromkeys(("krp", method)))
-        headline = replace(grid, methods=methods, sparsities=(0.875,), recipes=("textfooler",), seeds=args.seeds,
-                           seed_axis=args.seed_over)
+        headline = replace(grid, methods=methods, sparsities=(0.875,), seeds=args.seeds, seed_axis=args.seed_over)
         result = run(headline, executor, f"phase B: both dense starts, {', '.join(methods)} at 87.5%, "
                                          f"{args.seeds} {args.seed_over} seeds")
         result.table.to_csv(output / "robustness-ablation-seeds.csv", index=False)
         result.summary.to_csv(output / "robustness-ablation-seeds-summary.csv", index=False)
-        print(f"best at 87.5% under TextFooler in phase A: {method} from the {start} start")
+        print(f"best at 87.5% under attack (both recipes) in phase A: {method} from the {start} start")
         print(result.summary.to_markdown(index=False, floatfmt=".3f"))
     print(phase_a.drop(columns=["model_run_id", "attack_run_id", "collapse_reason"]).to_markdown(
         index=False, floatfmt=".3f"))
