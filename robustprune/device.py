@@ -34,7 +34,7 @@ def reproducible_factorisation(device: torch.device) -> Iterator[None]:
     threads and rounds differently for each split (its matrix products do not); OBS turns a
     last-bit difference into other mask choices, so a pruning run on a 1-CPU Ray task differed
     from the same run on 2 threads (K-prune's pseudo-inverse likewise). The matrices are a layer's
-    in × in: for MiniLM 7 ms at 384 and 0.24 s at 1536 on one thread, about 2 s of a 30 s pruning run."""
+    in × in: for MiniLM 7 ms at 384 and 0.24 s at 1536 on one thread, about 2–3 s of a 30 s pruning run."""
     if device.type != "cpu":
         yield
         return
