@@ -93,14 +93,11 @@ def run_sweep_job(params: dict, progress) -> str | None:
 
 def run_attack_job(params: dict, progress) -> str:
     from robustprune.attack import AttackConfig
-    from robustprune.attack.runs import attack
-
-    from robustprune.attack.runs import AttackTexts
+    from robustprune.attack.runs import AttackTexts, attack
 
     dataset = job_data(params) if params.get("dataset") else None
-    given = params.get("texts")  # {"texts": [...], "labels": [...] or None, "source": "..."}: texts of the user's
-    texts = AttackTexts(tuple(given["texts"]), None if given.get("labels") is None else tuple(given["labels"]),
-                        given.get("source", "texts")) if given else None
+    given = params.get("texts")  # the user's own texts (AttackTexts.to_dict()), or none: the test split
+    texts = AttackTexts.from_dict(given) if given else None
     return attack(params["target"], AttackConfig(**params["attack"]), params.get("model", "minilm"), dataset,
                   params.get("device", "auto"), progress=progress, texts=texts).run_id
 

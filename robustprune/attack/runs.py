@@ -61,6 +61,16 @@ class AttackTexts:
         if not self.texts or not any(text.strip() for text in self.texts):
             raise RobustPruneError(f"no texts to attack in {self.source}; give at least one non-empty text")
 
+    def to_dict(self) -> dict:
+        """Plain JSON for a job's or a sweep cell's parameters; ``from_dict`` reads it back."""
+        return {"texts": list(self.texts), "labels": None if self.labels is None else list(self.labels),
+                "source": self.source}
+
+    @classmethod
+    def from_dict(cls, fields: dict) -> "AttackTexts":
+        labels = fields.get("labels")
+        return cls(tuple(fields["texts"]), None if labels is None else tuple(labels), fields.get("source", "texts"))
+
     @property
     def content_hash(self) -> str:
         """sha256 of the texts and labels (what the cache key holds instead of a dataset fingerprint)."""

@@ -54,10 +54,7 @@ class TextsAttackRequest:
     kind = "attack"
 
     def job_params(self) -> dict:
-        return {"target": self.target, "attack": asdict(self.config),
-                "texts": {"texts": list(self.texts.texts),
-                          "labels": None if self.texts.labels is None else list(self.texts.labels),
-                          "source": self.texts.source}}
+        return {"target": self.target, "attack": asdict(self.config), "texts": self.texts.to_dict()}
 
     def run_id(self) -> str:
         return run_id_for("attack", texts_attack_key(self.target, self.config, self.texts))

@@ -53,9 +53,8 @@ def compute_cell(kind: str, params: dict, data: TaskData, store: RunStore, devic
         if "texts" in params:  # given texts (adversarial calibration's training texts): one run, not sharded
             from robustprune.attack.runs import AttackTexts
 
-            texts = params["texts"]
             attack(params["target"], config, store=store, device=device, progress=progress, concurrency=concurrency,
-                   texts=AttackTexts(tuple(texts["texts"]), tuple(texts["labels"]), texts["source"]))
+                   texts=AttackTexts.from_dict(params["texts"]))
         elif kind == "attack-shard":
             attack(params["target"], config, dataset=data, device=device, store=store, progress=progress,
                    shards=[(params["start"], params["stop"])], concurrency=concurrency)

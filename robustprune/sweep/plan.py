@@ -158,7 +158,7 @@ class _Builder:
                 attack_id, "attack", f"{planned.recipe} on {self.cells[dense_id].label}, {len(texts.texts)} training "
                 f"texts (adversarial calibration, seed {config.seed})", (dense_id,),
                 {"target": dense_id, "attack": asdict(planned.config), "shards": [[0, len(texts.texts)]],
-                 "texts": {"texts": list(texts.texts), "labels": list(texts.labels), "source": texts.source}})))
+                 "texts": texts.to_dict()})))
         return ids
 
     # -- attacks
