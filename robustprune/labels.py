@@ -22,19 +22,24 @@ def pattern_of(summary: dict) -> str | None:
     return config.get("pattern") if isinstance(config, dict) else None
 
 
-def variant_suffix(summary: dict) -> str:
-    """"+refit", "+adv=N", both or nothing: a pruning run's options beyond its method (``sweep.spec.MethodVariant``)."""
+def variant_label(method: str, refit_head: bool = False, calibration_adversarial: int = 0) -> str:
+    """A method with its options as a sweep takes them: "krp", "krp+refit", "krp+adv=128", "krp+refit+adv=128"."""
+    return (method + ("+refit" if refit_head else "")
+            + (f"+adv={calibration_adversarial}" if calibration_adversarial else ""))
+
+
+def run_variant_label(summary: dict, method: str) -> str:
+    """``variant_label`` of a stored pruning run (its summary's ``PruneConfig``)."""
     config = summary.get("config")
     if not isinstance(config, dict):
-        return ""
-    return (("+refit" if config.get("refit_head") else "")
-            + (f"+adv={config['calibration_adversarial']}" if config.get("calibration_adversarial") else ""))
+        return method
+    return variant_label(method, bool(config.get("refit_head")), config.get("calibration_adversarial") or 0)
 
 
 def run_method_label(record) -> str:
     """The method label of a stored run (``RunRecord``): "krp+refit 2:4"; a run of another kind keeps its method."""
     if record.kind == "prune":
-        return method_label(record.method + variant_suffix(record.summary), pattern_of(record.summary))
+        return method_label(run_variant_label(record.summary, record.method), pattern_of(record.summary))
     return record.method or ""
 
 
@@ -71,5 +76,5 @@ def budget_label(record) -> str | None:
     return None
 
 
-__all__ = ["method_label", "pattern_of", "variant_suffix", "run_method_label", "line_label", "line_method", "line_pattern",
-           "prune_label", "budget_label"]
+__all__ = ["method_label", "pattern_of", "variant_label", "run_variant_label", "run_method_label", "line_label",
+           "line_method", "line_pattern", "prune_label", "budget_label"]

@@ -20,6 +20,7 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 
 from robustprune.errors import RobustPruneError
+from robustprune.labels import variant_label
 
 DENSE_STARTS = ("finetune", "soup")
 SEED_AXES = ("finetune", "calibration")  # what a seed varies: the dense start's fine-tune seed, or the calibration sample
@@ -67,8 +68,7 @@ class MethodVariant:
 
     @property
     def label(self) -> str:
-        return (self.method + ("+refit" if self.refit_head else "")
-                + (f"+adv={self.calibration_adversarial}" if self.calibration_adversarial else ""))
+        return variant_label(self.method, self.refit_head, self.calibration_adversarial)
 
 
 @dataclass(frozen=True)
