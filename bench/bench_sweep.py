@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import machine_line
+from bench.common import local_ray_env, machine_line
 
 CHILD_FLAG = "--ray-child"
 
@@ -132,9 +131,7 @@ def main() -> None:
 
     if (reason := loopback_unavailable()) is not None:
         sys.exit(f"Ray needs a loopback-only network namespace here: {reason}")
-    token = work / "ray-token"
-    token.write_text(secrets.token_hex(32))
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token), "RAY_USAGE_STATS_ENABLED": "0"}
+    env = local_ray_env(work)
     child = [sys.executable, "-m", "bench.bench_sweep", CHILD_FLAG, "--store", str(ray_store.root),
              "--model-path", args.model_path, "--n", str(args.n), "--methods", args.methods, "--sparsities",
              args.sparsities, "--recipes", args.recipes, "--num-cpus", str(args.num_cpus), "--device", args.device]

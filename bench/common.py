@@ -7,9 +7,11 @@ import ctypes.util
 import gc
 import os
 import platform
+import secrets
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 import torch
@@ -70,3 +72,11 @@ def machine_line(device: torch.device) -> str:
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}"
     return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads, torch {torch.__version__}"
+
+
+def local_ray_env(folder: Path) -> dict:
+    """The environment for a Ray cluster a benchmark starts on this machine: a fresh token in ``folder``
+    (Ray 2.5x keeps token authentication on; every process of the cluster reads the same file)."""
+    token = Path(folder) / "ray-token"
+    token.write_text(secrets.token_hex(32))
+    return {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token), "RAY_USAGE_STATS_ENABLED": "0"}

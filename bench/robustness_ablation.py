@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
+
+from bench.common import local_ray_env
 
 INSIDE = "--inside-namespace"
 VARIANTS = ("sparsegpt", "krp", "krp+refit", "krp+adv=128")
@@ -95,10 +96,7 @@ def main() -> None:
 
         if (reason := loopback_unavailable()) is not None:
             sys.exit(f"--ray needs a loopback-only network namespace here: {reason}")
-        token = Path(tempfile.mkdtemp(prefix="ablation-ray-")) / "token"
-        token.write_text(secrets.token_hex(32))
-        env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token),
-               "RAY_USAGE_STATS_ENABLED": "0"}
+        env = local_ray_env(Path(tempfile.mkdtemp(prefix="ablation-ray-")))
         sys.exit(subprocess.run(in_loopback_namespace([sys.executable, "-m", "bench.robustness_ablation",
                                                        *sys.argv[1:], INSIDE]), env=env).returncode)
 
