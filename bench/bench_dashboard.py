@@ -72,7 +72,7 @@ def cached_visits(store: RunStore) -> list[PageVisit]:
         attack = next((info for info in attacks if info.target_run_id in krp_ids), attacks[0])
         query = {"run": attack.target_run_id, "attack": attack.run_id}
         visits += [PageVisit("Attacks", "/attacks", query, "prediction on the perturbed text", 0),
-                   PageVisit("Embeddings", "/embeddings", query, "cos(original, adversarial)", 2)]
+                   PageVisit("Embeddings", "/embeddings", query, "The pairs in two dimensions", 2)]
     structured = [record for record in store.list(kind="structured") if record.method == "kprune"]
     if structured:
         visits.append(PageVisit("K-prune", "/prune", {"run": structured[0].run_id}, "What each layer kept", 2,

@@ -2,18 +2,24 @@
 
 import streamlit as st
 
-from robustprune.dashboard import attacks, cached, explanation, marks, texts_form, widgets
+from robustprune.dashboard import attacks, cached, charts, explanation, marks, texts_form, widgets
 from robustprune.dashboard.requests import AttributionRequest
 
 store = widgets.page_frame()
 st.title("Attacks")
 
 info = widgets.attack_run_picker(store)
-with st.expander("Run a new attack", expanded=info is None or "target" in st.query_params,
-                 icon=":material/play_arrow:"):
-    widgets.attack_launcher(store)
-with st.expander("Attack your own sentences", icon=":material/edit_note:"):
-    texts_form.texts_attack_panel(store)
+# The two forms are built only while their panel is open: closed, they cost a page switch nothing.
+launcher = st.expander("Run a new attack", expanded=info is None or "target" in st.query_params,
+                       icon=":material/play_arrow:", key="new-attack-open", on_change="rerun")
+with launcher:
+    if launcher.open:
+        widgets.attack_launcher(store)
+own_texts = st.expander("Attack your own sentences", icon=":material/edit_note:", key="own-texts-open",
+                        on_change="rerun")
+with own_texts:
+    if own_texts.open:
+        texts_form.texts_attack_panel(store)
 if info is None or not widgets.cached_run(store, info.run_id):
     st.stop()
 
@@ -63,9 +69,8 @@ def attack_run_view(info) -> None:
     st.html(explanation.attribution_html(explained, example.original_text, example.perturbed_text, names))
     if explained.layers:
         errors = cached.block_errors(store, info.target_run_id)
-        st.plotly_chart(cached.figure("layer-agreement", cached.run_stamp(store, explained.run_id, info.target_run_id),
-                                      lambda: explanation.layer_agreement_figure(explained, errors)),
-                        key="layer-agreement")
+        charts.show("layer-agreement", cached.run_stamp(store, explained.run_id, info.target_run_id),
+                    lambda: explanation.layer_agreement_figure(explained, errors), key="layer-agreement")
 
 
 attack_run_view(info)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from robustprune.dashboard import attacks, cached, embeddings, explanation, widgets
+from robustprune.dashboard import attacks, cached, charts, embeddings, explanation, widgets
 from robustprune.dashboard.requests import LayerAUCRequest
 
 store = widgets.page_frame()
@@ -28,10 +28,9 @@ with right:
                                   format_func=lambda number: f"{number}: {texts[number][:100]}")
 
 summary = embeddings.similarity_by_layer(result, measure)
-st.plotly_chart(cached.figure("similarity", (*cached.run_stamp(store, info.run_id), measure, index),
-                             lambda: embeddings.similarity_figure(summary, measure,
-                                                                  embeddings.example_similarity(result, index))),
-                key="similarity")
+charts.show("similarity", (*cached.run_stamp(store, info.run_id), measure, index),
+            lambda: embeddings.similarity_figure(summary, measure, embeddings.example_similarity(result, index)),
+            key="similarity")
 
 if "sparse" in info.model_runs:
     st.subheader("Which layers carry the robustness loss")
@@ -44,8 +43,8 @@ if "sparse" in info.model_runs:
                                 "per layer), beside the pruning run's reconstruction error: one pass of both models "
                                 "over the attack's texts in the background worker.", key="submit-layer-auc")
     else:
-        st.plotly_chart(cached.figure("layer-auc", cached.run_stamp(store, auc.run_id),
-                                      lambda: explanation.layer_auc_figure(auc)), key="layer-auc")
+        charts.show("layer-auc", cached.run_stamp(store, auc.run_id), lambda: explanation.layer_auc_figure(auc),
+                    key="layer-auc")
 
 st.subheader("The pairs in two dimensions (PCA of one layer's pooled states)")
 model_runs = info.model_runs
@@ -75,5 +74,5 @@ def projection():
         names)
 
 
-st.plotly_chart(cached.figure("projection", (*cached.run_stamp(store, info.run_id, model_runs[space]), layer,
-                                             pooling, include_failed, index, *names), projection), key="projection")
+charts.show("projection", (*cached.run_stamp(store, info.run_id, model_runs[space]), layer, pooling, include_failed,
+                           index, *names), projection, key="projection")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from robustprune.dashboard import cached, links, navigation, overview, widgets
+from robustprune.dashboard import cached, charts, links, navigation, overview, widgets
 from robustprune.dashboard.choices import default_model
 
 store = widgets.page_frame()
@@ -11,7 +11,8 @@ st.title("robustprune")
 st.markdown(
     "Prune a fine-tuned transformer text classifier (knowledge-retention pruning, SparseGPT, Wanda, magnitude, "
     "or K-prune's structured pruning) and see what it costs: clean accuracy, and accuracy under adversarial "
-    "word-substitution attacks. Every run is cached: click a point below to open it.")
+    "word-substitution attacks. Every run is cached: select a row of a table below (or, with interactive "
+    "charts, click a point) to open it.")
 widgets.report_button("robustprune-overview.html", overview=True)
 
 pairs = overview.model_dataset_pairs(store)
@@ -35,16 +36,20 @@ for kind in overview.PRUNING_KINDS:
         continue
     x_title = overview.X_TITLES[kind]
     st.subheader(f"Trade-off: accuracy vs {x_title}" + (" (structured pruning)" if kind == "structured" else ""))
-    event = st.plotly_chart(figure, key=f"tradeoff-{kind}", on_select="rerun", selection_mode="points")
-    if (clicked := overview.clicked_run(event.selection)) and store.get(clicked) is not None:
+    event = charts.show(f"tradeoff-{kind}", (str(store.root), store.state(), model, dataset, recipe),
+                        lambda: figure, key=f"tradeoff-{kind}", on_select="rerun", selection_mode="points")
+    if event is not None and (clicked := overview.clicked_run(event.selection)) and store.get(clicked) is not None:
         navigation.open_view(*links.run_view(store, clicked))
     if overview.UNDER_ATTACK not in set(frame["metric"]):
         st.caption("No attack runs on these models yet: the accuracy-under-attack curve appears with the first one.")
     st.caption("Clean accuracy is on the whole test split; accuracy under attack, and the faint dotted clean accuracy "
                "beside it, on the attacked test texts (hover: how many). A hollow marker is a collapsed model: it "
                "predicts (nearly) one class, so its accuracy under attack is no robustness and is left out of the "
-               "line. Where several seeds meet, a point is their mean with a min-max bar.")
+               "line. Where several seeds meet, a point is their mean with a min-max bar. Select a row of the table "
+               "to open its run.")
     columns = {column: st.column_config.NumberColumn(format="percent")
                for column in (overview.CLEAN, overview.UNDER_ATTACK, overview.CLEAN_ATTACKED)}
-    st.dataframe(table, hide_index=True,
-                 column_config={**columns, "sparsity": st.column_config.NumberColumn(x_title, format="percent")})
+    chosen = st.dataframe(table, hide_index=True, key=f"runs-{kind}", on_select="rerun", selection_mode="single-row",
+                          column_config={**columns, "sparsity": st.column_config.NumberColumn(x_title, format="percent")})
+    if (rows := chosen.selection.rows) and store.get(run_id := table.iloc[rows[0]]["run"]) is not None:
+        navigation.open_view(*links.run_view(store, run_id))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from robustprune.dashboard import cached, links, pruning, runs, widgets
+from robustprune.dashboard import cached, charts, links, pruning, runs, widgets
 
 store = widgets.page_frame()
 st.title("Runs")
@@ -43,10 +43,10 @@ if run_a and run_b and run_a != run_b:
     if {store.require(run_a).kind, store.require(run_b).kind} == {"prune"} and \
             all(widgets.cached_run(store, run_id) for run_id in (run_a, run_b)):
         results = [cached.prune_result(store, run_id) for run_id in (run_a, run_b)]
-        st.plotly_chart(cached.figure("compare-depth", cached.run_stamp(store, run_a, run_b),
-                                      lambda: pruning.depth_figure(pruning.depth_frame(
-                                          {f"{pruning.run_label(result)} ({result.run_id})": result
-                                           for result in results}))), key="compare-depth")
+        charts.show("compare-depth", cached.run_stamp(store, run_a, run_b),
+                    lambda: pruning.depth_figure(pruning.depth_frame(
+                        {f"{pruning.run_label(result)} ({result.run_id})": result for result in results})),
+                    key="compare-depth")
 
 left, right = st.columns(2)
 with left:

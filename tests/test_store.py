@@ -2,6 +2,7 @@
 
 import json
 import os
+import sqlite3
 
 import pytest
 import torch
@@ -165,3 +166,45 @@ def test_what_killed_writers_left_is_removed(tmp_path):
     kept = write_weights(store, {"a": 1})
     assert store.remove_leftovers() == 2
     assert {path.name for path in store.runs_dir.iterdir()} == {alive.name, fresh.name, kept}
+
+
+def write_run(store: RunStore, number: int) -> str:
+    with store.write("prune", {"n": number}, model="m", dataset="d", method="krp") as run:
+        (run.directory / "weights.bin").write_bytes(b"1")
+    return run_id_for("prune", {"n": number})
+
+
+def test_a_store_deleted_and_made_again_at_the_same_path_is_read_afresh(tmp_path):
+    """Connections are kept per thread and file: a new index file at the same path is another file."""
+    import shutil
+
+    root = tmp_path / "home"
+    first = write_run(RunStore(root), 1)
+    assert [record.run_id for record in RunStore(root).list()] == [first]
+    shutil.rmtree(root)
+    second = write_run(RunStore(root), 2)
+    assert [record.run_id for record in RunStore(root).list()] == [second]
+    assert RunStore(root).get(first) is None
+    with sqlite3.connect(root / "index.sqlite") as fresh:  # written to the new file, not to the deleted one
+        assert fresh.execute("SELECT run_id FROM runs").fetchall() == [(second,)]
+
+
+def test_threads_read_and_write_the_index_side_by_side(tmp_path):
+    """Each thread has its own connection (sqlite3 refuses one connection across threads)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = RunStore(tmp_path)
+    with ThreadPoolExecutor(4) as pool:
+        written = list(pool.map(lambda number: write_run(store, number), range(8)))
+        seen = list(pool.map(lambda run_id: store.get(run_id) is not None, written))
+    assert all(seen) and sorted(record.run_id for record in store.list()) == sorted(written)
+
+
+def test_an_error_inside_a_block_rolls_its_writes_back(tmp_path):
+    store = RunStore(tmp_path)
+    with pytest.raises(RuntimeError):
+        with store.connect() as connection:
+            connection.execute("INSERT INTO runs VALUES ('prune-x', 'prune', NULL, NULL, NULL, NULL, '{}', '{}', 0)")
+            raise RuntimeError("interrupted")
+    with store.connect() as connection:
+        assert connection.execute("SELECT COUNT(*) FROM runs").fetchone() == (0,)

@@ -27,6 +27,10 @@ APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 APP_CONNECTED = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
 PLOTS_DRAWN = ("Array.from(document.querySelectorAll('.js-plotly-plot'))"
                ".filter(plot => plot.querySelector('.main-svg')).length")
+# a chart is an interactive plotly chart with its SVG drawn, or a static one (``dashboard.charts``): an image loaded
+IMAGES_DRAWN = ("Array.from(document.querySelectorAll(\"[data-testid='stImage'] img\"))"
+                ".filter(image => image.complete && image.naturalWidth > 0).length")
+CHARTS_DRAWN = f"({PLOTS_DRAWN}) + ({IMAGES_DRAWN})"
 
 
 def missing_browser() -> str | None:
@@ -116,13 +120,14 @@ class DashboardServer:
 
 
 def wait_rendered(page, text: str | None = None, charts: int = 0, timeout_ms: float = 30_000) -> None:
-    """Until the app is connected, ``text`` shows, the script run has finished and ``charts`` plots are drawn."""
+    """Until the app is connected, ``text`` shows, the script run has finished and ``charts`` charts are drawn
+    (plotly charts or static chart images)."""
     page.wait_for_selector(APP_CONNECTED, timeout=timeout_ms)
     if text is not None:
         page.get_by_text(text, exact=False).first.wait_for(timeout=timeout_ms)
     page.wait_for_selector(APP_IDLE, timeout=timeout_ms)
     if charts:
-        page.wait_for_function(f"{PLOTS_DRAWN} >= {charts}", timeout=timeout_ms)
+        page.wait_for_function(f"{CHARTS_DRAWN} >= {charts}", timeout=timeout_ms)
 
 
-__all__ = ["APP", "CHROMIUM_ARGS", "DashboardServer", "missing_browser", "launch_chromium", "wait_rendered"]
+__all__ = ["APP", "CHARTS_DRAWN", "IMAGES_DRAWN", "PLOTS_DRAWN", "CHROMIUM_ARGS", "DashboardServer", "missing_browser", "launch_chromium", "wait_rendered"]

@@ -229,7 +229,8 @@ def clicked_run(selection) -> str | None:
 
 def runs_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The points as a table: one row per (line, x), clean accuracy (all test texts), accuracy under attack and
-    clean accuracy on the attacked texts, how many runs (seeds) each mean is over, and a collapsed model's reason."""
+    clean accuracy on the attacked texts, how many runs (seeds) each mean is over, a collapsed model's reason, and
+    the id of the (first) run of the model there: the pruning run, or at x = 0 the dense start."""
     if frame.empty:
         return frame
     data = points(frame)
@@ -237,10 +238,12 @@ def runs_table(frame: pd.DataFrame) -> pd.DataFrame:
                              aggfunc="first").reset_index()
     extra = data.groupby(["method", "sparsity"]).agg(runs=("runs", "max"), collapsed=("reason", "first")).reset_index()
     table = table.merge(extra, on=["method", "sparsity"], how="left")
+    clean_runs = data[data["metric"] == CLEAN][["method", "sparsity", "run"]]  # the model's own run (a row opens it)
+    table = table.merge(clean_runs, on=["method", "sparsity"], how="left")
     table["rank"] = table["method"].map(method_rank)
     metrics = [metric for metric in (CLEAN, UNDER_ATTACK, CLEAN_ATTACKED) if metric in table.columns]
-    return table.sort_values(["rank", "sparsity"])[["method", "sparsity", *metrics, "runs", "collapsed"]].reset_index(
-        drop=True)
+    return table.sort_values(["rank", "sparsity"])[["method", "sparsity", *metrics, "runs", "collapsed", "run"]] \
+        .reset_index(drop=True)
 
 
 __all__ = ["CLEAN", "UNDER_ATTACK", "CLEAN_ATTACKED", "points", "overview_line", "PRUNING_KINDS", "X_TITLES", "model_dataset_pairs", "tradeoff_frame",

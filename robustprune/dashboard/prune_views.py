@@ -6,9 +6,11 @@ the Overview's points or the Runs page): that run is shown until the user change
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
-from robustprune.dashboard import cached, pruning, structured, widgets
+from robustprune.dashboard import cached, charts, pruning, structured, widgets
 from robustprune.dashboard.choices import pruning_methods
 from robustprune.dashboard.prune_form import PATTERNS, UNSTRUCTURED, PruneForm, follow_link, is_structured
 from robustprune.pipeline import DENSE_STARTS
@@ -20,62 +22,93 @@ LINK_MEMORY = "prune-link"
 
 
 def prune_form(store: RunStore) -> PruneForm:
-    """Model, dataset, method, dense start, and the method's budget: sparsity (or N:M) or FLOPs to remove."""
+    """The method and its budget (sparsity or N:M, or FLOPs to remove) in view; the model, dataset, dense start and
+    calibration, changed less often, in a popover whose current values show beside it.
+
+    The popover's widgets are live (bound to the URL as before) but drawn in the browser only when it is opened:
+    a dozen widgets on the page would cost a switch to it 0.1 s of the browser's time (``bench.bench_dashboard``)."""
     with st.container(border=True):
-        left, middle, right = st.columns(3)
-        with left:
-            model = widgets.model_picker(store)
-        with middle:
-            data_choice = widgets.dataset_picker()
-        with right:
+        top_left, top_middle, top_right = st.columns([1, 1, 3])
+        with top_left:
             method = st.selectbox("Method", pruning_methods(), key="method", bind="query-params",
                                   help="krp / sparsegpt / wanda / magnitude zero single weights; kprune and "
                                        "structured-magnitude remove whole heads and neurons under a FLOPs budget")
-        left, middle, right = st.columns([1, 1, 3])
-        with left:
-            dense_start = st.selectbox("Dense start", DENSE_STARTS, key="dense", bind="query-params",
-                                       format_func=DENSE_START_LABELS.get,
-                                       help="the soup averages several fine-tuned models (Li et al., 2023); "
-                                            "it is built once, from 4 fine-tunes")
-        if is_structured(method):
-            tokens = PruneForm(model, data_choice, method).sample_tokens
-            if method == "kprune":
-                with middle:
-                    tokens = st.number_input("Sample tokens", 256, 200_000, tokens, 256, key="tokens",
-                                             bind="query-params",
-                                             help="tokens whose knowledge is measured (the paper uses 100,000)")
-            with right:
-                flops = st.slider("FLOPs to remove (%)", 0.0, 90.0, 50.0, 0.5, key="flops", bind="query-params")
-            return PruneForm(model, data_choice, method, dense_start, flops_percent=flops, sample_tokens=int(tokens))
-        with middle:
-            paper = st.toggle("Paper's setup", key="paper", bind="query-params",
-                              help=f"Li et al. (EMNLP 2023): {PRESETS['paper'].summary}; the dense start and "
-                                   "calibration below are then the paper's")
-            calibration = 128 if paper else st.number_input("Calibration texts", 1, 4096, 128, key="calibration",
-                                                            bind="query-params")
-            pattern = st.selectbox("Pattern", PATTERNS, key="pattern", bind="query-params",
-                                   help="N:M: in every group of M consecutive input weights, N are zero")
-            adversarial = st.number_input(
-                "Adversarial calibration texts", 0, 2048, 0, 16, key="adversarial", bind="query-params",
-                help="robustness-aware calibration: texts found by attacking the dense model on training texts "
-                     "(TextFooler and TextBugger, cached attack runs), added to the calibration texts, so that the "
-                     "pruned model follows the dense one where attacks probe; 0: off")
-            refit = paper or st.checkbox("Re-fit pooler and classifier", key="refit", bind="query-params",
-                                         help="least squares to the dense outputs, as the krp paper does")
-        with right:
-            if pattern == UNSTRUCTURED:
-                sparsity = widgets.sparsity_picker()
-            else:
-                n, m = (int(part) for part in pattern.split(":"))
-                sparsity = 100.0 * n / m
-                st.caption(f"{pattern} semi-structured: the sparsity is {n}/{m} = {sparsity:g}% in every layer.")
+        with top_middle:
+            settings = st.popover("Model, data, calibration", icon=":material/tune:", width="stretch")
+            paper = False if is_structured(method) else st.toggle(
+                "Paper's setup", key="paper", bind="query-params",
+                help=f"Li et al. (EMNLP 2023): {PRESETS['paper'].summary}; the dense start and calibration are "
+                     "then the paper's")
+        summary = top_left.empty()
+        with settings:
+            form = _settings(store, method, paper)
+        with top_right:
+            form = _budget(form, paper)
+        summary.caption(_settings_line(form, paper))
         if paper:
             st.caption(f"Paper's setup: {PRESETS['paper'].summary}. The same run as those settings chosen one by "
                        "one; the soup is built first if needed (4 fine-tunes and an attack per candidate: tens of "
                        "minutes on a CPU).")
-            return PruneForm.paper_setup(model, data_choice, method, sparsity, pattern, int(adversarial))
-        return PruneForm(model, data_choice, method, dense_start, int(calibration), sparsity, pattern,
-                         refit_head=bool(refit), calibration_adversarial=int(adversarial))
+            return PruneForm.paper_setup(form.model, form.data, method, form.sparsity_percent, form.pattern,
+                                         form.calibration_adversarial)
+        return form
+
+
+def _settings(store: RunStore, method: str, paper: bool) -> PruneForm:
+    """The popover's part of the form: model, dataset, dense start, and the calibration (or K-prune's sample)."""
+    model = widgets.model_picker(store)
+    data_choice = widgets.dataset_picker()
+    dense_start = st.selectbox("Dense start", DENSE_STARTS, key="dense", bind="query-params",
+                               format_func=DENSE_START_LABELS.get, disabled=paper,
+                               help="the soup averages several fine-tuned models (Li et al., 2023); it is built "
+                                    "once, from 4 fine-tunes. The paper's setup starts from its soup.")
+    if is_structured(method):
+        tokens = PruneForm(model, data_choice, method).sample_tokens
+        if method == "kprune":
+            tokens = st.number_input("Sample tokens", 256, 200_000, tokens, 256, key="tokens", bind="query-params",
+                                     help="tokens whose knowledge is measured (the paper uses 100,000)")
+        return PruneForm(model, data_choice, method, dense_start, sample_tokens=int(tokens))
+    calibration = 128 if paper else st.number_input("Calibration texts", 1, 4096, 128, key="calibration",
+                                                    bind="query-params")
+    pattern = st.selectbox("Pattern", PATTERNS, key="pattern", bind="query-params",
+                           help="N:M: in every group of M consecutive input weights, N are zero")
+    adversarial = st.number_input(
+        "Adversarial calibration texts", 0, 2048, 0, 16, key="adversarial", bind="query-params",
+        help="robustness-aware calibration: texts found by attacking the dense model on training texts "
+             "(TextFooler and TextBugger, cached attack runs), added to the calibration texts, so that the "
+             "pruned model follows the dense one where attacks probe; 0: off")
+    refit = paper or st.checkbox("Re-fit pooler and classifier", key="refit", bind="query-params",
+                                 help="least squares to the dense outputs, as the krp paper does")
+    return PruneForm(model, data_choice, method, dense_start, int(calibration), pattern=pattern,
+                     refit_head=bool(refit), calibration_adversarial=int(adversarial))
+
+
+def _budget(form: PruneForm, paper: bool) -> PruneForm:
+    """The budget in view: FLOPs to remove (structured), the sparsity with the paper's levels, or an N:M pattern."""
+    if is_structured(form.method):
+        flops = st.slider("FLOPs to remove (%)", 0.0, 90.0, 50.0, 0.5, key="flops", bind="query-params")
+        return replace(form, flops_percent=flops)
+    if form.pattern == UNSTRUCTURED:
+        return replace(form, sparsity_percent=widgets.sparsity_picker())
+    n, m = (int(part) for part in form.pattern.split(":"))
+    st.caption(f"{form.pattern} semi-structured: the sparsity is {n}/{m} = {100.0 * n / m:g}% in every layer.")
+    return replace(form, sparsity_percent=100.0 * n / m)
+
+
+def _settings_line(form: PruneForm, paper: bool) -> str:
+    """What the popover holds, in one line: model, dataset, dense start, calibration."""
+    parts = [form.model or "(no model)", form.data.dataset or "(no dataset)"]
+    if paper:
+        return " · ".join(parts + ["the paper's soup and calibration"])
+    parts.append(DENSE_START_LABELS.get(form.dense_start, form.dense_start))
+    if is_structured(form.method):
+        if form.method == "kprune":
+            parts.append(f"{form.sample_tokens:,} sample tokens")
+    else:
+        parts.append(f"{form.calibration} calibration texts"
+                     + (f" + {form.calibration_adversarial} adversarial" if form.calibration_adversarial else "")
+                     + (", head re-fitted" if form.refit_head else ""))
+    return " · ".join(parts)
 
 
 def prefill_from_link(store: RunStore) -> None:
@@ -149,7 +182,7 @@ def show_unstructured(store: RunStore, run_id: str) -> None:
     layers = pruning.layer_frame(result)
     stamp = cached.run_stamp(store, run_id)
     st.subheader("Reconstruction error per layer and sub-layer")
-    st.plotly_chart(cached.figure("heatmaps", stamp, lambda: pruning.error_heatmaps(layers)), key="heatmaps")
+    charts.show("heatmaps", stamp, lambda: pruning.error_heatmaps(layers), key="heatmaps")
 
     options = pruning.comparison_runs(store, result)
     labels = ["none", *options]
@@ -160,13 +193,14 @@ def show_unstructured(store: RunStore, run_id: str) -> None:
     if compare != "none":
         other = cached.prune_result(store, options[compare])
         curves[pruning.run_label(other)] = other
-    st.plotly_chart(cached.figure("depth", cached.run_stamp(store, *(curve.run_id for curve in curves.values())),
-                                  lambda: pruning.depth_figure(pruning.depth_frame(curves))), key="depth")
+    charts.show("depth", cached.run_stamp(store, *(curve.run_id for curve in curves.values())),
+                lambda: pruning.depth_figure(pruning.depth_frame(curves)), key="depth")
 
     left, right = st.columns([2, 1])
-    left.plotly_chart(cached.figure("sparsity", stamp, lambda: pruning.sparsity_figure(layers, result.target_sparsity)),
-                      key="sparsity-per-layer")
-    right.plotly_chart(cached.figure("accuracy", stamp, lambda: pruning.accuracy_figure(result)), key="accuracy")
+    charts.show("sparsity", stamp, lambda: pruning.sparsity_figure(layers, result.target_sparsity), container=left,
+                width=charts.PAGE_WIDTH * 2 // 3, key="sparsity-per-layer")
+    charts.show("accuracy", stamp, lambda: pruning.accuracy_figure(result), container=right,
+                width=charts.PAGE_WIDTH // 3, key="accuracy")
 
 
 def show_structured(store: RunStore, run_id: str) -> None:
@@ -179,8 +213,8 @@ def show_structured(store: RunStore, run_id: str) -> None:
     for column, (label, value) in zip(st.columns(5), structured.structured_metrics(run).items()):
         column.metric(label, value)
     st.subheader("What each layer kept")
-    st.plotly_chart(cached.figure("units", cached.run_stamp(store, run_id),
-                                  lambda: structured.units_figure(structured.units_frame(run))), key="units")
+    charts.show("units", cached.run_stamp(store, run_id), lambda: structured.units_figure(structured.units_frame(run)),
+                key="units")
 
     options = structured.comparison_runs(store, run)
     labels = ["none", *options]
@@ -195,8 +229,8 @@ def show_structured(store: RunStore, run_id: str) -> None:
     if errors.empty:
         st.caption("This method does not measure sub-layer reconstruction errors (it keeps weights as they are).")
     else:
-        st.plotly_chart(cached.figure("sublayer-errors", cached.run_stamp(store, *(r.run_id for r in runs.values())),
-                                      lambda: structured.sublayer_error_figure(errors)), key="sublayer-errors")
+        charts.show("sublayer-errors", cached.run_stamp(store, *(r.run_id for r in runs.values())),
+                    lambda: structured.sublayer_error_figure(errors), key="sublayer-errors")
 
 
 __all__ = ["prune_form", "prefill_from_link", "linked_run", "show_run", "show_unstructured", "show_structured"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from robustprune import paths
-from robustprune.dashboard import job_progress
+from robustprune.dashboard import charts, job_progress
 from robustprune.dashboard.cached import task_data
 from robustprune.dashboard.choices import DataChoice, dataset_options, model_options, model_problem
 from robustprune.dashboard.sources import UPLOAD_SUFFIXES, store_upload
@@ -341,6 +341,7 @@ def page_frame() -> RunStore:
     with st.sidebar:
         st.caption(dense_status.device_line())
         jobs_sidebar()
+        charts.sidebar_switch()
     if first_start is not None:
         st.info(f"First start: fine-tuning the dense default, {default.model} on {default.data.dataset}. "
                 "It runs once in the background (a few minutes on a CPU) and is cached afterwards.")

@@ -120,11 +120,14 @@ def workspace(tmp_path_factory, tokenizer) -> Workspace:
 @pytest.fixture
 def empty_home(isolated_cache, workspace, monkeypatch) -> Path:
     """This test's cache, empty; the app's defaults point at the tiny model and CSV, its data folder at theirs;
-    no automatic worker."""
+    no automatic worker; interactive charts."""
     monkeypatch.setenv("ROBUSTPRUNE_DEFAULT_MODEL", workspace.model_dir)
     monkeypatch.setenv("ROBUSTPRUNE_DEFAULT_DATASET", workspace.csv)
     monkeypatch.setenv("ROBUSTPRUNE_DATA_DIR", workspace.data_dir)
     monkeypatch.setenv("ROBUSTPRUNE_NO_AUTOWORKER", "1")
+    # plotly charts, whose figures the page tests read (``plotly_figures``); the static SVG of the same figures is
+    # tested in test_charts.py and in the browser
+    monkeypatch.setenv("ROBUSTPRUNE_CHARTS", "interactive")
     return isolated_cache
 
 

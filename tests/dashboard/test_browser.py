@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from robustprune.dashboard.browser import PLOTS_DRAWN, DashboardServer, launch_chromium, missing_browser, wait_rendered
+from robustprune.dashboard.browser import IMAGES_DRAWN, PLOTS_DRAWN, DashboardServer, launch_chromium, missing_browser, wait_rendered
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(missing_browser() is not None, reason=str(missing_browser()))]
 
@@ -19,7 +19,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.skipif(missing_browser() is not N
 def test_prune_and_attack_in_a_real_browser(empty_home, workspace, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    env = {key: value for key, value in os.environ.items() if key != "ROBUSTPRUNE_NO_AUTOWORKER"}
+    env = {key: value for key, value in os.environ.items() if key not in ("ROBUSTPRUNE_NO_AUTOWORKER",
+                                                                           "ROBUSTPRUNE_CHARTS")}  # defaults
     with DashboardServer(env, tmp_path / "streamlit.log") as server, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -33,7 +34,8 @@ def test_prune_and_attack_in_a_real_browser(empty_home, workspace, tmp_path):
         wait_rendered(page, "not cached yet")
         page.get_by_role("button", name="Prune").click()
         wait_rendered(page, "Reconstruction error per layer", charts=4, timeout_ms=180_000)
-        assert page.locator(".js-plotly-plot .heatmaplayer").count() >= 2
+        # static charts by default: four SVG images drawn, no plotly.js on the page
+        assert page.evaluate(IMAGES_DRAWN) == 4 and page.locator(".js-plotly-plot").count() == 0
         page.screenshot(path=str(tmp_path / "prune.png"), full_page=True)
 
         page.goto(server.url("/attacks", attack_dataset=workspace.csv_name, examples=2))
@@ -49,13 +51,23 @@ def test_prune_and_attack_in_a_real_browser(empty_home, workspace, tmp_path):
         wait_rendered(page, "Example 1:")
         assert "example=1" in page.url
 
-        # a click on a point of the Overview's curves opens its run on the Prune page
+        # a row of the Overview's table opens its run on the Prune page
         page.goto(server.url("/"))
         wait_rendered(page, "Trade-off", charts=1)
-        click_plot_point(page, trace=0, point=-1)  # krp's line: the dense start, then the pruned run
+        click_table_row(page, page.locator("[data-testid='stDataFrame']").first, row=1)  # krp: dense, then 50%
         page.wait_for_url("**/prune?run=*", timeout=30_000)
         wait_rendered(page, "Showing run", charts=4)
         assert "run=prune-" in page.url and page.get_by_text("Reconstruction error per layer").count() == 1
+
+        # with interactive charts (the sidebar's switch), a click on a point of the curves opens its run
+        page.goto(server.url("/"))
+        wait_rendered(page, "Trade-off", charts=1)
+        page.locator("[data-testid='stSidebar']").get_by_text("Interactive charts").click()
+        page.wait_for_function(f"{PLOTS_DRAWN} >= 1", timeout=30_000)
+        click_plot_point(page, trace=0, point=-1)  # krp's line: the dense start, then the pruned run
+        page.wait_for_url("**/prune?run=*", timeout=30_000)
+        wait_rendered(page, "Showing run", charts=4)
+        assert page.locator(".js-plotly-plot").count() == 4  # the switch holds for the session
         browser.close()
 
 
@@ -125,7 +137,8 @@ def test_an_uploaded_dataset_is_kept_and_chosen(home, workspace, tmp_path):
         browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(server.url("/prune", model=workspace.model_name, calibration=16, method="krp", sparsity=50))
-        wait_rendered(page, "Upload a file")
+        wait_rendered(page, "Model, data, calibration")
+        page.get_by_text("Model, data, calibration").click()  # the settings' popover
         page.get_by_text("Upload a file").click()
         page.locator("input[type='file']").set_input_files(workspace.csv)
         wait_rendered(page, "Reconstruction error per layer", charts=4, timeout_ms=60_000)

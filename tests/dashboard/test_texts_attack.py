@@ -39,10 +39,18 @@ def test_the_same_texts_on_the_dense_parent_and_the_pruned_run(home, workspace):
         side_by_side_requests(RunStore(), workspace.dense_run_id, "textbugger", parse_pasted("x", CLASSES))
 
 
+def open_own_texts_panel():
+    """The Attacks page with "Attack your own sentences" opened (its form is built only while it is open)."""
+    app = open_page("pages/attacks.py")
+    assert not any(element.key == "texts_target" for element in app.selectbox)  # closed: nothing built
+    app.session_state["own-texts-open"] = True
+    return app.run()
+
+
 def test_attack_pasted_sentences_on_both_models_from_the_page(home, workspace):
     from robustprune.jobs import JobQueue
 
-    app = open_page("pages/attacks.py")
+    app = open_own_texts_panel()
     app.selectbox(key="texts_target").select(workspace.krp_run_id)
     app.selectbox(key="texts_recipe").select("textbugger")
     app.text_area(key="texts_pasted").input("negative: this movie was dull and the plot dragged").run()
@@ -63,7 +71,7 @@ def test_attack_pasted_sentences_on_both_models_from_the_page(home, workspace):
 
 
 def test_a_label_that_is_not_a_class_is_one_line(home, workspace):
-    app = open_page("pages/attacks.py")
+    app = open_own_texts_panel()
     app.selectbox(key="texts_target").select(workspace.krp_run_id)
     app.text_area(key="texts_pasted").input("positive: fine\nno label").run()
     assert not app.exception

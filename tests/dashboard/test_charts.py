@@ -1,0 +1,65 @@
+"""Charts as static SVG (the default) or interactive plotly charts, and the fall-back when SVG cannot be drawn."""
+
+import base64
+
+import plotly.graph_objects as go
+import pytest
+
+from robustprune.dashboard import static_charts
+from robustprune.dashboard.browser import missing_browser
+from tests.dashboard.conftest import open_page, plotly_figures, texts
+
+needs_browser = pytest.mark.skipif(missing_browser() is not None, reason=str(missing_browser()))
+
+
+def svg_of(image) -> str:
+    """The SVG document of an image element (Streamlit sends an SVG as a base64 data URL)."""
+    url = image.proto.imgs[0].url
+    prefix = "data:image/svg+xml;base64,"
+    assert url.startswith(prefix)
+    return base64.b64decode(url[len(prefix):]).decode("utf-8")
+
+
+@needs_browser
+def test_a_figure_becomes_an_svg_of_its_own_content():
+    figure = go.Figure(go.Bar(x=["dense", "sparse"], y=[0.81, 0.47], text=["81.0%", "47.0%"]))
+    figure.update_layout(title="Test accuracy of run prune-0123", height=300)
+    svg = static_charts.figure_svg(figure, width=640)
+    assert svg.lstrip().startswith("<svg") and 'width="640"' in svg and 'height="300"' in svg
+    assert "Test accuracy of run prune-0123" in svg and "81.0%" in svg and "47.0%" in svg
+    assert svg.count('class="point"') == 2  # one bar per value
+
+
+@needs_browser
+def test_the_prune_page_draws_its_charts_as_images_by_default(home, workspace, monkeypatch):
+    monkeypatch.delenv("ROBUSTPRUNE_CHARTS")
+    app = open_page("pages/prune.py", model=workspace.model_name, dataset=workspace.csv_name, calibration="16",
+                    method="krp", sparsity="50")
+    assert not app.exception and not app.error
+    assert not app.get("plotly_chart") and len(app.get("image")) == 4  # heatmaps, depth, sparsity, accuracy
+    svgs = [svg_of(image) for image in app.get("image")]
+    assert "local reconstruction error" in svgs[0] and "end-to-end reconstruction error" in svgs[0]
+    assert "Reconstruction error over depth" in svgs[1] and "sparsegpt 50.0%" in svgs[1]  # compared by default
+    assert "Achieved sparsity per layer" in svgs[2] and "Test accuracy" in svgs[3]
+    assert app.toggle(key="interactive-charts-switch").value is False
+    app.toggle(key="interactive-charts-switch").set_value(True).run()  # the sidebar's switch: the same figures, plotly
+    assert not app.get("image") and len(plotly_figures(app)) == 4
+
+
+def test_without_a_browser_for_kaleido_the_charts_are_interactive_and_the_sidebar_says_why(home, workspace,
+                                                                                            monkeypatch):
+    monkeypatch.delenv("ROBUSTPRUNE_CHARTS")
+    monkeypatch.setitem(static_charts._state, "unavailable", None)
+    monkeypatch.setitem(static_charts._state, "started", False)
+
+    def no_browser():
+        raise static_charts.StaticChartsUnavailable("kaleido could not start Chrome/Chromium (ChromeNotFoundError)")
+
+    monkeypatch.setattr(static_charts, "_start", no_browser)
+    app = open_page("pages/prune.py", model=workspace.model_name, dataset=workspace.csv_name, calibration="16",
+                    method="krp", sparsity="50")
+    assert not app.exception and not app.error
+    assert len(plotly_figures(app)) == 4 and not app.get("image")
+    app.run()  # from the next run on, the sidebar says why (the first chart found out during this run)
+    assert any("static charts are unavailable" in caption and "ChromeNotFoundError" in caption
+               for caption in texts(app.sidebar.caption))
