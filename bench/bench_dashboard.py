@@ -14,7 +14,10 @@ Absolute seconds move with the machine and its load, so every view is measured a
 baseline in the same run: two one-line Streamlit pages behind the same navigation
 (``bench/one_line_app.py``, a second server), opened by link and switched by a sidebar
 click, each measurement of the app followed by one of the baseline. The goal: every view
-within 1.5x of the baseline reached the same way.
+within 1.5x of the baseline reached the same way. The same server has a reference page,
+the kinds of elements a cached Prune view shows in plain Streamlit (a form, metrics, four
+chart images, a table-free page): its ratio is what Streamlit alone costs for such a page
+here, which no change inside robustprune can take away.
 
     python -m bench.bench_dashboard                      # the default cache (~/.cache/robustprune)
     python -m bench.bench_dashboard --home DIR --repeats 5 --screenshots assets
@@ -149,12 +152,32 @@ def save_screenshot(page, path: Path) -> None:
 
 
 class Baseline:
-    """The one-line app in its own server and browser tab: a link opened, or a sidebar click to the other page."""
+    """The one-line app in its own server and browser tab: a link opened, or a sidebar click to the other page;
+    and its reference page (a cached Prune view's kinds of elements in plain Streamlit), by link and by click."""
 
     def __init__(self, page, server: DashboardServer) -> None:
         self.page, self.server, self.shown = page, server, "two"
         self.links: list[float] = []
         self.clicks: list[float] = []
+        self.reference_links: list[float] = []
+        self.reference_clicks: list[float] = []
+
+    def reference(self) -> None:
+        """The reference page by link, then by a click from a one-line page (and back, untimed)."""
+        start = time.perf_counter()
+        self.page.goto(self.server.url("/elements"))
+        wait_rendered(self.page, "reference page", charts=4, timeout_ms=60_000)
+        self.reference_links.append(time.perf_counter() - start)
+        navigation = self.page.locator("[data-testid='stSidebarNav']")
+        navigation.get_by_role("link", name="One", exact=True).click()
+        wait_rendered(self.page, "baseline one", timeout_ms=60_000)
+        start = time.perf_counter()
+        navigation.get_by_role("link", name="Elements", exact=True).click()
+        wait_rendered(self.page, "reference page", charts=4, timeout_ms=60_000)
+        self.reference_clicks.append(time.perf_counter() - start)
+        navigation.get_by_role("link", name="Two", exact=True).click()
+        wait_rendered(self.page, "baseline two", timeout_ms=60_000)
+        self.shown = "two"
 
     def link(self) -> None:
         start = time.perf_counter()
@@ -192,7 +215,7 @@ def example_seconds(page, row: int) -> float:
     box = table.bounding_box()
     row_height = 35  # Streamlit's default row height, header included
     page.mouse.click(box["x"] + 12, box["y"] + row_height * (row + 1) + row_height / 2)
-    page.get_by_text(f"Example {row}:", exact=False).first.wait_for(timeout=60_000)
+    wait_rendered(page, f"Example {row}:", charts=1, timeout_ms=60_000)
     wait_rendered(page, "sparse · adversarial", charts=1, timeout_ms=60_000)
     return time.perf_counter() - start
 
@@ -237,6 +260,7 @@ def main() -> None:
                 if visit.sidebar is None:
                     clicks[visit.name].append(click_seconds(page, visit))
                     baseline.click()
+            baseline.reference()
         switches = preset_switches(store)
         switch_times = []
         if switches is not None:
@@ -280,6 +304,12 @@ def main() -> None:
         else:
             line += f"{'(a link)':>14} {'':>10}   {verdict(opened / link_baseline)}"
         print(line)
+    reference_link, reference_click = (statistics.median(baseline.reference_links),
+                                       statistics.median(baseline.reference_clicks))
+    print(f"{'reference':<12} {'':>10} {reference_link:>12.2f} {reference_link / link_baseline:>10.2f} "
+          f"{reference_click:>14.2f} {reference_click / click_baseline:>10.2f}   {verdict(reference_link / link_baseline)} / "
+          f"{verdict(reference_click / click_baseline)}   (plain Streamlit: a Prune view's kinds of elements, "
+          "bench/one_line_app.py)")
     for label, times in (("Prune: paper level clicked, cached run redrawn", switch_times),
                          ("Attacks: another example clicked (attributions cached)", example_times)):
         if times:

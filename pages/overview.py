@@ -43,10 +43,10 @@ for kind in overview.PRUNING_KINDS:
     if overview.UNDER_ATTACK not in set(frame["metric"]):
         st.caption("No attack runs on these models yet: the accuracy-under-attack curve appears with the first one.")
     st.caption("Clean accuracy is on the whole test split; accuracy under attack, and the faint dotted clean accuracy "
-               "beside it, on the attacked test texts (hover: how many). A hollow marker is a collapsed model: it "
-               "predicts (nearly) one class, so its accuracy under attack is no robustness and is left out of the "
-               "line. Where several seeds meet, a point is their mean with a min-max bar. Select a row of the table "
-               "to open its run.")
+               "beside it, on the attacked test texts (how many: hover a point, with interactive charts). A hollow "
+               "marker is a collapsed model: it predicts (nearly) one class, so its accuracy under attack is no "
+               "robustness and is left out of the line. Where several seeds meet, a point is their mean with a "
+               "min-max bar. Select a row of the table to open its run.")
     columns = {column: st.column_config.NumberColumn(format="percent")
                for column in (overview.CLEAN, overview.UNDER_ATTACK, overview.CLEAN_ATTACKED)}
     chosen = st.dataframe(table, hide_index=True, key=f"runs-{kind}", on_select="rerun", selection_mode="single-row",

@@ -26,8 +26,8 @@ st.dataframe(shown, hide_index=True, column_config={
     "accuracy": st.column_config.NumberColumn(format="percent"),
     "accuracy_under_attack": st.column_config.NumberColumn(format="percent")})
 for column, (fmt, (mime, suffix)) in zip(st.columns(6), runs.EXPORT_FORMATS.items()):
-    column.download_button(f"Export {fmt}", runs.export_bytes(shown, fmt), f"robustprune-runs.{suffix}", mime,
-                           icon=":material/download:")
+    column.download_button(f"Export {fmt}", lambda fmt=fmt: runs.export_bytes(shown, fmt), f"robustprune-runs.{suffix}",
+                           mime, icon=":material/download:", on_click="ignore")  # written only when clicked
 
 st.subheader("Compare two runs")
 ids = list(shown["run"])
@@ -48,24 +48,27 @@ if run_a and run_b and run_a != run_b:
                         {f"{pruning.run_label(result)} ({result.run_id})": result for result in results})),
                     key="compare-depth")
 
+# built only while open: closed, they cost a page switch nothing
 left, right = st.columns(2)
-with left:
-    st.subheader("Download a model")
-    downloadable = list(shown[shown["kind"].isin(runs.DOWNLOADABLE_KINDS)]["run"])
-    chosen = st.selectbox("Run", downloadable, key="download", bind="query-params")
-    if chosen and widgets.cached_run(store, chosen):
-        st.download_button("Download (zip: safetensors + config)", lambda: runs.model_archive(chosen, store),
-                           f"{chosen}.zip", "application/zip", icon=":material/download:")
-        st.caption("Unzip, then `AutoModelForSequenceClassification.from_pretrained(folder)`.")
-with right:
-    st.subheader("Delete a run")
-    doomed = st.selectbox("Run", ids, key="delete")
-    also = runs.dependents(store, doomed) if doomed else []
-    if also:
-        st.warning(f"Also deletes the {len(also)} run(s) built on it: {', '.join(also)}")
-    sure = st.checkbox("I am sure", key="confirm-delete")
-    if st.button("Delete", disabled=not sure, icon=":material/delete:"):
-        deleted = runs.delete_run(store, doomed)
-        st.cache_data.clear()
-        st.toast(f"Deleted {', '.join(deleted)}")
-        st.rerun()
+download = left.expander("Download a model", icon=":material/download:", key="download-open", on_change="rerun")
+with download:
+    if download.open:
+        downloadable = list(shown[shown["kind"].isin(runs.DOWNLOADABLE_KINDS)]["run"])
+        chosen = st.selectbox("Run", downloadable, key="download", bind="query-params")
+        if chosen and widgets.cached_run(store, chosen):
+            st.download_button("Download (zip: safetensors + config)", lambda: runs.model_archive(chosen, store),
+                               f"{chosen}.zip", "application/zip", icon=":material/download:")
+            st.caption("Unzip, then `AutoModelForSequenceClassification.from_pretrained(folder)`.")
+delete = right.expander("Delete a run", icon=":material/delete:", key="delete-open", on_change="rerun")
+with delete:
+    if delete.open:
+        doomed = st.selectbox("Run", ids, key="delete")
+        also = runs.dependents(store, doomed) if doomed else []
+        if also:
+            st.warning(f"Also deletes the {len(also)} run(s) built on it: {', '.join(also)}")
+        sure = st.checkbox("I am sure", key="confirm-delete")
+        if st.button("Delete", disabled=not sure, icon=":material/delete:"):
+            deleted = runs.delete_run(store, doomed)
+            st.cache_data.clear()
+            st.toast(f"Deleted {', '.join(deleted)}")
+            st.rerun()

@@ -7,6 +7,7 @@ through the ``playwright`` Python package; Playwright's own browser download is 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -120,14 +121,16 @@ class DashboardServer:
 
 
 def wait_rendered(page, text: str | None = None, charts: int = 0, timeout_ms: float = 30_000) -> None:
-    """Until the app is connected, ``text`` shows, the script run has finished and ``charts`` charts are drawn
-    (plotly charts or static chart images)."""
-    page.wait_for_selector(APP_CONNECTED, timeout=timeout_ms)
-    if text is not None:
-        page.get_by_text(text, exact=False).first.wait_for(timeout=timeout_ms)
-    page.wait_for_selector(APP_IDLE, timeout=timeout_ms)
-    if charts:
-        page.wait_for_function(f"{CHARTS_DRAWN} >= {charts}", timeout=timeout_ms)
+    """Until the app is connected, ``text`` is on the page, the script run has finished and ``charts`` charts are
+    drawn (plotly charts or static chart images).
+
+    One JavaScript predicate, checked once per animation frame: it reads ``textContent`` (never ``innerText``, which
+    lays the page out), so that waiting costs the page next to nothing, whatever its size."""
+    connected_and_idle = json.dumps(APP_CONNECTED + "[data-test-script-state='notRunning']")
+    predicate = (f"(() => {{ const app = document.querySelector({connected_and_idle}); "
+                 f"return Boolean(app) && app.textContent.includes({json.dumps(text or '')}) "
+                 f"&& ({CHARTS_DRAWN}) >= {int(charts)}; }})()")
+    page.wait_for_function(predicate, timeout=timeout_ms, polling="raf")
 
 
 __all__ = ["APP", "CHARTS_DRAWN", "IMAGES_DRAWN", "PLOTS_DRAWN", "CHROMIUM_ARGS", "DashboardServer", "missing_browser", "launch_chromium", "wait_rendered"]

@@ -34,7 +34,7 @@ def prune_form(store: RunStore) -> PruneForm:
                                   help="krp / sparsegpt / wanda / magnitude zero single weights; kprune and "
                                        "structured-magnitude remove whole heads and neurons under a FLOPs budget")
         with top_middle:
-            settings = st.popover("Model, data, calibration", icon=":material/tune:", width="stretch")
+            settings = st.popover("Model and data", icon=":material/tune:", width="stretch")
             paper = False if is_structured(method) else st.toggle(
                 "Paper's setup", key="paper", bind="query-params",
                 help=f"Li et al. (EMNLP 2023): {PRESETS['paper'].summary}; the dense start and calibration are "

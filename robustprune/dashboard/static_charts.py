@@ -19,6 +19,7 @@ import atexit
 import threading
 import warnings
 
+TEMPLATE = "plotly_white"  # what an interactive chart looks like under Streamlit's light theme, closest
 _lock = threading.Lock()
 _state: dict[str, object] = {"started": False, "unavailable": None}
 
@@ -47,6 +48,17 @@ def _start() -> None:
     _state["started"] = True
 
 
+def with_template(figure, template: str = TEMPLATE):
+    """A copy of ``figure`` drawn with a real plotly template (the dashboard's figures never choose their own).
+
+    Inside Streamlit plotly's default template is "streamlit": placeholder colours (#000001, ...) that Streamlit's
+    front end replaces with its theme, and that anything else (an exporter, a report) would draw as they are,
+    near black. A figure built in the dashboard's process carries that template; drawn elsewhere it needs a real one."""
+    import plotly.graph_objects as go
+
+    return go.Figure(figure).update_layout(template=template)  # a copy: the cached figure is shared, never changed
+
+
 def figure_svg(figure, width: int, height: int | None = None) -> str:
     """``figure`` (a plotly figure or its dict) as an SVG document ``width`` pixels wide (``height``: the figure's).
 
@@ -62,7 +74,7 @@ def figure_svg(figure, width: int, height: int | None = None) -> str:
                 _start()
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="The kopts argument is ignored")  # we use the server
-                svg = pio.to_image(figure, format="svg", width=width, height=height)
+                svg = pio.to_image(with_template(figure), format="svg", width=width, height=height)
         except StaticChartsUnavailable as error:
             _state["unavailable"] = str(error)
             raise
@@ -72,4 +84,4 @@ def figure_svg(figure, width: int, height: int | None = None) -> str:
     return svg.decode("utf-8")
 
 
-__all__ = ["StaticChartsUnavailable", "figure_svg", "unavailable_reason"]
+__all__ = ["StaticChartsUnavailable", "TEMPLATE", "figure_svg", "with_template", "unavailable_reason"]

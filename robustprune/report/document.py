@@ -60,8 +60,11 @@ class ReportDocument:
         self.table(pd.DataFrame({"setting": list(rows), "value": list(rows.values())}))
 
     def figure(self, figure) -> None:
-        """A plotly figure; plotly.js goes with the first one only."""
-        self.parts.append('<div class="figure">' + figure.to_html(
+        """A plotly figure, in the dashboard's static charts' template (whichever process built it: inside Streamlit a
+        figure carries placeholder colours); plotly.js goes with the first one only."""
+        from robustprune.dashboard.static_charts import with_template
+
+        self.parts.append('<div class="figure">' + with_template(figure).to_html(
             full_html=False, include_plotlyjs=self.figures == 0, config=PLOTLY_CONFIG) + "</div>")
         self.figures += 1
 

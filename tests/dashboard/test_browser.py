@@ -137,8 +137,8 @@ def test_an_uploaded_dataset_is_kept_and_chosen(home, workspace, tmp_path):
         browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(server.url("/prune", model=workspace.model_name, calibration=16, method="krp", sparsity=50))
-        wait_rendered(page, "Model, data, calibration")
-        page.get_by_text("Model, data, calibration").click()  # the settings' popover
+        wait_rendered(page, "Model and data")
+        page.get_by_text("Model and data").click()  # the settings' popover
         page.get_by_text("Upload a file").click()
         page.locator("input[type='file']").set_input_files(workspace.csv)
         wait_rendered(page, "Reconstruction error per layer", charts=4, timeout_ms=60_000)

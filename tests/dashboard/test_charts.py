@@ -1,6 +1,7 @@
 """Charts as static SVG (the default) or interactive plotly charts, and the fall-back when SVG cannot be drawn."""
 
 import base64
+import re
 
 import plotly.graph_objects as go
 import pytest
@@ -41,6 +42,12 @@ def test_the_prune_page_draws_its_charts_as_images_by_default(home, workspace, m
     assert "local reconstruction error" in svgs[0] and "end-to-end reconstruction error" in svgs[0]
     assert "Reconstruction error over depth" in svgs[1] and "sparsegpt 50.0%" in svgs[1]  # compared by default
     assert "Achieved sparsity per layer" in svgs[2] and "Test accuracy" in svgs[3]
+    # drawn in a real template, not Streamlit's (placeholder colours for its front end, no room for the labels):
+    # every y tick label ends far enough right of the left edge to be read whole
+    tick_ends = [float(x) for svg in svgs for x in re.findall(r'<g class="ytick"><text text-anchor="end" x="([-\d.]+)"',
+                                                                svg)]
+    assert len(tick_ends) >= 8 and min(tick_ends) >= 30
+    assert not any(re.search(r"rgb\(0, 0, ([1-9]|[12][0-9]|30)\)", svg) for svg in svgs)
     assert app.toggle(key="interactive-charts-switch").value is False
     app.toggle(key="interactive-charts-switch").set_value(True).run()  # the sidebar's switch: the same figures, plotly
     assert not app.get("image") and len(plotly_figures(app)) == 4

@@ -24,7 +24,10 @@ def test_table_filters_and_comparison(home, workspace):
 
 
 def test_delete_needs_confirmation_and_takes_dependents(home, workspace):
-    app = open_page("pages/runs.py", delete=workspace.krp_run_id)
+    app = open_page("pages/runs.py")
+    assert not any(element.key == "delete" for element in app.selectbox)  # built only once its panel is open
+    app.session_state["delete-open"] = True
+    app.run()
     app.selectbox(key="delete").set_value(workspace.krp_run_id).run()
     assert any(workspace.attack_run_id in warning.value for warning in app.warning)  # the attack on it goes too
     assert app.button[-1].disabled

@@ -91,3 +91,15 @@ def test_write_report_leaves_no_partial_file(home, workspace, tmp_path):
     path = write_report(folder / "r.html", overview=True)
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert [file.name for file in folder.iterdir()] == ["r.html"]
+
+
+def test_a_report_exported_from_the_dashboard_has_real_colours(home, workspace, monkeypatch):
+    """Inside Streamlit plotly's default template holds placeholder colours (#000001, ...) for Streamlit's front end
+    to replace; a report built there ("Export report") must not carry them."""
+    import plotly.io as pio
+    import streamlit.elements.plotly_chart  # noqa: F401 - registers the "streamlit" template
+
+    monkeypatch.setattr(pio.templates, "default", "streamlit")
+    report = build_report(run=workspace.krp_run_id)
+    assert figures(report) >= 3
+    assert not re.search(r'"#0000(0[1-9]|[12][0-9]|30)"', report)  # the placeholders: #000001 to #000030
