@@ -19,6 +19,7 @@ import atexit
 import threading
 import warnings
 
+EXPORT_SECONDS = 60.0  # one figure takes about 0.2 s, the first (the browser starting) about 2 s
 TEMPLATE = "plotly_white"  # what an interactive chart looks like under Streamlit's light theme, closest
 _lock = threading.Lock()
 _state: dict[str, object] = {"started": False, "unavailable": None}
@@ -36,16 +37,45 @@ def unavailable_reason() -> str | None:
 def _start() -> None:
     try:
         import kaleido
+        from choreographer.browsers.chromium import Chromium
     except ImportError as error:
         raise StaticChartsUnavailable(f"kaleido is not installed ({error}); pip install 'kaleido>=1'") from error
+    # kaleido's server would fail in its own thread and leave every later figure waiting: look first
+    if Chromium.find_browser(skip_local=False) is None:
+        raise StaticChartsUnavailable("no Chrome or Chromium on this machine for kaleido to draw with "
+                                      "(apt-get install chromium, or set BROWSER_PATH)")
     try:
         # mathjax=False: no formula in these figures, and nothing is fetched from a network
         kaleido.start_sync_server(mathjax=False, silence_warnings=True)
-    except Exception as error:  # noqa: BLE001 - ChromeNotFoundError, BrowserFailedError, ...: all mean "no browser"
+    except Exception as error:  # noqa: BLE001 - BrowserFailedError and the like: all mean "no browser to draw with"
         raise StaticChartsUnavailable(f"kaleido could not start Chrome/Chromium ({type(error).__name__}: "
-                                      f"{error}); apt-get install chromium, or turn on interactive charts") from error
+                                      f"{error})") from error
     atexit.register(kaleido.stop_sync_server, silence_warnings=True)
     _state["started"] = True
+
+
+def _export(figure, width: int, height: int | None) -> bytes:
+    """plotly's SVG export, given up after ``EXPORT_SECONDS`` (a browser that died leaves kaleido waiting for ever)."""
+    import plotly.io as pio
+
+    outcome: dict = {}
+
+    def export() -> None:
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="The kopts argument is ignored")  # we use the server
+                outcome["svg"] = pio.to_image(figure, format="svg", width=width, height=height)
+        except Exception as error:  # noqa: BLE001 - handed to the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=export, name="static-chart-export", daemon=True)
+    thread.start()
+    thread.join(EXPORT_SECONDS)
+    if thread.is_alive():
+        raise StaticChartsUnavailable(f"kaleido gave no figure within {EXPORT_SECONDS:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["svg"]
 
 
 def with_template(figure, template: str = TEMPLATE):
@@ -64,17 +94,13 @@ def figure_svg(figure, width: int, height: int | None = None) -> str:
 
     Raises StaticChartsUnavailable when kaleido or its browser is missing; after one such failure every later call
     fails at once with the same reason, instead of trying to start a browser on every page."""
-    import plotly.io as pio
-
     with _lock:  # one browser page renders one figure at a time
         if _state["unavailable"]:
             raise StaticChartsUnavailable(_state["unavailable"])
         try:
             if not _state["started"]:
                 _start()
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="The kopts argument is ignored")  # we use the server
-                svg = pio.to_image(with_template(figure), format="svg", width=width, height=height)
+            svg = _export(with_template(figure), width, height)
         except StaticChartsUnavailable as error:
             _state["unavailable"] = str(error)
             raise

@@ -53,20 +53,52 @@ def test_the_prune_page_draws_its_charts_as_images_by_default(home, workspace, m
     assert not app.get("image") and len(plotly_figures(app)) == 4
 
 
-def test_without_a_browser_for_kaleido_the_charts_are_interactive_and_the_sidebar_says_why(home, workspace,
-                                                                                            monkeypatch):
-    monkeypatch.delenv("ROBUSTPRUNE_CHARTS")
+@pytest.fixture
+def fresh_exporter(monkeypatch):
+    """static_charts as in a process that has drawn nothing yet (restored afterwards)."""
     monkeypatch.setitem(static_charts._state, "unavailable", None)
     monkeypatch.setitem(static_charts._state, "started", False)
 
-    def no_browser():
-        raise static_charts.StaticChartsUnavailable("kaleido could not start Chrome/Chromium (ChromeNotFoundError)")
 
-    monkeypatch.setattr(static_charts, "_start", no_browser)
+def test_without_a_browser_for_kaleido_the_charts_are_interactive_and_the_sidebar_says_why(home, workspace,
+                                                                                            monkeypatch,
+                                                                                            fresh_exporter):
+    from choreographer.browsers.chromium import Chromium
+
+    monkeypatch.delenv("ROBUSTPRUNE_CHARTS")
+    monkeypatch.setattr(Chromium, "find_browser", classmethod(lambda cls, **options: None))
     app = open_page("pages/prune.py", model=workspace.model_name, dataset=workspace.csv_name, calibration="16",
                     method="krp", sparsity="50")
     assert not app.exception and not app.error
     assert len(plotly_figures(app)) == 4 and not app.get("image")
     app.run()  # from the next run on, the sidebar says why (the first chart found out during this run)
-    assert any("static charts are unavailable" in caption and "ChromeNotFoundError" in caption
+    assert any("static charts are unavailable: no Chrome or Chromium" in caption
                for caption in texts(app.sidebar.caption))
+
+
+def test_an_export_that_never_answers_is_given_up_once_and_then_not_tried_again(monkeypatch, fresh_exporter):
+    """A browser that died leaves kaleido waiting for ever: the page must not."""
+    import threading
+    import time
+
+    import plotly.io as pio
+
+    monkeypatch.setitem(static_charts._state, "started", True)
+    monkeypatch.setattr(static_charts, "EXPORT_SECONDS", 0.5)
+    stuck = threading.Event()
+    calls = []
+
+    def never_answers(*args, **kwargs):
+        calls.append(1)
+        stuck.wait(30)
+
+    monkeypatch.setattr(pio, "to_image", never_answers)
+    figure = go.Figure(go.Bar(y=[1, 2]))
+    start = time.perf_counter()
+    with pytest.raises(static_charts.StaticChartsUnavailable, match="no figure within 0.5 s"):
+        static_charts.figure_svg(figure, 400)
+    assert time.perf_counter() - start < 5
+    with pytest.raises(static_charts.StaticChartsUnavailable):
+        static_charts.figure_svg(figure, 400)
+    assert len(calls) == 1 and static_charts.unavailable_reason()
+    stuck.set()
