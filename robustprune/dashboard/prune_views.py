@@ -43,7 +43,7 @@ def prune_form(store: RunStore) -> PruneForm:
         with settings:
             form = _settings(store, method, paper)
         with top_right:
-            form = _budget(form, paper)
+            form = _budget(form)
         summary.caption(_settings_line(form, paper))
         if paper:
             st.caption(f"Paper's setup: {PRESETS['paper'].summary}. The same run as those settings chosen one by "
@@ -57,7 +57,7 @@ def prune_form(store: RunStore) -> PruneForm:
 def _settings(store: RunStore, method: str, paper: bool) -> PruneForm:
     """The popover's part of the form: model, dataset, dense start, and the calibration (or K-prune's sample)."""
     model = widgets.model_picker(store)
-    data_choice = widgets.dataset_picker()
+    data_choice = widgets.dataset_picker(upload_in_popover=False)  # in the settings' popover already
     dense_start = st.selectbox("Dense start", DENSE_STARTS, key="dense", bind="query-params",
                                format_func=DENSE_START_LABELS.get, disabled=paper,
                                help="the soup averages several fine-tuned models (Li et al., 2023); it is built "
@@ -83,7 +83,7 @@ def _settings(store: RunStore, method: str, paper: bool) -> PruneForm:
                      refit_head=bool(refit), calibration_adversarial=int(adversarial))
 
 
-def _budget(form: PruneForm, paper: bool) -> PruneForm:
+def _budget(form: PruneForm) -> PruneForm:
     """The budget in view: FLOPs to remove (structured), the sparsity with the paper's levels, or an N:M pattern."""
     if is_structured(form.method):
         flops = st.slider("FLOPs to remove (%)", 0.0, 90.0, 50.0, 0.5, key="flops", bind="query-params")

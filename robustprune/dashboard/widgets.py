@@ -45,16 +45,17 @@ def _keep_upload(key: str) -> None:
         st.session_state[f"{key}-upload-error"] = str(error)
 
 
-def dataset_picker(key: str = "dataset") -> DataChoice:
+def dataset_picker(key: str = "dataset", upload_in_popover: bool = True) -> DataChoice:
     """Registered datasets, the data folder's files and uploads (a CSV / JSONL / Parquet file, with its text and
-    label columns); a file can be uploaded here."""
+    label columns); a file can be uploaded here (behind an "Upload a file" popover, or in place when the picker
+    is inside a popover already)."""
     options = dataset_options(st.query_params.get(key), st.session_state.get(key))
     dataset = (st.selectbox("Dataset", options, key=key, bind="query-params", accept_new_options=True,
                             help="a registered name, an upload, or a .csv / .jsonl / .parquet file of the data "
                                  "folder ($ROBUSTPRUNE_DATA_DIR), named relative to it") or "").strip()
-    with st.popover("Upload a file", icon=":material/upload_file:"):
-        st.file_uploader("A .csv / .jsonl / .parquet file: kept in the run store under its content hash, and chosen "
-                         "as the dataset", type=[suffix.lstrip(".") for suffix in UPLOAD_SUFFIXES],
+    with st.popover("Upload a file", icon=":material/upload_file:") if upload_in_popover else st.container():
+        st.file_uploader("Upload a file: a .csv / .jsonl / .parquet file, kept in the run store under its content "
+                         "hash, and chosen as the dataset", type=[suffix.lstrip(".") for suffix in UPLOAD_SUFFIXES],
                          key=f"{key}-upload", on_change=_keep_upload, args=(key,))
     if message := st.session_state.pop(f"{key}-upload-error", None):
         st.error(message)

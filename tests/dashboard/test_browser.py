@@ -138,8 +138,7 @@ def test_an_uploaded_dataset_is_kept_and_chosen(home, workspace, tmp_path):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(server.url("/prune", model=workspace.model_name, calibration=16, method="krp", sparsity=50))
         wait_rendered(page, "Model and data")
-        page.get_by_text("Model and data").click()  # the settings' popover
-        page.get_by_text("Upload a file").click()
+        page.get_by_text("Model and data").click()  # the settings' popover, with the uploader in it
         page.locator("input[type='file']").set_input_files(workspace.csv)
         # the default dataset is this same file's run, already on the page: wait for the upload to be chosen
         page.wait_for_url("**dataset=upload%3A*", timeout=60_000)
