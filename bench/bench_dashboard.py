@@ -220,6 +220,15 @@ def example_seconds(page, row: int) -> float:
     return time.perf_counter() - start
 
 
+def next_example_seconds(page, shown: int, count: int) -> tuple[float, int]:
+    """Click the Next button beside the example picker (all examples shown) until the next example is drawn."""
+    following = (shown + 1) % count
+    start = time.perf_counter()
+    page.get_by_role("button", name="Next").click()
+    wait_rendered(page, f"Example {following}:", timeout_ms=60_000)
+    return time.perf_counter() - start, following
+
+
 def verdict(ratio: float) -> str:
     return "ok" if ratio <= GOAL_RATIO else f"over by {ratio / GOAL_RATIO - 1:.0%}"
 
@@ -271,7 +280,7 @@ def main() -> None:
                     switch_times.append(switch_seconds(page, level, run_id))
                     baseline.click()
         examples = example_switches(store, visits)
-        example_times = []
+        example_times, next_times = [], []
         if examples is not None:
             attack_visit, rows = examples
             first_example = {**attack_visit.query, "example": str(rows[0])}
@@ -281,6 +290,16 @@ def main() -> None:
                 for row in rows[1:] + rows[:1]:
                     example_times.append(example_seconds(page, row))
                     baseline.click()
+            from robustprune.dashboard.attacks import load_attack_result
+
+            count = len(load_attack_result(store.require(attack_visit.query["attack"])).examples)
+            visit_seconds(page, server, PageVisit(attack_visit.name, attack_visit.path, first_example,
+                                                  "sparse · adversarial", 1))
+            shown = rows[0]
+            for _ in range(2 * args.repeats):
+                seconds, shown = next_example_seconds(page, shown, count)
+                next_times.append(seconds)
+                baseline.click()
         if args.screenshots:
             Path(args.screenshots).mkdir(parents=True, exist_ok=True)
             for visit in visits:
@@ -312,7 +331,8 @@ def main() -> None:
           f"{verdict(reference_link / link_baseline)} / {verdict(reference_click / click_baseline)}   "
           "(plain Streamlit: a Prune view's kinds of elements, bench/one_line_app.py)")
     for label, times in (("Prune: paper level clicked, cached run redrawn", switch_times),
-                         ("Attacks: another example clicked (attributions cached)", example_times)):
+                         ("Attacks: another example clicked (attributions cached)", example_times),
+                         ("Attacks: Next example button (explained or not)", next_times)):
         if times:
             median = statistics.median(times)
             print(f"{label:<56} median {median:.2f} s (min {min(times):.2f}, max {max(times):.2f}, "

@@ -296,11 +296,26 @@ def example_picker(frame, key: str = "example") -> int | None:
         if rows:
             st.session_state[key] = int(frame.iloc[rows[0]]["index"])
 
+    def step(offset: int) -> None:
+        """The previous or next example of the table (wrapping round), as a row click would choose it."""
+        current = st.session_state.get(key)
+        position = options.index(current) if current in options else 0
+        st.session_state[key] = options[(position + offset) % len(options)]
+
     st.dataframe(frame, hide_index=True, height=260, key=f"{key}-table",
                  on_select=select_row, selection_mode="single-row",
                  column_config={"text": st.column_config.TextColumn("text", width="large")})
     options = [int(index) for index in frame["index"]]
-    return url_selectbox("Example", options, key=key, format_func=lambda index: f"{index}: {texts[index][:100]}")
+    picker, previous, following = st.columns([6, 1, 1], vertical_alignment="bottom")
+    # the buttons answer at once; the table reports a row click to the server only after 150 ms (Streamlit's
+    # data grid debounces its selection)
+    previous.button("Previous", icon=":material/arrow_back:", key=f"{key}-previous", on_click=step, args=(-1,),
+                    width="stretch")
+    following.button("Next", icon=":material/arrow_forward:", key=f"{key}-next", on_click=step, args=(1,),
+                     width="stretch")
+    with picker:
+        return url_selectbox("Example", options, key=key,
+                             format_func=lambda index: f"{index}: {texts[index][:100]}")
 
 
 def report_button(file_name: str, key: str = "export-report", **target) -> None:

@@ -34,6 +34,21 @@ def test_filters(home, workspace, which, indices):
         [option.split(":")[0] for option in app.selectbox(key="example").options] == [str(i) for i in indices]
 
 
+def test_previous_and_next_step_through_the_shown_examples(home, workspace):
+    """The buttons beside the picker move through the table's examples (this filter's), wrapping round, and the
+    URL follows."""
+    app = open_page("pages/attacks.py", run=workspace.krp_run_id, attack=workspace.attack_run_id,
+                    filter="succeeded", example="0")
+    assert app.selectbox(key="example").value == 0
+    app.button(key="example-next").click().run()
+    assert app.selectbox(key="example").value == 1 and app.query_params["example"] == "1"
+    assert any(text.startswith("Example 1:") for text in texts(app.subheader))
+    app.button(key="example-next").click().run()  # past the last succeeded example: back to the first
+    assert app.selectbox(key="example").value == 0
+    app.button(key="example-previous").click().run()
+    assert app.selectbox(key="example").value == 1 and not app.exception
+
+
 def test_no_attack_runs_yet(empty_home):
     app = open_page("pages/attacks.py")
     assert not app.exception
