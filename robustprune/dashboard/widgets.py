@@ -306,7 +306,7 @@ def example_picker(frame, key: str = "example") -> int | None:
                  on_select=select_row, selection_mode="single-row",
                  column_config={"text": st.column_config.TextColumn("text", width="large")})
     options = [int(index) for index in frame["index"]]
-    picker, previous, following = st.columns([6, 1, 1], vertical_alignment="bottom")
+    picker, previous, following = st.columns([2, 1, 1], vertical_alignment="bottom")
     # the buttons answer at once; the table reports a row click to the server only after 150 ms (Streamlit's
     # data grid debounces its selection)
     previous.button("Previous", icon=":material/arrow_back:", key=f"{key}-previous", on_click=step, args=(-1,),
