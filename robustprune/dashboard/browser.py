@@ -130,7 +130,27 @@ def wait_rendered(page, text: str | None = None, charts: int = 0, timeout_ms: fl
     predicate = (f"(() => {{ const app = document.querySelector({connected_and_idle}); "
                  f"return Boolean(app) && app.textContent.includes({json.dumps(text or '')}) "
                  f"&& ({CHARTS_DRAWN}) >= {int(charts)}; }})()")
-    page.wait_for_function(predicate, timeout=timeout_ms, polling="raf")
+    try:
+        page.wait_for_function(predicate, timeout=timeout_ms, polling="raf")
+    except Exception as error:  # playwright's TimeoutError: say what the page showed instead
+        raise TimeoutError(f"waited {timeout_ms / 1000:g} s for {text!r} and {charts} chart(s): "
+                           f"{page_state(page)}") from error
+
+
+def page_state(page) -> str:
+    """What the app shows, in one line: connection and script state, charts drawn, the start of its text."""
+    try:
+        return page.evaluate(f"""(() => {{
+            const app = document.querySelector("[data-testid='stApp']");
+            if (!app) return "no Streamlit app on the page";
+            const main = document.querySelector("[data-testid='stMain']");
+            return `connection ${{app.getAttribute('data-test-connection-state')}}, script ` +
+                `${{app.getAttribute('data-test-script-state')}}, charts drawn ${{{CHARTS_DRAWN}}} ` +
+                `(plotly ${{{PLOTS_DRAWN}}}), images ${{document.querySelectorAll("[data-testid='stImage'] img").length}}; ` +
+                `text: ${{(main ? main.textContent : '').replace(/\\s+/g, ' ').slice(0, 600)}}`;
+        }})()""")
+    except Exception as error:  # noqa: BLE001 - a page that cannot even be read
+        return f"the page could not be read ({error})"
 
 
 __all__ = ["APP", "CHARTS_DRAWN", "IMAGES_DRAWN", "PLOTS_DRAWN", "CHROMIUM_ARGS", "DashboardServer", "missing_browser", "launch_chromium", "wait_rendered"]
