@@ -105,6 +105,44 @@ def run_id_for(kind: str, key: dict) -> str:
 _connections = threading.local()
 
 
+class StatementRows:
+    """A statement's rows, all read at once, with a cursor's ``fetchone`` / ``fetchall`` / iteration / ``rowcount``.
+
+    On a connection kept open, a statement read half-way (a cursor still alive after ``fetchone``) holds its read
+    transaction open, and every later query on that connection sees the database as it was then: runs another
+    process has written since would stay invisible. Reading every statement to its end makes that impossible."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self.rows = cursor.fetchall() if cursor.description is not None else []
+        self.rowcount = cursor.rowcount
+
+    def fetchone(self):
+        return self.rows.pop(0) if self.rows else None
+
+    def fetchall(self) -> list:
+        rows, self.rows = self.rows, []
+        return rows
+
+    def __iter__(self):
+        return iter(self.fetchall())
+
+
+class IndexConnection:
+    """The index's connection as ``RunStore.connect`` hands it out: statements come back fully read."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, parameters=()) -> StatementRows:
+        return StatementRows(self._connection.execute(sql, parameters))
+
+    def executemany(self, sql: str, rows) -> StatementRows:
+        return StatementRows(self._connection.executemany(sql, rows))
+
+    def executescript(self, script: str) -> None:
+        self._connection.executescript(script)
+
+
 def _thread_connection(path: Path) -> sqlite3.Connection:
     """This thread's open connection to the SQLite file at ``path``: opened once per process, thread and file
     (the file's inode and change time: a file deleted and made anew is another file, even on a reused inode)."""
@@ -139,7 +177,7 @@ class RunStore:
             connection.executescript(SCHEMA)
 
     @contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
+    def connect(self) -> Iterator[IndexConnection]:
         """The index's connection for this thread, committed at the end of the block (rolled back on an error).
 
         Opening a connection and setting WAL mode costs about 0.3 ms, as much as the look-up itself, and a
@@ -147,7 +185,7 @@ class RunStore:
         file, opened again when the file is another one (a store deleted and made anew at the same path)."""
         connection = _thread_connection(self.root / "index.sqlite")
         try:
-            yield connection
+            yield IndexConnection(connection)
             connection.commit()
         except BaseException:
             connection.rollback()

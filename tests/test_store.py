@@ -208,3 +208,22 @@ def test_an_error_inside_a_block_rolls_its_writes_back(tmp_path):
             raise RuntimeError("interrupted")
     with store.connect() as connection:
         assert connection.execute("SELECT COUNT(*) FROM runs").fetchone() == (0,)
+
+
+def test_a_statement_read_half_way_does_not_hide_what_another_process_writes_later(tmp_path):
+    """The index connection stays open per thread: a half-read statement must not pin it to an old snapshot."""
+    import subprocess
+    import sys
+
+    store = RunStore(tmp_path)
+    for number in (1, 2):
+        write_run(store, number)
+    with store.connect() as connection:
+        rows = connection.execute("SELECT run_id FROM runs")
+        rows.fetchone()  # one of two rows read, the result still held
+    subprocess.run([sys.executable, "-c", "from robustprune.store import RunStore, run_id_for\n"
+                    f"store = RunStore({str(tmp_path)!r})\n"
+                    "with store.write('prune', {'n': 3}, model='m') as run: (run.directory / 'w').write_bytes(b'1')"],
+                   check=True)
+    assert len(store.list()) == 3 and store.get(run_id_for("prune", {"n": 3})) is not None
+    assert rows.fetchone() is not None  # the held result still gives its second row
