@@ -27,7 +27,10 @@ def test_prune_and_attack_in_a_real_browser(empty_home, workspace, tmp_path):
 
         page.goto(server.url("/"))
         wait_rendered(page, "First start")
-        wait_rendered(page, "No pruning runs yet", timeout_ms=180_000)  # the worker fine-tuned the default
+        wait_rendered(page, "No pruning runs yet")
+        # the worker fine-tunes the default: its panel goes once the dense model is cached
+        page.wait_for_function("!document.querySelector(\"[data-testid='stMain']\").textContent"
+                               ".includes('First start')", timeout=180_000)
 
         page.goto(server.url("/prune", model=workspace.model_name, dataset=workspace.csv_name, calibration=16,
                              method="krp", sparsity=50))
