@@ -142,7 +142,8 @@ def page_state(page) -> str:
     try:
         return page.evaluate(f"""(() => {{
             const app = document.querySelector("[data-testid='stApp']");
-            if (!app) return "no Streamlit app on the page";
+            if (!app) return `no Streamlit app on the page at ${{location.href}}: ` +
+                (document.body ? document.body.textContent.replace(/\\s+/g, ' ').slice(0, 300) : '(no body)');
             const main = document.querySelector("[data-testid='stMain']");
             return `connection ${{app.getAttribute('data-test-connection-state')}}, script ` +
                 `${{app.getAttribute('data-test-script-state')}}, charts drawn ${{{CHARTS_DRAWN}}} ` +
