@@ -23,13 +23,14 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-# Streamlit marks its root element with the script's state; "notRunning" once a run has finished.
-APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-APP_CONNECTED = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
+# Streamlit marks its root element with its connection and the script's state ("notRunning" once a run has
+# finished): connected and idle, the page shows what the last run drew.
+APP_READY = "[data-testid='stApp'][data-test-connection-state='CONNECTED'][data-test-script-state='notRunning']"
 PLOTS_DRAWN = ("Array.from(document.querySelectorAll('.js-plotly-plot'))"
                ".filter(plot => plot.querySelector('.main-svg')).length")
 # a chart is an interactive plotly chart with its SVG drawn, or a static one (``dashboard.charts``): an image loaded
-IMAGES_DRAWN = ("Array.from(document.querySelectorAll(\"[data-testid='stImage'] img\"))"
+IMAGES = "[data-testid='stImage'] img"
+IMAGES_DRAWN = (f"Array.from(document.querySelectorAll({json.dumps(IMAGES)}))"
                 ".filter(image => image.complete && image.naturalWidth > 0).length")
 CHARTS_DRAWN = f"({PLOTS_DRAWN}) + ({IMAGES_DRAWN})"
 
@@ -126,8 +127,7 @@ def wait_rendered(page, text: str | None = None, charts: int = 0, timeout_ms: fl
 
     One JavaScript predicate, checked once per animation frame: it reads ``textContent`` (never ``innerText``, which
     lays the page out), so that waiting costs the page next to nothing, whatever its size."""
-    connected_and_idle = json.dumps(APP_CONNECTED + "[data-test-script-state='notRunning']")
-    predicate = (f"(() => {{ const app = document.querySelector({connected_and_idle}); "
+    predicate = (f"(() => {{ const app = document.querySelector({json.dumps(APP_READY)}); "
                  f"return Boolean(app) && app.textContent.includes({json.dumps(text or '')}) "
                  f"&& ({CHARTS_DRAWN}) >= {int(charts)}; }})()")
     try:
@@ -147,11 +147,12 @@ def page_state(page) -> str:
             const main = document.querySelector("[data-testid='stMain']");
             return `connection ${{app.getAttribute('data-test-connection-state')}}, script ` +
                 `${{app.getAttribute('data-test-script-state')}}, charts drawn ${{{CHARTS_DRAWN}}} ` +
-                `(plotly ${{{PLOTS_DRAWN}}}), images ${{document.querySelectorAll("[data-testid='stImage'] img").length}}; ` +
+                `(plotly ${{{PLOTS_DRAWN}}}), images ${{document.querySelectorAll({json.dumps(IMAGES)}).length}}; ` +
                 `text: ${{(main ? main.textContent : '').replace(/\\s+/g, ' ').slice(0, 600)}}`;
         }})()""")
     except Exception as error:  # noqa: BLE001 - a page that cannot even be read
         return f"the page could not be read ({error})"
 
 
-__all__ = ["APP", "CHARTS_DRAWN", "IMAGES_DRAWN", "PLOTS_DRAWN", "CHROMIUM_ARGS", "DashboardServer", "missing_browser", "launch_chromium", "wait_rendered"]
+__all__ = ["APP", "APP_READY", "CHARTS_DRAWN", "IMAGES_DRAWN", "PLOTS_DRAWN", "CHROMIUM_ARGS", "DashboardServer",
+           "missing_browser", "launch_chromium", "wait_rendered", "page_state"]
