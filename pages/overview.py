@@ -30,14 +30,15 @@ with middle:
 with right:
     recipe = widgets.stored_choice("Attack recipe", overview.attack_recipes(store), key="recipe")
 
+curves = cached.tradeoff_key(store, model, dataset, recipe)
 for kind in overview.PRUNING_KINDS:
-    frame, figure, table = cached.tradeoff(store, model, dataset, recipe, kind)
+    frame, figure, table = cached.tradeoff(curves, kind)
     if frame.empty:
         continue
     x_title = overview.X_TITLES[kind]
     st.subheader(f"Trade-off: accuracy vs {x_title}" + (" (structured pruning)" if kind == "structured" else ""))
-    event = charts.show(f"tradeoff-{kind}", (str(store.root), store.state(), model, dataset, recipe),
-                        lambda: figure, key=f"tradeoff-{kind}", on_select="rerun", selection_mode="points")
+    event = charts.show(f"tradeoff-{kind}", curves, lambda: figure, key=f"tradeoff-{kind}", on_select="rerun",
+                        selection_mode="points")
     if event is not None and (clicked := overview.clicked_run(event.selection)) and store.get(clicked) is not None:
         navigation.open_view(*links.run_view(store, clicked))
     if overview.UNDER_ATTACK not in set(frame["metric"]):

@@ -41,10 +41,15 @@ def _tradeoff(root: str, state: tuple, model: str, dataset: str, recipe: str | N
     return frame, overview.tradeoff_figure(frame, overview.X_TITLES[kind]), overview.runs_table(frame)
 
 
-def tradeoff(store: RunStore, model: str, dataset: str, recipe: str | None, kind: str):
-    """The Overview's (points, figure, table) for one model, dataset, recipe and kind of pruning, built once per
-    state of the store (a run added or deleted builds them again)."""
-    return _tradeoff(str(store.root), store.state(), model, dataset, recipe, kind)
+def tradeoff_key(store: RunStore, model: str, dataset: str, recipe: str | None) -> tuple:
+    """What the Overview's curves of one model, dataset and recipe show: (store root, state of the store, choices).
+    A run added or deleted changes the state, and so the key."""
+    return str(store.root), store.state(), model, dataset, recipe
+
+
+def tradeoff(key: tuple, kind: str):
+    """The Overview's (points, figure, table) of ``tradeoff_key`` for one kind of pruning, built once per key."""
+    return _tradeoff(*key, kind)
 
 
 def run_stamp(store: RunStore, *run_ids: str) -> tuple:
