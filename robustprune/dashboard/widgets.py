@@ -17,7 +17,7 @@ from robustprune.dashboard.choices import DataChoice, dataset_options, model_opt
 from robustprune.dashboard.sources import UPLOAD_SUFFIXES, store_upload
 from robustprune.data import TaskData
 from robustprune.errors import RobustPruneError
-from robustprune.jobs import JobQueue
+from robustprune.jobs import Job, JobQueue
 from robustprune.store import RunStore
 
 POLL_SECONDS = 1.0
@@ -177,11 +177,19 @@ def _live_jobs(count: int) -> None:
 
 
 def run_or_progress(request, button_label: str, explanation: str, key: str = "submit-job") -> None:
-    """For a request whose run is not cached: its job's progress, or a button that submits it."""
+    """For a request whose run is not cached: its job's progress, or a button that submits it.
+
+    Either is drawn in one container, so that what follows keeps its place in the page when one replaces the
+    other (see ``page_frame`` on why places matter to a refreshing fragment)."""
     job = job_progress.find_job(request)
-    if job is not None and job.status in ("queued", "running", "failed"):
-        job_panel(job.job_id)
-        return
+    with st.container():
+        if job is not None and job.status in ("queued", "running", "failed"):
+            job_panel(job.job_id)
+            return
+        _submit_button(request, button_label, explanation, key)
+
+
+def _submit_button(request, button_label: str, explanation: str, key: str) -> None:
     st.info(explanation)
     if st.button(button_label, type="primary", key=key):
         try:
@@ -358,11 +366,29 @@ def page_frame() -> RunStore:
         st.caption(dense_status.device_line())
         jobs_sidebar()
         charts.sidebar_switch()
-    if first_start is not None:
-        st.info(f"First start: fine-tuning the dense default, {default.model} on {default.data.dataset}. "
-                "It runs once in the background (a few minutes on a CPU) and is cached afterwards.")
-        job_panel(first_start.job_id)
+    with st.container():  # always there, empty after the first start: the page below keeps its place
+        if first_start is not None:
+            first_start_notice(first_start, f"{default.model} on {default.data.dataset}")
     return store
+
+
+def first_start_notice(job: Job, subject: str) -> None:
+    """What the first start's fine-tune is doing, drawn once per page run: its live progress is the sidebar's.
+
+    Not a refreshing panel of its own: with the first start's panel, a job's panel and the sidebar all refreshing
+    (and rerunning the page as their jobs end), Streamlit's front end put a delta at a place its page no longer
+    had ("Bad delta path index") in about 1 of 6 prunes started during the first start on a busy machine, and
+    the page went blank."""
+    if job.status == "failed":
+        st.error(f"The first start's fine-tune failed: {job.error}")
+        if st.button("Retry", key=f"retry-{job.job_id}", icon=":material/refresh:"):
+            queue = JobQueue()
+            queue.submit(job.kind, job.params)
+            job_progress.start_worker_if_allowed(queue)
+            st.rerun()
+        return
+    st.info(f"First start: fine-tuning the dense default, {subject}. It runs once in the background (a few "
+            "minutes on a CPU; progress in the sidebar) and is cached afterwards; this page follows when it is done.")
 
 
 # ----------------------------------------------------------------------------- a new attack
