@@ -7,7 +7,6 @@ import time
 from dataclasses import asdict, dataclass
 
 import torch
-from transformers import get_linear_schedule_with_warmup
 
 from robustprune.errors import RobustPruneError
 from robustprune.evaluate import accuracy, batched, tokenize
@@ -77,6 +76,8 @@ def finetune(model, tokenizer, texts: list[str], labels: list[int], config: Fine
     steps = -(-len(order) // config.batch_size)
     if steps == 0:
         return 0.0
+    from transformers import get_linear_schedule_with_warmup
+
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     schedule = get_linear_schedule_with_warmup(optimizer, int(config.warmup_fraction * steps), steps)
     model.train()

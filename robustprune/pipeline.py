@@ -16,7 +16,6 @@ from pathlib import Path
 import pandas as pd
 import torch
 from safetensors.torch import load_file, save_file
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from robustprune.data import TaskData, load_task_data
 from robustprune.device import describe_device, resolve_device
@@ -123,6 +122,8 @@ def ensure_dense(model: str = "minilm", dataset: str | TaskData = "rotten_tomato
 
 def load_dense(run_id: str, device: str = "auto", store: RunStore | None = None):
     """(model, tokenizer) of a cached fine-tuning run, on ``device``, in eval mode."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
     record = (store or RunStore()).require(run_id, verify=True)
     folder = record.directory / "model"
     model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=False)

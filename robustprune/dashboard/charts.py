@@ -16,23 +16,16 @@ dashboard tests use it to read the figures' data.
 from __future__ import annotations
 
 import logging
-import os
 
 import streamlit as st
 
 from robustprune.dashboard import cached, static_charts
+from robustprune.dashboard.static_charts import CHARTS_ENV, fixed_mode
 
 INTERACTIVE = "interactive-charts"  # the session's choice (not the switch's own state, which is per page)
 SWITCH = "interactive-charts-switch"
-CHARTS_ENV = "ROBUSTPRUNE_CHARTS"
 PAGE_WIDTH = 1100  # pixels of the main column in a wide layout on a 1440-pixel window: the SVG's own size
 logger = logging.getLogger(__name__)
-
-
-def fixed_mode() -> str | None:
-    """``interactive`` or ``static`` when the server's environment fixes it, else None (the switch decides)."""
-    mode = os.environ.get(CHARTS_ENV, "").strip().lower()
-    return mode if mode in ("interactive", "static") else None
 
 
 def interactive() -> bool:

@@ -9,24 +9,60 @@ this module only renders them, through kaleido, which drives a headless Chrome o
 Chromium (Debian's ``chromium`` is found on the PATH). Without one, static charts are
 unavailable and the dashboard draws interactive charts, as before.
 
-One kaleido server (one browser) serves the process; it starts on the first figure
-(about 2 s) and renders each later one in about 0.2 s.
+One kaleido server (one browser) serves the process. Starting it takes about 2 s; the app starts it
+in the background on its first page run (``start_in_background``), while that page's modules are
+imported, so that the first chart does not wait for it. It renders each figure in about 0.2 s.
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 import warnings
 
 EXPORT_SECONDS = 60.0  # one figure takes about 0.2 s, the first (the browser starting) about 2 s
 TEMPLATE = "plotly_white"  # what an interactive chart looks like under Streamlit's light theme, closest
 _lock = threading.Lock()
-_state: dict[str, object] = {"started": False, "unavailable": None}
+_state: dict[str, object] = {"started": False, "starting": False, "unavailable": None}
+CHARTS_ENV = "ROBUSTPRUNE_CHARTS"
 
 
 class StaticChartsUnavailable(RuntimeError):
     """kaleido, or the Chrome/Chromium it drives, is missing or failed; the message says which."""
+
+
+def fixed_mode() -> str | None:
+    """``interactive`` or ``static`` when the server's environment (``$ROBUSTPRUNE_CHARTS``) fixes the charts of
+    every session, else None (each session's switch decides)."""
+    mode = os.environ.get(CHARTS_ENV, "").strip().lower()
+    return mode if mode in ("interactive", "static") else None
+
+
+def start_in_background() -> None:
+    """Start the exporter's browser in a thread of its own, once per process, unless every chart is interactive.
+
+    A fresh server's first page spends seconds importing its modules; the browser (another process) starts
+    meanwhile on the other core, and the first figure finds it ready instead of waiting about 2 s for it. A failed
+    start is remembered like one on the first figure (``unavailable_reason``)."""
+    if fixed_mode() == "interactive":
+        return
+    with _lock:
+        if _state["started"] or _state["starting"] or _state["unavailable"]:
+            return
+        _state["starting"] = True
+    threading.Thread(target=_start_remembering_failure, name="static-charts-start", daemon=True).start()
+
+
+def _start_remembering_failure() -> None:
+    with _lock:
+        try:
+            if not (_state["started"] or _state["unavailable"]):
+                _start()
+        except StaticChartsUnavailable as error:
+            _state["unavailable"] = str(error)
+        finally:
+            _state["starting"] = False
 
 
 def unavailable_reason() -> str | None:
@@ -110,4 +146,5 @@ def figure_svg(figure, width: int, height: int | None = None) -> str:
     return svg.decode("utf-8")
 
 
-__all__ = ["StaticChartsUnavailable", "TEMPLATE", "figure_svg", "with_template", "unavailable_reason"]
+__all__ = ["StaticChartsUnavailable", "TEMPLATE", "CHARTS_ENV", "figure_svg", "with_template", "unavailable_reason",
+           "fixed_mode", "start_in_background"]

