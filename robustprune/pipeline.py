@@ -14,7 +14,6 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 import pandas as pd
-import torch
 from safetensors.torch import load_file, save_file
 
 from robustprune.data import TaskData, load_task_data
@@ -27,7 +26,7 @@ from robustprune.models import MODELS, adapter, load_classifier
 from robustprune.progress import Progress, silent
 from robustprune.prune import METHODS, PruneConfig
 from robustprune.prune.engine import prune_model
-from robustprune.prune.results import LayerRecord, PruneResult
+from robustprune.prune.results import PruneResult
 from robustprune.store import RunStore, run_id_for
 
 # Bump when a change alters results, so that old cached runs are not served as new ones.
