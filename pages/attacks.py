@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from robustprune.dashboard import attacks, cached, charts, explanation, marks, texts_form, widgets
+from robustprune.dashboard import (attack_form, attacks, cached, charts, explanation, job_widgets, marks, texts_form,
+                                   widgets)
 from robustprune.dashboard.requests import AttributionRequest
 
 store = widgets.page_frame()
@@ -14,7 +15,7 @@ launcher = st.expander("Run a new attack", expanded=info is None or "target" in 
                        icon=":material/play_arrow:", key="new-attack-open", on_change="rerun")
 with launcher:
     if launcher.open:
-        widgets.attack_launcher(store)
+        attack_form.attack_launcher(store)
 own_texts = st.expander("Attack your own sentences", icon=":material/edit_note:", key="own-texts-open",
                         on_change="rerun")
 with own_texts:
@@ -62,9 +63,10 @@ def attack_run_view(info) -> None:
     request = AttributionRequest(info.run_id, index)
     explained = cached.explanation(store, request.run_id())
     if explained is None:
-        widgets.run_or_progress(request, "Explain this example", "Integrated Gradients for the dense and the sparse "
-                                "model on both texts, and the cosine between their hidden states at every layer, run "
-                                "in the background worker (seconds on a CPU) and are cached.", key="submit-explain")
+        job_widgets.run_or_progress(request, "Explain this example", "Integrated Gradients for the dense and the "
+                                    "sparse model on both texts, and the cosine between their hidden states at every "
+                                    "layer, run in the background worker (seconds on a CPU) and are cached.",
+                                    key="submit-explain")
         return
     st.html(explanation.attribution_html(explained, example.original_text, example.perturbed_text, names))
     if explained.layers:

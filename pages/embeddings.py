@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from robustprune.dashboard import attacks, cached, charts, embeddings, explanation, widgets
+from robustprune.dashboard import attacks, cached, charts, embeddings, explanation, job_widgets, widgets
 from robustprune.dashboard.requests import LayerAUCRequest
 
 store = widgets.page_frame()
@@ -37,11 +37,12 @@ if "sparse" in info.model_runs:
     auc_request = LayerAUCRequest(info.run_id)
     auc = cached.layer_auc(store, auc_request.run_id())
     if auc is None:
-        widgets.run_or_progress(auc_request, "Compute the per-layer AUC", "For every attacked example, the "
-                                "divergence of the dense and the sparse model's hidden states at each layer, and how "
-                                "well it tells the examples that flip the sparse model only from the others (ROC AUC "
-                                "per layer), beside the pruning run's reconstruction error: one pass of both models "
-                                "over the attack's texts in the background worker.", key="submit-layer-auc")
+        job_widgets.run_or_progress(auc_request, "Compute the per-layer AUC", "For every attacked example, the "
+                                    "divergence of the dense and the sparse model's hidden states at each layer, and "
+                                    "how well it tells the examples that flip the sparse model only from the others "
+                                    "(ROC AUC per layer), beside the pruning run's reconstruction error: one pass of "
+                                    "both models over the attack's texts in the background worker.",
+                                    key="submit-layer-auc")
     else:
         charts.show("layer-auc", cached.run_stamp(store, auc.run_id), lambda: explanation.layer_auc_figure(auc),
                     key="layer-auc")

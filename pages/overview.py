@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from robustprune.dashboard import cached, charts, links, navigation, overview, widgets
+from robustprune.dashboard import cached, charts, job_widgets, links, navigation, overview, widgets
 from robustprune.dashboard.choices import default_model
 
 store = widgets.page_frame()
-widgets.refresh_as_runs_finish(store)  # a sweep's runs appear on the curves as they finish
+job_widgets.refresh_as_runs_finish(store)  # a sweep's runs appear on the curves as they finish
 st.title("robustprune")
 st.markdown(
     "Prune a fine-tuned transformer text classifier (knowledge-retention pruning, SparseGPT, Wanda, magnitude, "

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from robustprune.dashboard import prune_views, widgets
+from robustprune.dashboard import job_widgets, prune_views, widgets
 from robustprune.errors import RobustPruneError
 
 store = widgets.page_frame()
@@ -36,9 +36,9 @@ if not widgets.cached_run(store, run_id):
               else f"{request.config.target_sparsity:.1%} sparsity"
               + ("" if form.pattern == "unstructured" else f" ({form.pattern})"))
     start = " from the greedy soup" if form.dense_start == "soup" else ""
-    widgets.run_or_progress(request, "Prune", f"{form.method} at {budget}{start} is not cached yet for "
-                            f"{form.model} on {data.name}. Pruning runs in the background worker (about a minute "
-                            "for MiniLM on a CPU; the dense start is built first if needed: one fine-tune, or "
-                            "4 for the soup).")
+    job_widgets.run_or_progress(request, "Prune", f"{form.method} at {budget}{start} is not cached yet for "
+                                f"{form.model} on {data.name}. Pruning runs in the background worker (about a minute "
+                                "for MiniLM on a CPU; the dense start is built first if needed: one fine-tune, or "
+                                "4 for the soup).")
     st.stop()
 prune_views.show_run(store, run_id)

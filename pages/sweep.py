@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from robustprune.dashboard import sweep, widgets
+from robustprune.dashboard import job_widgets, sweep, widgets
 from robustprune.dashboard.choices import PAPER_SPARSITY_PERCENT, model_choice_source, sparsity_fraction
 from robustprune.errors import RobustPruneError
 from robustprune.sweep import SweepSpec, plan_sweep
@@ -71,7 +71,7 @@ except RobustPruneError as error:
 
 request = sweep.SweepRequest(spec, address)
 st.info(sweep.estimate_line(estimate_sweep(plan, store), len(plan.rows)))
-widgets.sweep_progress(request, plan, store)
+job_widgets.sweep_progress(request, plan, store)
 
 st.subheader("The table")
 st.caption("Clean accuracy and accuracy under attack on the same attacked test texts; test accuracy on the whole "

@@ -238,6 +238,7 @@ def runs_table(frame: pd.DataFrame) -> pd.DataFrame:
                              aggfunc="first").reset_index()
     extra = data.groupby(["method", "sparsity"]).agg(runs=("runs", "max"), collapsed=("reason", "first")).reset_index()
     table = table.merge(extra, on=["method", "sparsity"], how="left")
+    table["collapsed"] = table["collapsed"].fillna("")  # blank, not "None", for a model that did not collapse
     clean_runs = data[data["metric"] == CLEAN][["method", "sparsity", "run"]]  # the model's own run (a row opens it)
     table = table.merge(clean_runs, on=["method", "sparsity"], how="left")
     table["rank"] = table["method"].map(method_rank)

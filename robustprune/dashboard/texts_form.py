@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from robustprune.dashboard import attacks, cached, job_progress, widgets
+from robustprune.dashboard import attacks, cached, job_progress, job_widgets
 from robustprune.dashboard.texts_attack import parse_pasted, side_by_side_requests
 from robustprune.errors import RobustPruneError
 from robustprune.store import RunStore
@@ -51,7 +51,7 @@ def texts_attack_panel(store: RunStore) -> None:
     running = [job for job in jobs.values() if job is not None and job.status in ("queued", "running", "failed")]
     if running:
         for job in running:
-            widgets.job_panel(job.job_id)
+            job_widgets.job_panel(job.job_id)
         return
     st.info(f"{recipe} on {len(texts.texts)} sentence(s), on the dense and the pruned model: two jobs in the "
             "background worker (tens of seconds per sentence on a CPU).")

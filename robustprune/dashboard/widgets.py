@@ -1,9 +1,9 @@
-"""The Streamlit parts the pages share: pickers, live job progress, the frame of every page.
+"""The Streamlit parts the pages share: pickers, page parts and the frame of every page.
 
-With ``cached``, the only modules of ``robustprune.dashboard`` that import Streamlit; the
-data modules beside them return frames, figures and records. Every selection is in the
-URL (``bind="query-params"``, or ``url_selectbox`` for a picker that shows labels), so a
-link reproduces a view.
+Beside it, the other modules of ``robustprune.dashboard`` that import Streamlit: ``job_widgets`` (live job
+progress), ``attack_form``, ``texts_form``, ``prune_views``, ``charts``, ``cached`` and ``navigation``; the data
+modules beside them return frames, figures and records. Every selection is in the URL (``bind="query-params"``,
+or ``url_selectbox`` for a picker that shows labels), so a link reproduces a view.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from robustprune import paths
-from robustprune.dashboard import charts, job_progress
+from robustprune.dashboard import charts, job_progress, job_widgets
 from robustprune.dashboard.cached import task_data
 from robustprune.dashboard.choices import DataChoice, dataset_options, model_options, model_problem
 from robustprune.dashboard.sources import UPLOAD_SUFFIXES, store_upload
@@ -19,9 +19,6 @@ from robustprune.data import TaskData
 from robustprune.errors import RobustPruneError
 from robustprune.jobs import Job, JobQueue
 from robustprune.store import RunStore
-
-POLL_SECONDS = 1.0
-
 
 # ----------------------------------------------------------------------------- pickers
 
@@ -126,131 +123,6 @@ def url_selectbox(label: str, options: list, key: str, format_func=str, **extra)
     st.query_params[key] = str(value)
     st.session_state[f"{key}-from-url"] = str(value)
     return value
-
-
-# ----------------------------------------------------------------------------- jobs
-
-@st.fragment(run_every=POLL_SECONDS)
-def job_panel(job_id: str) -> None:
-    """A job's live progress. When it finishes the whole page reruns (and finds the cached run);
-    when it fails its error shows, with a button to run it again."""
-    queue = JobQueue()
-    job = queue.get(job_id)
-    if job is None:
-        st.warning("This job is no longer in the job table; submit it again.")
-        return
-    if job.status == "done":
-        st.rerun(scope="app")
-    if job.status == "failed":
-        st.error(f"The job failed: {job.error}")
-        if st.button("Retry", key=f"retry-{job_id}", icon=":material/refresh:"):
-            queue.submit(job.kind, job.params)
-            job_progress.start_worker_if_allowed(queue)
-            st.rerun(scope="fragment")
-        return
-    if job.status == "queued" and not queue.live_workers():
-        job_progress.start_worker_if_allowed(queue)
-    st.progress(min(job.fraction, 1.0), text=job_progress.describe_job(job))
-    st.caption("Runs in the background worker: you can leave this page, reload it or open it in another tab.")
-
-
-def jobs_sidebar() -> None:
-    """Worker status, and while jobs are queued or running, their live progress."""
-    queue = JobQueue()
-    active = job_progress.active_jobs(queue)
-    if active:
-        _live_jobs(len(active))
-    else:
-        st.caption(job_progress.worker_line(queue))
-
-
-@st.fragment(run_every=2 * POLL_SECONDS)
-def _live_jobs(count: int) -> None:
-    """Refreshed in place; when a job finishes (or another tab adds one) the page reruns, to show what changed."""
-    queue = JobQueue()
-    jobs = job_progress.active_jobs(queue)
-    if len(jobs) != count:
-        st.rerun(scope="app")
-    st.caption(job_progress.worker_line(queue))
-    for job in jobs:
-        st.progress(min(job.fraction, 1.0), text=job_progress.describe_job(job))
-
-
-def run_or_progress(request, button_label: str, explanation: str, key: str = "submit-job") -> None:
-    """For a request whose run is not cached: its job's progress, or a button that submits it.
-
-    Either is drawn in one container, so that what follows keeps its place in the page when one replaces the
-    other (see ``page_frame`` on why places matter to a refreshing fragment)."""
-    job = job_progress.find_job(request)
-    with st.container():
-        if job is not None and job.status in ("queued", "running", "failed"):
-            job_panel(job.job_id)
-            return
-        _submit_button(request, button_label, explanation, key)
-
-
-def _submit_button(request, button_label: str, explanation: str, key: str) -> None:
-    st.info(explanation)
-    if st.button(button_label, type="primary", key=key):
-        try:
-            job_progress.submit(request)
-        except RobustPruneError as error:
-            st.error(str(error))
-            return
-        st.rerun()
-
-
-
-@st.fragment(run_every=2 * POLL_SECONDS)
-def sweep_progress(request, plan, store: RunStore) -> None:
-    """A sweep's runs: before it starts, what is cached and a Start button; while it runs, every run's state
-    (refreshed in place); a failed sweep shows which runs failed and why, with a Retry."""
-    from robustprune.dashboard import sweep
-
-    queue = JobQueue()
-    job = job_progress.find_job(request, queue)
-    cached = plan.cached(store)
-    if job is None or job.status == "done":
-        if len(cached) == len(plan.cells):
-            st.success(f"Every run of this sweep is cached ({len(plan.cells)} runs).")
-            return
-        with st.expander(f"The {len(plan.cells)} runs of this sweep", icon=":material/list:"):
-            st.dataframe(sweep.plan_frame(plan, store), hide_index=True)
-        if st.button("Start the sweep", type="primary", key="start-sweep", icon=":material/play_arrow:"):
-            try:
-                job_progress.submit(request, queue)
-            except RobustPruneError as error:
-                st.error(str(error))
-                return
-            st.rerun(scope="fragment")
-        return
-    cells = queue.cells(job.job_id)
-    if job.status == "failed":
-        st.error(f"The sweep stopped: {job.error}")
-        if st.button("Retry", key="retry-sweep", icon=":material/refresh:"):
-            job_progress.submit(request, queue)
-            st.rerun(scope="fragment")
-    else:
-        st.progress(min(job.fraction, 1.0), text=job_progress.describe_job(job))
-        rerun_when_changed("sweep-finished", len(cached))  # a run finished: the table below fills in
-    if cells:
-        st.caption(sweep.progress_line(cells))
-        st.dataframe(sweep.cells_frame(cells), hide_index=True, height=240)
-
-
-def rerun_when_changed(key: str, value) -> None:
-    """Rerun the whole page when ``value`` differs from the one this session saw last (not on the first look)."""
-    previous = st.session_state.get(key)
-    st.session_state[key] = value
-    if previous is not None and previous != value:
-        st.rerun(scope="app")
-
-
-@st.fragment(run_every=2 * POLL_SECONDS)
-def refresh_as_runs_finish(store: RunStore) -> None:
-    """While jobs run (a sweep's cells finishing one by one), redraw the page each time a run is added."""
-    if job_progress.active_jobs():
-        rerun_when_changed("runs-seen", store.count())
 
 
 # ----------------------------------------------------------------------------- page parts
@@ -364,7 +236,7 @@ def page_frame() -> RunStore:
             first_start = job_progress.submit(default)
     with st.sidebar:
         st.caption(dense_status.device_line())
-        jobs_sidebar()
+        job_widgets.jobs_sidebar()
         charts.sidebar_switch()
     with st.container():  # always there, empty after the first start: the page below keeps its place
         if first_start is not None:
@@ -389,56 +261,3 @@ def first_start_notice(job: Job, subject: str) -> None:
         return
     st.info(f"First start: fine-tuning the dense default, {subject}. It runs once in the background (a few "
             "minutes on a CPU; progress in the sidebar) and is cached afterwards; this page follows when it is done.")
-
-
-# ----------------------------------------------------------------------------- a new attack
-
-def attack_launcher(store: RunStore) -> None:
-    """The form of a new attack, then: the cached run, its job's progress, or the button that submits it."""
-    request = attack_request_form(store)
-    data = checked_task_data(request.data) if request else None
-    if data is None:
-        return
-    run_id = request.run_id(data)
-    if cached_run(store, run_id):
-        st.success(f"This attack is cached: run `{run_id}`, in the pickers above.")
-        return
-    run_or_progress(request, "Attack", f"{request.config.recipe} on {request.config.num_examples} test examples runs "
-                    "in the background worker, dense and sparse predictions, transfer and layer similarity included "
-                    "(tens of seconds per example on a CPU).", key="submit-attack")
-
-
-def attack_request_form(store: RunStore):
-    """Target (a pruning run, or a dense model), recipe and number of examples; None when nothing can be attacked."""
-    from robustprune.attack.recipes import RECIPES
-    from robustprune.attack.run import AttackConfig
-    from robustprune.attack.runs import DENSE_TARGET
-    from robustprune.dashboard.attacks import pruned_label
-    from robustprune.dashboard.requests import AttackRequest
-
-    candidates = {record.run_id: record for record in store.list()
-                  if record.kind in ("prune", "structured", "finetune")}
-    if not candidates:
-        st.info("Nothing to attack yet: prune a model first.")
-        return None
-
-    def describe(run_id: str) -> str:
-        record = candidates[run_id]
-        return f"{pruned_label(record) or 'dense'} · {record.model} · {record.dataset} · {run_id}"
-
-    left, middle, right = st.columns([3, 1, 1])
-    with left:
-        target = url_selectbox("Model to attack", list(candidates), key="target", format_func=describe)
-    with middle:
-        recipe = st.selectbox("Recipe", list(RECIPES), key="recipe", bind="query-params")
-    with right:
-        count = st.number_input("Examples", 1, 1000, 10, key="examples", bind="query-params",
-                                help="the first n test texts are attacked")
-    record = candidates[target]
-    dataset = DataChoice(record.dataset)
-    if record.dataset.startswith("file:"):
-        st.caption(f"This run was made on a local file ({record.dataset}): choose it (the data folder's file, or "
-                   "upload it again).")
-        dataset = dataset_picker(key="attack_dataset")
-    return AttackRequest(DENSE_TARGET if record.kind == "finetune" else target,
-                         AttackConfig(recipe=recipe, num_examples=int(count)), record.model, dataset)

@@ -125,6 +125,7 @@ def test_seeds_at_one_point_are_their_mean_with_the_spread():
     assert "mean of 3 runs (seeds): 76.0%–80.0%" in trace.customdata[0][3]
     table = runs_table(frame)
     assert table.loc[0, CLEAN] == pytest.approx(0.78) and table.loc[0, "runs"] == 3
+    assert table.loc[0, "collapsed"] == ""  # not collapsed: a blank cell, not "None"
     assert table.loc[0, "run"] == "prune-1"  # selecting the row opens the first of the runs there, as its point does
 
 

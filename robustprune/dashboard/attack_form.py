@@ -1,0 +1,62 @@
+"""The Attacks page's "Run a new attack" form: a model to attack, a recipe and a number of examples, then the
+cached attack, its job's progress or the button that submits it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from robustprune.dashboard.choices import DataChoice
+from robustprune.dashboard.job_widgets import run_or_progress
+from robustprune.dashboard.widgets import cached_run, checked_task_data, dataset_picker, url_selectbox
+from robustprune.store import RunStore
+
+
+def attack_launcher(store: RunStore) -> None:
+    """The form of a new attack, then: the cached run, its job's progress, or the button that submits it."""
+    request = attack_request_form(store)
+    data = checked_task_data(request.data) if request else None
+    if data is None:
+        return
+    run_id = request.run_id(data)
+    if cached_run(store, run_id):
+        st.success(f"This attack is cached: run `{run_id}`, in the pickers above.")
+        return
+    run_or_progress(request, "Attack", f"{request.config.recipe} on {request.config.num_examples} test examples runs "
+                    "in the background worker, dense and sparse predictions, transfer and layer similarity included "
+                    "(tens of seconds per example on a CPU).", key="submit-attack")
+
+
+def attack_request_form(store: RunStore):
+    """Target (a pruning run, or a dense model), recipe and number of examples; None when nothing can be attacked."""
+    from robustprune.attack.recipes import RECIPES
+    from robustprune.attack.run import AttackConfig
+    from robustprune.attack.runs import DENSE_TARGET
+    from robustprune.dashboard.attacks import pruned_label
+    from robustprune.dashboard.requests import AttackRequest
+
+    candidates = {record.run_id: record for record in store.list()
+                  if record.kind in ("prune", "structured", "finetune")}
+    if not candidates:
+        st.info("Nothing to attack yet: prune a model first.")
+        return None
+
+    def describe(run_id: str) -> str:
+        record = candidates[run_id]
+        return f"{pruned_label(record) or 'dense'} · {record.model} · {record.dataset} · {run_id}"
+
+    left, middle, right = st.columns([3, 1, 1])
+    with left:
+        target = url_selectbox("Model to attack", list(candidates), key="target", format_func=describe)
+    with middle:
+        recipe = st.selectbox("Recipe", list(RECIPES), key="recipe", bind="query-params")
+    with right:
+        count = st.number_input("Examples", 1, 1000, 10, key="examples", bind="query-params",
+                                help="the first n test texts are attacked")
+    record = candidates[target]
+    dataset = DataChoice(record.dataset)
+    if record.dataset.startswith("file:"):
+        st.caption(f"This run was made on a local file ({record.dataset}): choose it (the data folder's file, or "
+                   "upload it again).")
+        dataset = dataset_picker(key="attack_dataset")
+    return AttackRequest(DENSE_TARGET if record.kind == "finetune" else target,
+                         AttackConfig(recipe=recipe, num_examples=int(count)), record.model, dataset)
