@@ -74,8 +74,16 @@ def cached_visits(store: RunStore) -> list[PageVisit]:
         krp_ids = {other.run_id for other in krp}
         attack = next((info for info in attacks if info.target_run_id in krp_ids), attacks[0])
         query = {"run": attack.target_run_id, "attack": attack.run_id}
+        # the page's PCA is a worker job in the app, computed on the first look: here once, before timing
+        from robustprune.attack.layer_auc import cached_layer_auc
+        from robustprune.attack.projection import cached_projection, ensure_projection
+
+        if cached_projection(store, attack.run_id) is None:
+            print(f"computing the projection of {attack.run_id} (the Embeddings page's PCA) first", flush=True)
+            ensure_projection(attack.run_id, store)
+        charts = 3 if cached_layer_auc(store, attack.run_id) is not None else 2  # similarity, AUC, projection
         visits += [PageVisit("Attacks", "/attacks", query, "prediction on the perturbed text", 0),
-                   PageVisit("Embeddings", "/embeddings", query, "The pairs in two dimensions", 2)]
+                   PageVisit("Embeddings", "/embeddings", query, "The pairs in two dimensions", charts)]
     structured = [record for record in store.list(kind="structured") if record.method == "kprune"]
     if structured:
         visits.append(PageVisit("K-prune", "/prune", {"run": structured[0].run_id}, "What each layer kept", 2,

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from robustprune.dashboard import attacks, cached, charts, embeddings, explanation, job_widgets, widgets
-from robustprune.dashboard.requests import LayerAUCRequest
+from robustprune.dashboard.requests import LayerAUCRequest, ProjectionRequest
 
 store = widgets.page_frame()
 st.title("Embeddings")
@@ -48,18 +48,26 @@ if "sparse" in info.model_runs:
                     key="layer-auc")
 
 st.subheader("The pairs in two dimensions (PCA of one layer's pooled states)")
-model_runs = info.model_runs
-if missing := [run_id for run_id in model_runs.values() if not widgets.cached_run(store, run_id)]:
-    st.error(f"The projection needs the attacked models, and run(s) {', '.join(missing)} are no longer cached.")
+projection_request = ProjectionRequest(info.run_id)
+stored = cached.projection(store, projection_request.run_id())
+if stored is None:
+    model_runs = info.model_runs
+    if missing := [run_id for run_id in model_runs.values() if not widgets.cached_run(store, run_id)]:
+        st.error(f"The projection needs the attacked models, and run(s) {', '.join(missing)} are no longer cached.")
+        st.stop()
+    job_widgets.computed_on_view(projection_request, "The attacked texts' hidden states in each model, pooled and "
+                                 "projected with PCA at every layer: computed once in the background worker (seconds "
+                                 "on a CPU for MiniLM) and cached.")
     st.stop()
+
 layers = int(summary["layer"].max()) if len(summary) else 0
+models = stored.models()
 left, middle, right = st.columns([2, 1, 1])
 with left:
     layer = st.slider("Layer", 0, max(layers, 1), layers, key="layer", bind="query-params",
                       help="0 = embedding output, i = output of encoder block i")
 with middle:
-    space = st.radio("Model", list(model_runs), index=len(model_runs) - 1, key="space", bind="query-params",
-                     horizontal=True)
+    space = st.radio("Model", models, index=len(models) - 1, key="space", bind="query-params", horizontal=True)
 with right:
     include_failed = st.toggle("Include failed attacks", key="failed", bind="query-params")
 
@@ -67,13 +75,13 @@ names = attacks.label_names(store, info.dense_run_id)
 
 
 def projection():
-    originals, adversarial = cached.attack_states(store, info.run_id, model_runs[space], pooling, include_failed)
-    frame, explained = embeddings.projection_frame(embeddings.projection_examples(result, include_failed),
-                                                   originals[layer], adversarial[layer], space, names)
+    coordinates, explained = stored.view(space, pooling, include_failed, layer)
+    frame = embeddings.projection_frame(embeddings.projection_examples(result, include_failed), coordinates, space,
+                                        names)
     return embeddings.projection_figure(
         frame, index, f"{space} model, layer {layer}: coloured by its predicted label ({explained:.0%} of variance)",
         names)
 
 
-charts.show("projection", (*cached.run_stamp(store, info.run_id, model_runs[space]), layer, pooling, include_failed,
-                           index, *names), projection, key="projection")
+charts.show("projection", (*cached.run_stamp(store, stored.run_id), layer, pooling, include_failed, space, index,
+                           *names), projection, key="projection")

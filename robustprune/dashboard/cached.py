@@ -105,48 +105,6 @@ def attack_result(store: RunStore, run_id: str):
     return _attack_result(str(store.root), run_id, record.created)
 
 
-@st.cache_resource(show_spinner="Loading the model …", max_entries=4)
-def _run_model(root: str, run_id: str, created: float):
-    store = RunStore(root)
-    kind = store.require(run_id).kind
-    if kind == "prune":
-        from robustprune.pipeline import load_pruned
-
-        return load_pruned(run_id, store=store)
-    if kind == "structured":
-        from robustprune.structured.runs import load_structured_run
-
-        return load_structured_run(run_id, store=store)
-    from robustprune.pipeline import load_dense
-
-    return load_dense(run_id, store=store)
-
-
-def run_model(store: RunStore, run_id: str):
-    """(model, tokenizer) of a dense, pruned or structured run, loaded once."""
-    return _run_model(str(store.root), run_id, store.require(run_id).created)
-
-
-@st.cache_data(show_spinner="Computing representations …", max_entries=32)
-def _attack_states(root: str, attack_run_id: str, model_run_id: str, pooling: str, include_failed: bool,
-                   created: float):
-    from robustprune.dashboard.embeddings import layer_states, projection_examples
-
-    store = RunStore(root)
-    result = attack_result(store, attack_run_id)
-    examples = projection_examples(result, include_failed)
-    model, tokenizer = run_model(store, model_run_id)
-    max_length = result.summary.max_length
-    return (layer_states(model, tokenizer, [e.original_text for e in examples], max_length, pooling),
-            layer_states(model, tokenizer, [e.perturbed_text for e in examples], max_length, pooling))
-
-
-def attack_states(store: RunStore, attack_run_id: str, model_run_id: str, pooling: str, include_failed: bool):
-    """Pooled states (layers x pairs x d) of an attack's originals and adversarial texts in one model."""
-    return _attack_states(str(store.root), attack_run_id, model_run_id, pooling, include_failed,
-                          store.require(attack_run_id).created)
-
-
 @st.cache_data(show_spinner=False, max_entries=64)
 def _examples_frame(root: str, run_id: str, created: float, names: tuple[str, ...]):
     from robustprune.dashboard.attacks import examples_frame
@@ -183,6 +141,20 @@ def layer_auc(store: RunStore, run_id: str):
     """A cached per-layer AUC run, or None when it is not computed yet."""
     record = store.get(run_id)
     return None if record is None else _layer_auc(str(store.root), run_id, record.created)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _projection(root: str, run_id: str, created: float):
+    from robustprune.attack.projection import AttackProjection
+
+    record = RunStore(root).require(run_id)
+    return AttackProjection.load(record.directory, record.parent or "", run_id)
+
+
+def projection(store: RunStore, run_id: str):
+    """A cached projection of an attack's pairs (``robustprune.attack.projection``), or None when not computed yet."""
+    record = store.get(run_id)
+    return None if record is None else _projection(str(store.root), run_id, record.created)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -3,10 +3,9 @@
 Per layer l (0 = embedding output, l = output of encoder block l) an attack run records
 cos(h_l(x), h_l(x')) for every successful example x and its adversarial x', in the dense
 and the sparse model (``robustprune.attack.similarity`` states the pooling). Here they
-are summarised per layer (mean, spread over examples) and, for one layer, the pooled
-states themselves are projected to two dimensions: PCA fitted on the originals and the
-adversarial texts together, so that the distance between the two points of a pair is
-comparable across pairs.
+are summarised per layer (mean, spread over examples) and, for one layer, the pairs are
+drawn in two dimensions from a cached projection (``robustprune.attack.projection``: PCA
+of the pooled states, computed by the worker).
 """
 
 from __future__ import annotations
@@ -14,12 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import torch
 
+from robustprune.attack.projection import projection_examples
 from robustprune.attack.records import AttackExample, AttackResult
 from robustprune.dashboard.attacks import label_colour
-from robustprune.evaluate import batched, tokenize
-from robustprune.models.adapter import hidden_states
 
 MEASURES = {"cosine_mean": "mean-pooled tokens", "cosine_cls": "[CLS] token"}
 MEASURE_OF_POOLING = {"mean": "cosine_mean", "cls": "cosine_cls"}  # how states are pooled -> the recorded cosine
@@ -71,60 +68,24 @@ def example_similarity(result: AttackResult, index: int) -> pd.DataFrame:
     return frame[frame["index"] == index]
 
 
-def projection_examples(result: AttackResult, include_failed: bool = False) -> list[AttackExample]:
-    """The pairs to project: successful examples (and failed ones' last attempt, if asked)."""
-    wanted = ("succeeded", "failed") if include_failed else ("succeeded",)
-    return [example for example in result.examples if example.result in wanted]
-
-
-@torch.inference_mode()
-def layer_states(model, tokenizer, texts: list[str], max_length: int, pooling: str = "mean",
-                 batch_size: int = 32) -> np.ndarray:
-    """Pooled states of ``texts`` at every layer: (layers + 1) x N x d, as the attack run's
-    similarity pooled them (mean over attended tokens, or the first token)."""
-    model.eval()
-    device = next(model.parameters()).device
-    chunks = []
-    for batch in batched(list(texts), batch_size):
-        inputs = tokenize(tokenizer, batch, max_length, device)
-        mask = inputs["attention_mask"].unsqueeze(-1).float()
-        states = hidden_states(model, inputs)
-        if pooling == "cls":
-            pooled = [layer[:, 0].float() for layer in states]
-        else:
-            pooled = [(layer.float() * mask).sum(1) / mask.sum(1) for layer in states]
-        chunks.append(torch.stack(pooled).cpu().numpy())
-    return np.concatenate(chunks, axis=1)
-
-
-def pca_2d(points: np.ndarray) -> tuple[np.ndarray, float]:
-    """The first two principal components of ``points`` (N x d) and the share of variance they explain."""
-    centred = points - points.mean(axis=0, keepdims=True)
-    _, singular, components = np.linalg.svd(centred, full_matrices=False)
-    coordinates = centred @ components[:2].T
-    if coordinates.shape[1] < 2:
-        coordinates = np.pad(coordinates, ((0, 0), (0, 2 - coordinates.shape[1])))
-    total = float((singular ** 2).sum())
-    return coordinates, float((singular[:2] ** 2).sum() / total) if total > 0 else 0.0
-
-
-def projection_frame(examples: list[AttackExample], original: np.ndarray, perturbed: np.ndarray, model: str,
-                     names: list[str]) -> tuple[pd.DataFrame, float]:
-    """Rows (index, text: original | adversarial, x, y, label: ``model``'s prediction) and the explained variance."""
-    coordinates, explained = pca_2d(np.concatenate([original, perturbed]))
-    count = len(examples)
+def projection_frame(examples: list[AttackExample], coordinates: pd.DataFrame, model: str,
+                     names: list[str]) -> pd.DataFrame:
+    """A stored fit's rows (index, text: original | adversarial, x, y) with ``model``'s predicted label and the text."""
+    by_index = {example.index: example for example in examples}
 
     def name(label: int | None) -> str:
         return "?" if label is None or label < 0 else names[label] if label < len(names) else str(label)
 
     rows = []
-    for kind, offset, side in (("original", 0, "original"), ("adversarial", count, "perturbed")):
-        for position, example in enumerate(examples):
-            rows.append({"index": example.index, "text": kind, "x": coordinates[offset + position, 0],
-                         "y": coordinates[offset + position, 1],
-                         "label": name(getattr(example, f"{model}_label_{side}")),
-                         "content": example.original_text if kind == "original" else example.perturbed_text})
-    return pd.DataFrame(rows, columns=["index", "text", "x", "y", "label", "content"]), explained
+    for row in coordinates.itertuples(index=False):
+        example = by_index.get(int(row.index))
+        if example is None:
+            continue
+        side, content = (("original", example.original_text) if row.text == "original"
+                         else ("perturbed", example.perturbed_text))
+        rows.append({"index": example.index, "text": row.text, "x": row.x, "y": row.y,
+                     "label": name(getattr(example, f"{model}_label_{side}")), "content": content})
+    return pd.DataFrame(rows, columns=["index", "text", "x", "y", "label", "content"])
 
 
 def projection_figure(frame: pd.DataFrame, selected_index: int | None, title: str, names: list[str]) -> go.Figure:
@@ -158,4 +119,4 @@ def projection_figure(frame: pd.DataFrame, selected_index: int | None, title: st
 
 
 __all__ = ["MEASURES", "MEASURE_OF_POOLING", "similarity_by_layer", "similarity_figure", "example_similarity",
-           "projection_examples", "layer_states", "pca_2d", "projection_frame", "projection_figure"]
+           "projection_examples", "projection_frame", "projection_figure"]

@@ -15,7 +15,8 @@ from robustprune.labels import method_label
 NO_AUTOWORKER_ENV = "ROBUSTPRUNE_NO_AUTOWORKER"
 STAGE_UNITS = {"fine-tune": "training steps", "prune": "layer groups", "evaluate": "test examples",
                "attack": "examples", "similarity": "models", "transfer": "texts", "kprune": "sub-layers",
-               "structured-magnitude": "layers", "explain": "steps", "layer-auc": "steps", "sweep": "runs"}
+               "structured-magnitude": "layers", "explain": "steps", "layer-auc": "steps", "projection": "models",
+               "sweep": "runs"}
 
 
 def find_job(request, queue: JobQueue | None = None) -> Job | None:
@@ -85,6 +86,8 @@ def describe_job(job: Job) -> str:
         subject = f"Explaining example {params.get('example')} of {params.get('attack')}"
     elif job.kind == "layer-auc":
         subject = f"Per-layer divergence of {params.get('attack')}"
+    elif job.kind == "projection":
+        subject = f"Projecting the pairs of {params.get('attack')}"
     else:
         subject = f"{job.kind} job"
     if job.status == "queued":

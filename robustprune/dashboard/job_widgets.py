@@ -73,6 +73,21 @@ def run_or_progress(request, button_label: str, explanation: str, key: str = "su
         _submit_button(request, button_label, explanation, key)
 
 
+def computed_on_view(request, explanation: str) -> None:
+    """For a short job the page computes without asking (seconds of the worker's time): submitted on the first look
+    (and again once its run is gone), then its progress; a failed one shows its error and a Retry button."""
+    job = job_progress.find_job(request)
+    with st.container():
+        if job is None or job.status == "done":
+            try:
+                job = job_progress.submit(request)
+            except RobustPruneError as error:
+                st.error(str(error))
+                return
+        st.caption(explanation)
+        job_panel(job.job_id)
+
+
 def _submit_button(request, button_label: str, explanation: str, key: str) -> None:
     st.info(explanation)
     if st.button(button_label, type="primary", key=key):

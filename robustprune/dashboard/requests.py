@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from robustprune.attack.attribution import IGSettings
 from robustprune.attack.explain import explanation_run_id
 from robustprune.attack.layer_auc import layer_auc_run_id
+from robustprune.attack.projection import projection_run_id
 from robustprune.attack.run import AttackConfig
 from robustprune.dashboard.choices import DataChoice
 from robustprune.data import TaskData
@@ -202,5 +203,19 @@ class LayerAUCRequest:
         return layer_auc_run_id(self.attack_run_id)
 
 
+@dataclass(frozen=True)
+class ProjectionRequest:
+    """The 2-D projection of a cached attack run's pairs in each of its models (``robustprune.attack.projection``)."""
+
+    attack_run_id: str
+    kind = "projection"
+
+    def job_params(self) -> dict:
+        return {"attack": self.attack_run_id}
+
+    def run_id(self) -> str:
+        return projection_run_id(self.attack_run_id)
+
+
 __all__ = ["DenseRequest", "FromDenseStart", "PruneRequest", "StructuredRequest", "AttackRequest", "dense_max_length",
-           "AttributionRequest", "LayerAUCRequest"]
+           "AttributionRequest", "LayerAUCRequest", "ProjectionRequest"]

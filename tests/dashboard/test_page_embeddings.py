@@ -5,10 +5,28 @@ import pytest
 from tests.dashboard.conftest import open_page, plotly_figures, texts
 
 
+def projected(app):
+    """The page after its projection job (submitted by the page on the first look) ran in a worker."""
+    from robustprune.jobs import JobQueue
+
+    [job] = [job for job in JobQueue().list() if job.kind == "projection"]
+    assert not plotly_figures(app)[1:]  # before: the similarity figure only, the job's progress below it
+    JobQueue().work(once=True)
+    assert JobQueue().get(job.job_id).status == "done", JobQueue().get(job.job_id).error
+    app.run()
+    assert not app.exception and not app.error
+    return app
+
+
 def test_similarity_per_layer_and_projection(home, workspace):
+    from robustprune.jobs import JobQueue
+
     app = open_page("pages/embeddings.py", example="1", layer="2", space="sparse")
     assert not app.exception and not app.error
-    similarity, projection = plotly_figures(app)
+    [job] = [job for job in JobQueue().list() if job.kind == "projection"]
+    assert job.params == {"attack": workspace.attack_run_id} and job.status == "queued"
+    assert any("Projecting the pairs" in progress.proto.text for progress in app.get("progress"))
+    similarity, projection = plotly_figures(projected(app))
     means = {trace["name"]: trace for trace in similarity["data"]}
     # constructed records: cosine_mean = 1 - 0.05 * layer (dense), 1 - 0.1 * layer (sparse), same for both examples
     assert means["dense: mean"]["y"] == pytest.approx([1.0, 0.95, 0.9, 0.85])
@@ -25,7 +43,7 @@ def test_similarity_per_layer_and_projection(home, workspace):
 def test_pooling_and_failed_examples(home, workspace):
     app = open_page("pages/embeddings.py", pooling="cls", failed="true")
     assert not app.exception and not app.error
-    similarity, projection = plotly_figures(app)
+    similarity, projection = plotly_figures(projected(app))
     assert "[CLS]" in similarity["layout"]["title"]["text"]
     points = sum(len(trace["x"]) for trace in projection["data"] if trace["name"].startswith(("original", "advers")))
     assert points == 6  # the failed example's last attempt joins
