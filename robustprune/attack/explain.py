@@ -22,10 +22,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from robustprune.attack.attribution import IGSettings, TextAttribution, integrated_gradients, layer_cosines
+from robustprune.attack.derived import attack_models, derived_run, require_attack
 from robustprune.attack.records import AttackResult
 from robustprune.errors import RobustPruneError
 from robustprune.progress import Progress, silent
-from robustprune.store import RunRecord, RunStore, run_id_for
+from robustprune.store import RunStore, run_id_for
 
 EXPLANATION_KIND = "attribution"
 EXPLANATION_VERSION = 1
@@ -108,25 +109,6 @@ def cached_explanation(store: RunStore, attack_run_id: str, index: int,
     return None if record is None else ExampleExplanation.load(record.directory, record.run_id)
 
 
-def attack_models(store: RunStore, attack: RunRecord, device: str = "auto"):
-    """({"dense": model[, "sparse": model]}, tokenizer) of the models an attack run compared."""
-    from robustprune.pipeline import load_dense, load_pruned
-
-    summary = attack.summary
-    dense_model, tokenizer = load_dense(summary["dense_run_id"], device, store)
-    models = {"dense": dense_model}
-    target = summary["target_run_id"]
-    if target != summary["dense_run_id"]:
-        kind = store.require(target).kind
-        if kind == "structured":
-            from robustprune.structured.runs import load_structured_run
-
-            models["sparse"] = load_structured_run(target, device, store)[0]
-        else:
-            models["sparse"] = load_pruned(target, device, store)[0]
-    return models, tokenizer
-
-
 def explain_example(attack_run_id: str, index: int, settings: IGSettings = IGSettings(), store: RunStore | None = None,
                     device: str = "auto", progress: Progress = silent) -> ExampleExplanation:
     """Attributions of every model of the attack on both texts of example ``index``, and the models' per-layer
@@ -135,9 +117,7 @@ def explain_example(attack_run_id: str, index: int, settings: IGSettings = IGSet
 
     settings.validate()
     store = store or RunStore()
-    attack = store.require(attack_run_id)
-    if attack.kind != "attack":
-        raise RobustPruneError(f"run {attack_run_id!r} is a {attack.kind} run; explain an attack run's example")
+    attack = require_attack(store, attack_run_id, "explain an attack run's example")
     key = explanation_key(attack_run_id, index, settings)
     cached = store.get(run_id_for(EXPLANATION_KIND, key))
     if cached is not None:
@@ -167,8 +147,7 @@ def explain_example(attack_run_id: str, index: int, settings: IGSettings = IGSet
     explanation = ExampleExplanation(attack_run_id, index, settings, attributions, layers,
                                      time.perf_counter() - started,
                                      describe_device(next(models["dense"].parameters()).device))
-    with store.write(EXPLANATION_KIND, key, model=attack.model, dataset=attack.dataset, method=attack.method,
-                     parent=attack_run_id) as writer:
+    with derived_run(store, EXPLANATION_KIND, key, attack) as writer:
         explanation.save(writer.directory)
         writer.summary.update({"attack_run_id": attack_run_id, "example": index, "settings": settings.to_dict(),
                                "seconds": explanation.seconds, "device": explanation.device})
@@ -177,4 +156,4 @@ def explain_example(attack_run_id: str, index: int, settings: IGSettings = IGSet
 
 
 __all__ = ["EXPLANATION_KIND", "LayerAgreement", "ExampleExplanation", "explanation_key", "explanation_run_id",
-           "cached_explanation", "attack_models", "explain_example"]
+           "cached_explanation", "explain_example"]

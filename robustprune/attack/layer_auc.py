@@ -31,6 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from robustprune.attack.derived import attack_models, derived_run, require_attack
 from robustprune.attack.records import AttackExample, AttackResult
 from robustprune.errors import RobustPruneError
 from robustprune.evaluate import batched, tokenize
@@ -210,12 +211,8 @@ def cached_layer_auc(store: RunStore, attack_run_id: str) -> LayerFlipAUC | None
 def ensure_layer_auc(attack_run_id: str, store: RunStore | None = None, device: str = "auto",
                      progress: Progress = silent) -> LayerFlipAUC:
     """The per-layer AUC of a cached attack run on a pruning run: from the cache, or computed now and cached."""
-    from robustprune.attack.explain import attack_models
-
     store = store or RunStore()
-    attack = store.require(attack_run_id)
-    if attack.kind != "attack":
-        raise RobustPruneError(f"run {attack_run_id!r} is a {attack.kind} run; pass an attack run")
+    attack = require_attack(store, attack_run_id)
     cached = cached_layer_auc(store, attack_run_id)
     if cached is not None:
         return cached
@@ -235,8 +232,7 @@ def ensure_layer_auc(attack_run_id: str, store: RunStore | None = None, device: 
         outcome.error_measure, outcome.block_error = errors.measure, errors.values
     outcome.seconds = time.perf_counter() - started
     key = layer_auc_key(attack_run_id)
-    with store.write(LAYER_AUC_KIND, key, model=attack.model, dataset=attack.dataset, method=attack.method,
-                     parent=attack_run_id) as writer:
+    with derived_run(store, LAYER_AUC_KIND, key, attack) as writer:
         outcome.save(writer.directory)
         writer.summary.update({"attack_run_id": attack_run_id, "target_run_id": target,
                                "positives": outcome.positives, "negatives": outcome.negatives,

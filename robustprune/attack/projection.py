@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from robustprune.attack.derived import attack_models, derived_run, require_attack
 from robustprune.attack.records import AttackExample, AttackResult
 from robustprune.errors import RobustPruneError
 from robustprune.evaluate import batched, tokenize
@@ -180,12 +181,8 @@ def cached_projection(store: RunStore, attack_run_id: str) -> AttackProjection |
 def ensure_projection(attack_run_id: str, store: RunStore | None = None, device: str = "auto",
                       progress: Progress = silent) -> AttackProjection:
     """The projection of a cached attack run's pairs: from the cache, or computed now and cached."""
-    from robustprune.attack.explain import attack_models
-
     store = store or RunStore()
-    attack = store.require(attack_run_id)
-    if attack.kind != "attack":
-        raise RobustPruneError(f"run {attack_run_id!r} is a {attack.kind} run; pass an attack run")
+    attack = require_attack(store, attack_run_id)
     cached = cached_projection(store, attack_run_id)
     if cached is not None:
         return cached
@@ -196,8 +193,7 @@ def ensure_projection(attack_run_id: str, store: RunStore | None = None, device:
     outcome = attack_projection(result, models, tokenizer, attack_run_id=attack_run_id, progress=progress)
     outcome.seconds = time.perf_counter() - started
     key = projection_key(attack_run_id)
-    with store.write(PROJECTION_KIND, key, model=attack.model, dataset=attack.dataset, method=attack.method,
-                     parent=attack_run_id) as writer:
+    with derived_run(store, PROJECTION_KIND, key, attack) as writer:
         outcome.save(writer.directory)
         writer.summary.update({"attack_run_id": attack_run_id, "models": outcome.models(),
                                "pairs": int(outcome.points["index"].nunique()), "seconds": outcome.seconds})

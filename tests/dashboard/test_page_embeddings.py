@@ -72,3 +72,25 @@ def test_the_per_layer_auc_from_a_job(home, workspace):
     assert "(1)" in figure["layout"]["title"]["text"] and "(2)" in figure["layout"]["title"]["text"]
     assert len(traces["AUC, adversarial texts"]["y"]) == 4  # embeddings + the tiny model's 3 blocks
     assert len(traces["reconstruction error"]["y"]) == 4
+
+
+def test_a_cached_projection_is_drawn_without_loading_a_model(home, workspace, monkeypatch):
+    """The projection is the worker's: once cached, the page only reads coordinates."""
+    import transformers
+
+    from robustprune.attack import derived, projection
+    from robustprune.jobs import JobQueue
+
+    projection.ensure_projection(workspace.attack_run_id)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the page loaded a model or computed hidden states")
+
+    monkeypatch.setattr(transformers.AutoModelForSequenceClassification, "from_pretrained", refuse)
+    monkeypatch.setattr(derived, "attack_models", refuse)
+    monkeypatch.setattr(projection, "pooled_layer_states", refuse)
+    app = open_page("pages/embeddings.py", example="1", layer="3", space="dense")
+    assert not app.exception and not app.error
+    similarity, projected_pairs = plotly_figures(app)
+    assert "dense model, layer 3" in projected_pairs["layout"]["title"]["text"]
+    assert not [job for job in JobQueue().list() if job.kind == "projection"]  # nothing submitted
