@@ -28,10 +28,14 @@ class SweepEstimate:
         if not self.missing:
             return f"all {self.cells} runs are cached"
         text = f"{self.cached} of {self.cells} runs cached, {self.missing} to compute"
+        unknown = len(self.without_history)
+        reason = "no past run of the same kind with this model on this device"
         if self.seconds:
             text += f", about {format_seconds(self.seconds)} in this process"
-        if self.without_history:
-            text += f" (+ {len(self.without_history)} with no past run of this model on this device to go by)"
+            if unknown:
+                text += f" for {self.missing - unknown} of them; {unknown} not estimated: {reason}"
+        elif unknown:
+            text += f" (not estimated: {reason})"
         return text
 
 

@@ -15,6 +15,9 @@ def test_a_grid_is_one_job_and_its_table_fills_in(home, workspace):
     assert not app.exception and not app.error
     [estimate] = [text for text in texts(app.info) if "table rows" in text]
     assert estimate.startswith("2 table rows from 4 runs: 1 of 4 runs cached")  # the dense start is cached
+    # no magnitude run and no TextBugger attack of this model yet: nothing to estimate the three others from
+    assert estimate.endswith("3 to compute (not estimated: no past run of the same kind with this model on this "
+                             "device).")
     table = app.dataframe[-1].value
     assert list(table["method"]) == ["dense", "magnitude"] and table["accuracy_under_attack"].isna().all()
 

@@ -139,3 +139,14 @@ def test_adversarial_calibration_attacks_are_cells_of_their_own(spec, tmp_path):
                    "cpu", FinetuneConfig(epochs=0), RunStore(tmp_path / "single"))
     assert single.run_id in {cell.run_id for cell in prunes}
     assert set(single.adversarial_attack_run_ids) == {cell.run_id for cell in calibration}
+
+
+def test_the_estimate_says_which_runs_it_could_not_estimate():
+    from robustprune.sweep.estimate import SweepEstimate
+
+    assert SweepEstimate(21, 4, 17, 840.0, ["run"] * 9).describe() == (
+        "4 of 21 runs cached, 17 to compute, about 14 min in this process for 8 of them; 9 not estimated: no past "
+        "run of the same kind with this model on this device")
+    assert SweepEstimate(21, 4, 17, 840.0, []).describe() == \
+        "4 of 21 runs cached, 17 to compute, about 14 min in this process"
+    assert SweepEstimate(3, 3, 0, 0.0, []).describe() == "all 3 runs are cached"
