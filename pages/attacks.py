@@ -35,7 +35,8 @@ def attack_run_view(info) -> None:
     left, right = st.columns([1, 2])
     with left:
         st.subheader("Summary")
-        st.dataframe(attacks.summary_table(result), hide_index=True)
+        st.caption(result.summary.recipe_label)  # the recipe and its parts: a line too long for the table's cells
+        st.dataframe(attacks.summary_table(result, with_recipe=False), hide_index=True)
         widgets.report_button(f"report-{info.run_id}.html", attack=info.run_id)
     with right:
         st.subheader("Examples")

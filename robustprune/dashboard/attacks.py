@@ -110,10 +110,12 @@ def label_names(store: RunStore, dense_run_id: str | None, count: int = 2) -> li
     return [f"label {index}" for index in range(count)]
 
 
-def summary_table(result: AttackResult) -> pd.DataFrame:
-    """The attack's headline numbers, as TextAttack prints them (percentages for rates)."""
+def summary_table(result: AttackResult, with_recipe: bool = True) -> pd.DataFrame:
+    """The attack's headline numbers, as TextAttack prints them (percentages for rates); the recipe and its parts
+    first unless ``with_recipe`` is False (a page that writes them above the table, where a long line wraps)."""
     summary = result.summary
-    rows = [("recipe", summary.recipe_label), ("attacked model", summary.attacked_model),
+    rows = [("recipe", summary.recipe_label)] if with_recipe else []
+    rows += [("attacked model", summary.attacked_model),
             ("examples", summary.num_examples), ("succeeded", summary.successful_attacks),
             ("failed", summary.failed_attacks), ("skipped", summary.skipped_attacks),
             ("clean accuracy", f"{summary.clean_accuracy:.1%}"),

@@ -13,6 +13,7 @@ def test_summary_and_example_side_by_side(home, workspace):
     summary = dict(zip(app.dataframe[0].value["metric"], app.dataframe[0].value["value"]))
     assert summary["accuracy under attack"] == "25.0%" and summary["attack success rate"] == "66.7%"
     assert summary["transfer sparse → dense"] == "1 of 2 (50.0%)"
+    assert "recipe" not in summary and "textfooler (test records)" in texts(app.caption)  # above, where it wraps
     assert list(app.dataframe[1].value["index"]) == [0, 1, 2, 3]
 
     html = [text for text in texts(app.get("html")) if "<mark" in text]
