@@ -31,9 +31,10 @@ for column, (fmt, (mime, suffix)) in zip(st.columns(6), runs.EXPORT_FORMATS.item
 
 st.subheader("Compare two runs")
 ids = list(shown["run"])
+first, second = runs.default_comparison(shown)  # unless the URL names them: two pruning runs, or two models
 left, right = st.columns(2)
-run_a = left.selectbox("Run A", ids, key="a", bind="query-params")
-run_b = right.selectbox("Run B", ids, index=min(1, len(ids) - 1), key="b", bind="query-params")
+run_a = left.selectbox("Run A", ids, index=first, key="a", bind="query-params")
+run_b = right.selectbox("Run B", ids, index=second, key="b", bind="query-params")
 for column, run_id in zip((left, right), (run_a, run_b)):
     if run_id:
         page, params = links.run_view(store, run_id)

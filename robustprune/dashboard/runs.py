@@ -48,6 +48,24 @@ def filter_runs(frame: pd.DataFrame, **allowed: list[str]) -> pd.DataFrame:
     return frame
 
 
+def default_comparison(frame: pd.DataFrame) -> tuple[int, int]:
+    """Positions in ``frame`` (newest first) of the two runs a comparison starts with: the newest pruning run and
+    the newest other-method run of its model, dataset and sparsity (their errors over depth side by side); else
+    the two newest runs that hold a model (not an attack or what was computed from one); else the first two."""
+    prunes = [position for position, kind in enumerate(frame["kind"]) if kind == "prune"]
+    if prunes:
+        first = frame.iloc[prunes[0]]
+        rival = next((position for position in prunes[1:] if frame.iloc[position]["method"] != first["method"]
+                      and all(frame.iloc[position][column] == first[column]
+                              for column in ("model", "dataset", "sparsity"))), None)
+        if rival is not None:
+            return prunes[0], rival
+    models = [position for position, kind in enumerate(frame["kind"]) if kind in DOWNLOADABLE_KINDS]
+    if len(models) >= 2:
+        return models[0], models[1]
+    return 0, max(min(1, len(frame) - 1), 0)
+
+
 def flatten(value, prefix: str = "") -> dict[str, str]:
     """A summary as (dotted field, short text) pairs; long lists are summarised, not printed."""
     if isinstance(value, dict):
@@ -130,5 +148,5 @@ def model_archive(run_id: str, store: RunStore | None = None) -> bytes:
         return zip_folder(Path(folder))
 
 
-__all__ = ["list_runs_frame", "damaged_runs", "filter_runs", "compare_frame", "dependents", "delete_run", "export_bytes",
-           "model_archive", "DOWNLOADABLE_KINDS", "EXPORT_FORMATS"]
+__all__ = ["default_comparison", "list_runs_frame", "damaged_runs", "filter_runs", "compare_frame", "dependents",
+           "delete_run", "export_bytes", "model_archive", "DOWNLOADABLE_KINDS", "EXPORT_FORMATS"]

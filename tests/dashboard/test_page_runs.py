@@ -37,3 +37,19 @@ def test_delete_needs_confirmation_and_takes_dependents(home, workspace):
     remaining = {record.run_id for record in RunStore().list()}
     assert workspace.krp_run_id not in remaining and workspace.attack_run_id not in remaining
     assert workspace.sparsegpt_run_id in remaining
+
+
+def test_the_comparison_starts_with_two_pruning_runs_of_one_sparsity(home, workspace):
+    """Not the two newest runs (an explanation and a projection, say), but what a comparison is for."""
+    from robustprune.attack.projection import ensure_projection
+
+    ensure_projection(workspace.attack_run_id)  # the newest run: computed from the attack
+    app = open_page("pages/runs.py")
+    assert not app.exception and not app.error
+    assert {app.selectbox(key="a").value, app.selectbox(key="b").value} == {workspace.krp_run_id,
+                                                                             workspace.sparsegpt_run_id}
+    assert len(plotly_figures(app)) == 1  # their errors over depth
+
+    app.multiselect(key="kind").set_value(["attack"]).run()
+    app.multiselect(key="method").set_value(["sparsegpt"]).run()  # nothing left: no comparison, no error
+    assert not app.exception and not app.error and app.selectbox(key="a").value is None
