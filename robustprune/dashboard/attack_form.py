@@ -44,9 +44,12 @@ def attack_request_form(store: RunStore):
         record = candidates[run_id]
         return f"{pruned_label(record) or 'dense'} · {record.model} · {record.dataset} · {run_id}"
 
+    options = list(candidates)
+    shown = st.query_params.get("run")  # the run whose attacks the page shows: another recipe on it, by default
     left, middle, right = st.columns([3, 1, 1])
     with left:
-        target = url_selectbox("Model to attack", list(candidates), key="target", format_func=describe)
+        target = url_selectbox("Model to attack", options, key="target", format_func=describe,
+                               index=options.index(shown) if shown in options else 0)
     with middle:
         recipe = st.selectbox("Recipe", list(RECIPES), key="recipe", bind="query-params")
     with right:

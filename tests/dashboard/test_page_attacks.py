@@ -136,3 +136,13 @@ def test_the_invisible_characters_toggle(home, workspace):
     app = open_page("pages/attacks.py", run=workspace.krp_run_id, attack=workspace.attack_run_id, example="0",
                     invisible="true")
     assert not app.exception and app.toggle(key="invisible").value is True
+
+
+def test_a_new_attack_starts_on_the_run_the_page_shows(home, workspace):
+    """Opened while an attack on the krp run is shown, the form attacks that run (with another recipe, say), not
+    whichever model happens to be newest."""
+    app = open_page("pages/attacks.py", run=workspace.krp_run_id, attack=workspace.attack_run_id)
+    app.session_state["new-attack-open"] = True
+    app.run()
+    assert not app.exception and not app.error
+    assert app.selectbox(key="target").value == workspace.krp_run_id
