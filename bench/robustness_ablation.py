@@ -1,7 +1,7 @@
 """Does robust pruning keep robustness? The ablation of its parts on the embedded default.
 
     python -m bench.robustness_ablation [--n 100] [--seeds 3] [--seed-over finetune|calibration] [--ray]
-                                        [--phase a|b|both] [--output-dir bench/results]
+                                        [--phase a|b|both|c] [--output-dir bench/results]
 
 Phase A, once: {fine-tune, soup chosen by accuracy under attack} × {sparsegpt, krp,
 krp + head re-fit, krp + adversarial calibration (128 texts)} × {50 %, 87.5 %} ×
@@ -13,6 +13,8 @@ configuration of phase A's grid with the most accuracy under attack at 87.5 % (t
 both recipes, among models that did not collapse), and the paper's setup, both recipes. A fine-tune seed (``--seed-over finetune``) is a
 new soup too, K candidate fine-tunes each (about 17 minutes apiece on a busy 2-core CPU);
 ``--seed-over calibration`` varies the calibration sample of the same two dense starts.
+Phase C (``--phase c``), up to which sparsity: plain krp from both dense starts and the paper's
+setup at 30, 50, 70 and 87.5 %, both recipes (the 50 and 87.5 % cells are phase A's, cached).
 
 Every number is a cached run of the default store (``robustprune sweep`` makes the same
 runs); the CSVs go to ``--output-dir`` and a Markdown summary is printed. ``--ray`` runs
@@ -52,6 +54,16 @@ def phase_a_specs(n: int):
     return {"grid": grid, "paper preset": preset, "adversarial calibration at 70%": at_70}
 
 
+SPARSITY_CURVE = (0.3, 0.5, 0.7, 0.875)
+
+
+def phase_c_specs(n: int):
+    """Up to which sparsity: plain krp from both starts and the paper's setup over ``SPARSITY_CURVE``."""
+    specs = phase_a_specs(n)
+    return {"krp by sparsity": replace(specs["grid"], methods=("krp",), sparsities=SPARSITY_CURVE),
+            "paper preset by sparsity": replace(specs["paper preset"], sparsities=SPARSITY_CURVE)}
+
+
 def best_at_high_sparsity(table: pd.DataFrame) -> tuple[str, str]:
     """(dense start, method) with the most accuracy under attack at 87.5 %, averaged over both recipes, collapsed
     models left out. TextFooler alone does not separate them: on the default every pruned model keeps 2-3 of 100
@@ -84,7 +96,7 @@ def main() -> None:
     parser.add_argument("--ray", action="store_true", help="Ray tasks on this machine's cores (loopback only)")
     parser.add_argument("--num-cpus", type=int, default=os.cpu_count())
     parser.add_argument("--output-dir", default="bench/results")
-    parser.add_argument("--phase", choices=["a", "b", "both"], default="both")
+    parser.add_argument("--phase", choices=["a", "b", "both", "c"], default="both")
     parser.add_argument("--seed-over", choices=["finetune", "calibration"], default="finetune",
                         help="phase B's seeds: fine-tunes (a soup of K candidates each: K fine-tunes per seed) or "
                              "calibration samples of the same dense starts (no new fine-tune)")
@@ -109,6 +121,13 @@ def main() -> None:
         return make_executor(None)
 
     output = Path(args.output_dir)
+    if args.phase == "c":
+        curve = pd.concat([run(spec, executor, f"phase C: {label}").table.assign(setup=label)
+                           for label, spec in phase_c_specs(args.n).items()], ignore_index=True)
+        curve.to_csv(output / "robustness-by-sparsity.csv", index=False)
+        print(curve.drop(columns=["model_run_id", "attack_run_id", "collapse_reason"]).to_markdown(
+            index=False, floatfmt=".3f"))
+        return
     tables = []
     if args.phase in ("a", "both"):
         for label, spec in phase_a_specs(args.n).items():

@@ -141,7 +141,7 @@ def attack_projection(result: AttackResult, models: dict, tokenizer, max_length:
     attacked = projection_examples(result, include_failed=True)
     succeeded = np.array([example.result == "succeeded" for example in attacked], dtype=bool)
     points, variance = [], []
-    for step, (name, model) in enumerate(models.items()):
+    for step, (name, model) in enumerate(models.items() if attacked else ()):  # every example skipped: no pairs
         originals = pooled_layer_states(model, tokenizer, [e.original_text for e in attacked], max_length,
                                         batch_size=batch_size)
         adversarial = pooled_layer_states(model, tokenizer, [e.perturbed_text for e in attacked], max_length,

@@ -89,3 +89,12 @@ def test_the_projection_is_a_cached_run_of_its_attack(home, workspace):
         projection.ensure_projection(workspace.krp_run_id, store)
     with pytest.raises(RobustPruneError, match="no projection of model 'pruned'"):
         loaded.view("pruned", "mean", False, 0)
+
+
+def test_an_attack_without_pairs_has_an_empty_projection(tiny_model, tokenizer):
+    from dataclasses import replace
+
+    result = constructed_attack_result()
+    result = replace(result, examples=[replace(example, result="skipped") for example in result.examples])
+    empty = projection.attack_projection(result, {"dense": tiny_model}, tokenizer, 32)
+    assert empty.points.empty and empty.variance.empty and empty.models() == []
