@@ -50,7 +50,8 @@ for kind in overview.PRUNING_KINDS:
                "min-max bar. Select a row of the table to open its run.")
     columns = {column: st.column_config.NumberColumn(format="percent")
                for column in (overview.CLEAN, overview.UNDER_ATTACK, overview.CLEAN_ATTACKED)}
+    columns["sparsity"] = st.column_config.NumberColumn(x_title, format="percent")
     chosen = st.dataframe(table, hide_index=True, key=f"runs-{kind}", on_select="rerun", selection_mode="single-row",
-                          column_config={**columns, "sparsity": st.column_config.NumberColumn(x_title, format="percent")})
+                          column_config=columns, placeholder="")  # a point not attacked: blank, not "None"
     if (rows := chosen.selection.rows) and store.get(run_id := table.iloc[rows[0]]["run"]) is not None:
         navigation.open_view(*links.run_view(store, run_id))

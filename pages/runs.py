@@ -21,7 +21,7 @@ for column, name in zip(st.columns(4), ("kind", "model", "dataset", "method")):
         filters[name] = st.multiselect(name.capitalize(), sorted(frame[name].dropna().unique()), key=name,
                                        bind="query-params")
 shown = runs.filter_runs(frame, **filters)
-st.dataframe(shown, hide_index=True, column_config={
+st.dataframe(shown, hide_index=True, placeholder="", column_config={
     "sparsity": st.column_config.NumberColumn(format="percent"),
     "accuracy": st.column_config.NumberColumn(format="percent"),
     "accuracy_under_attack": st.column_config.NumberColumn(format="percent")})

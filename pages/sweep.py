@@ -78,6 +78,6 @@ st.caption("Clean accuracy and accuracy under attack on the same attacked test t
            "test split. Empty cells fill in as their runs finish.")
 table = sweep_table(plan, store)
 percent = st.column_config.NumberColumn(format="percent")
-st.dataframe(table.drop(columns=["model_run_id", "attack_run_id"]), hide_index=True,
+st.dataframe(table.drop(columns=["model_run_id", "attack_run_id"]), hide_index=True, placeholder="",
              column_config={name: percent for name in ("sparsity", "clean_accuracy", "accuracy_under_attack",
                                                         "attack_success_rate", "test_accuracy")})

@@ -114,7 +114,7 @@ def sweep_progress(request, plan, store: RunStore) -> None:
             st.success(f"Every run of this sweep is cached ({len(plan.cells)} runs).")
             return
         with st.expander(f"The {len(plan.cells)} runs of this sweep", icon=":material/list:"):
-            st.dataframe(sweep.plan_frame(plan, store), hide_index=True)
+            st.dataframe(sweep.plan_frame(plan, store), hide_index=True, placeholder="")
         if st.button("Start the sweep", type="primary", key="start-sweep", icon=":material/play_arrow:"):
             try:
                 job_progress.submit(request, queue)
@@ -134,7 +134,7 @@ def sweep_progress(request, plan, store: RunStore) -> None:
         rerun_when_changed("sweep-finished", len(cached))  # a run finished: the table below fills in
     if cells:
         st.caption(sweep.progress_line(cells))
-        st.dataframe(sweep.cells_frame(cells), hide_index=True, height=240)
+        st.dataframe(sweep.cells_frame(cells), hide_index=True, height=240, placeholder="")
 
 
 def rerun_when_changed(key: str, value) -> None:

@@ -224,7 +224,7 @@ def show_structured(store: RunStore, run_id: str) -> None:
     if compare != "none":
         other = cached.structured_run(store, options[compare])
         runs[structured.run_label(other)] = other
-        st.dataframe(structured.comparison_table(runs), hide_index=True)
+        st.dataframe(structured.comparison_table(runs), hide_index=True, placeholder="")
     errors = structured.sublayer_error_frame(runs)
     if errors.empty:
         st.caption("This method does not measure sub-layer reconstruction errors (it keeps weights as they are).")

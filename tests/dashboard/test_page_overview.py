@@ -87,6 +87,8 @@ def test_a_two_four_run_has_its_own_line_and_label(home, workspace):
     assert lines[("krp 2:4", "x")]["line"]["dash"] == "dot" and lines[("krp", "x")]["line"]["dash"] == "solid"
     table = app.dataframe[0].value
     assert {"krp", "krp 2:4"} <= set(table["method"])
+    assert table["accuracy under attack"].isna().any()  # runs not attacked: shown blank, not as "None"
+    assert app.dataframe[0].proto.HasField("placeholder") and app.dataframe[0].proto.placeholder == ""
     assert set(list_runs_frame()["method"]) >= {"krp", "krp 2:4"}
 
 
