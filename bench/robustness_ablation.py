@@ -14,7 +14,9 @@ both recipes, among models that did not collapse), and the paper's setup, both r
 new soup too, K candidate fine-tunes each (about 17 minutes apiece on a busy 2-core CPU);
 ``--seed-over calibration`` varies the calibration sample of the same two dense starts.
 Phase C (``--phase c``), up to which sparsity: plain krp from both dense starts and the paper's
-setup at 30, 50, 70 and 87.5 %, both recipes (the 50 and 87.5 % cells are phase A's, cached).
+setup at 30, 50, 70 and 87.5 %, both recipes (the 50 and 87.5 % cells are phase A's, cached);
+with ``--seeds`` above 1, the same three configurations again at 70 % over the seeds (87.5 % is
+phase B's).
 
 Every number is a cached run of the default store (``robustprune sweep`` makes the same
 runs); the CSVs go to ``--output-dir`` and a Markdown summary is printed. ``--ray`` runs
@@ -127,6 +129,15 @@ def main() -> None:
         curve.to_csv(output / "robustness-by-sparsity.csv", index=False)
         print(curve.drop(columns=["model_run_id", "attack_run_id", "collapse_reason"]).to_markdown(
             index=False, floatfmt=".3f"))
+        if args.seeds > 1:
+            summaries = []
+            for label, spec in phase_c_specs(args.n).items():
+                seeded = replace(spec, sparsities=(0.7,), seeds=args.seeds, seed_axis=args.seed_over)
+                result = run(seeded, executor, f"phase C at 70%: {label}, {args.seeds} {args.seed_over} seeds")
+                summaries.append(result.summary.assign(setup=label))
+            summary = pd.concat(summaries, ignore_index=True)
+            summary.to_csv(output / "robustness-by-sparsity-seeds-summary.csv", index=False)
+            print(summary.to_markdown(index=False, floatfmt=".3f"))
         return
     tables = []
     if args.phase in ("a", "both"):
