@@ -1,6 +1,7 @@
 """Streamlit caches over the run store: moving between cached runs does not read or load anything twice.
 
-Results and models are keyed by (store root, run id, creation time). A run id is a hash
+Results are keyed by (store root, run id, creation time); no model is loaded here (what needs one is a job
+of the worker, whose result is a cached run). A run id is a hash
 of everything that determines the run, so a cached value never goes stale; the creation
 time tells a run deleted and computed again from the old one. Datasets are keyed by a
 file's modification time.
