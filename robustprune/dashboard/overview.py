@@ -151,7 +151,7 @@ def tradeoff_figure(frame: pd.DataFrame, x_title: str = "sparsity") -> go.Figure
                            subplot_titles=[PANELS[metric] for metric in panels])
     methods = sorted(set(data["method"]), key=method_rank)
     for number, method in enumerate(methods):
-        colour = METHOD_COLOURS.get(line_method(method), PALETTE[number % len(PALETTE)])
+        colour = line_colour(method, METHOD_COLOURS.get(line_method(method), PALETTE[number % len(PALETTE)]))
         shown = False
         for column, panel in enumerate(panels, 1):
             for metric in (panel, CLEAN_ATTACKED) if panel == UNDER_ATTACK else (panel,):
@@ -191,7 +191,8 @@ def _line_trace(points_: pd.DataFrame, method: str, metric: str, colour: str, x_
         x=points_["sparsity"], y=points_["accuracy"], mode="lines+markers",
         name=f"{method} · clean, attacked texts" if companion else method, legendgroup=method,
         showlegend=show_legend, opacity=0.45 if companion else 1.0, marker=dict(size=6 if companion else 9),
-        line=dict(color=colour, dash="dot" if companion else line_dash(method), width=1 if companion else 2),
+        line=dict(color=colour, dash="dot" if companion else line_dash(method),
+                  width=1 if companion else 4 if is_preset(method) else 2),
         error_y=dict(type="data", symmetric=False, array=points_["high"] - points_["accuracy"],
                      arrayminus=points_["accuracy"] - points_["low"], visible=bool(several), width=3),
         customdata=list(zip(points_["run"], points_["recipe"], points_["texts"].fillna(0).astype(int),
@@ -209,6 +210,28 @@ def _collapsed_trace(points_: pd.DataFrame, method: str, metric: str, colour: st
         customdata=list(zip(points_["run"], points_["recipe"], points_["texts"].fillna(0).astype(int),
                             [f"<br>collapsed: {reason}" for reason in points_["reason"]])),
         hovertemplate=_hover(method, metric.split()[0], x_title))
+
+
+def is_preset(line: str) -> bool:
+    """A preset's line ("krp (paper setup)"): the paper's whole recipe, drawn thicker than its parts."""
+    return line.endswith(" setup)")
+
+
+def line_colour(line: str, base: str) -> str:
+    """The method's colour (``base``) for its own line; for a variant, a shade of it, so that a family stays one hue
+    and its lines can still be told apart: darker with a re-fitted head, lighter with adversarial calibration,
+    darkest for a preset (the paper's setup)."""
+    variant = line.split(" (")[0].split(" ")[0][len(line_method(line)):]  # "+refit", "+adv=128", ...
+    refit, adversarial = "+refit" in variant, "+adv" in variant
+    if is_preset(line):
+        shade = -0.55  # towards black
+    elif refit:
+        shade = -0.45 if adversarial else -0.3
+    else:
+        shade = 0.4 if adversarial else 0.0  # towards white
+    target = 0 if shade < 0 else 255
+    channels = (int(base[i:i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{round(value + (target - value) * abs(shade)):02x}" for value in channels)
 
 
 def line_dash(line: str) -> str:

@@ -160,3 +160,34 @@ def test_runs_with_other_options_of_a_method_are_lines_of_their_own():
     assert lines == ["krp", "krp+refit", "krp+adv=128", "krp+refit 2:4"]
     assert {line_method(line) for line in lines} == {"krp"}  # one colour family, the method's
     assert line_pattern("krp+refit 2:4") == "2:4" and line_dash("krp+adv=128") == "solid"
+
+
+def test_a_methods_variants_are_shades_of_its_colour_and_the_preset_stands_out():
+    """One hue per method, a shade per variant (told apart in the legend and on the chart), the paper's setup the
+    darkest and thickest line."""
+    import colorsys
+
+    import pandas as pd
+
+    from robustprune.dashboard.overview import CLEAN, COLUMNS, METHOD_COLOURS, line_colour, tradeoff_figure
+
+    lines = ["krp", "krp+refit", "krp+adv=128", "krp+refit+adv=128", "krp (soup)", "krp (paper setup)"]
+    colours = {line: line_colour(line, METHOD_COLOURS["krp"]) for line in lines}
+    assert colours["krp"] == colours["krp (soup)"] == METHOD_COLOURS["krp"]  # the start is the dash, not the colour
+    assert len({colours[line] for line in lines if line != "krp (soup)"}) == 5
+
+    def hue_and_lightness(colour: str) -> tuple[float, float]:
+        hue, lightness, _ = colorsys.rgb_to_hls(*(int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)))
+        return hue, lightness
+
+    base_hue, base_lightness = hue_and_lightness(METHOD_COLOURS["krp"])
+    for line in lines:
+        assert hue_and_lightness(colours[line])[0] == pytest.approx(base_hue, abs=0.02)
+    lightness = {line: hue_and_lightness(colour)[1] for line, colour in colours.items()}
+    assert lightness["krp (paper setup)"] < lightness["krp+refit"] < base_lightness < lightness["krp+adv=128"]
+
+    frame = pd.DataFrame([{"method": line, "sparsity": 0.5, "metric": CLEAN, "accuracy": 0.8, "run": f"prune-{n}",
+                           "recipe": "", "texts": 400, "collapsed": False, "reason": None}
+                          for n, line in enumerate(("krp", "krp (paper setup)"))], columns=COLUMNS)
+    widths = {trace.name: trace.line.width for trace in tradeoff_figure(frame).data}
+    assert widths["krp (paper setup)"] > widths["krp"]
