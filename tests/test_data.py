@@ -119,3 +119,35 @@ def test_a_bad_file_on_the_command_line_exits_2_with_one_line(tmp_path, capsys):
     assert main(["finetune", "--dataset", str(path)]) == 2
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and "not UTF-8 text" in error
+
+
+@pytest.mark.parametrize("name", ["rotten_tomatoes", "movie_reviews"])
+def test_a_registered_datasets_identity_is_the_loaded_datas(name):
+    """What a run's key takes from a dataset, known without loading it (a page looks up the dense default with it):
+    the same fingerprint and length as the loaded data."""
+    from robustprune.data.registry import registered_identity
+
+    data = load_task_data(name)
+    identity = registered_identity(name)
+    assert (identity.fingerprint, identity.max_length) == (data.fingerprint, data.max_length)
+    assert registered_identity("reviews.csv") is None
+
+
+def test_a_hub_datasets_identity_is_the_one_its_loader_would_give(monkeypatch):
+    """Offline the hub sets cannot load; their loaders get the same path, split and length as the identity."""
+    import datasets
+
+    from robustprune.data import registry
+
+    class Split(list):
+        features = {"label": type("Labels", (), {"names": ["negative", "positive"]})()}
+
+        def rename_column(self, old, new):
+            return self
+
+    monkeypatch.setattr(datasets, "load_dataset", lambda path, config: {"train": Split(), "validation": Split(),
+                                                                        "test": Split()})
+    for name in ("sst2", "imdb", "ag_news"):
+        data = load_task_data(name)
+        identity = registry.registered_identity(name)
+        assert (identity.fingerprint, identity.max_length) == (data.fingerprint, data.max_length)

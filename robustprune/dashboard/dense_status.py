@@ -18,6 +18,15 @@ def default_dense_request() -> DenseRequest:
     return DenseRequest(default_model(), DataChoice(default_dataset()))
 
 
+def cached_without_loading(request: DenseRequest, store: RunStore) -> bool:
+    """Whether the dense run of ``request`` is cached, told without loading its dataset: for a registered dataset the
+    run id needs only its identity (``registered_identity``); False when that cannot tell (a file: load and look)."""
+    from robustprune.data.registry import registered_identity
+
+    identity = registered_identity(request.data.dataset) if not request.data.is_file else None
+    return identity is not None and store.get(request.run_id(identity)) is not None
+
+
 def dense_status(request: DenseRequest, task_data, store: RunStore | None = None) -> FinetuneResult | None:
     """The cached dense run of ``request``, or None if it is not trained yet."""
     record = (store or RunStore()).get(request.run_id(task_data))
@@ -28,4 +37,4 @@ def dense_status(request: DenseRequest, task_data, store: RunStore | None = None
                              "cached": True})
 
 
-__all__ = ["device_line", "default_dense_request", "dense_status"]
+__all__ = ["device_line", "default_dense_request", "cached_without_loading", "dense_status"]

@@ -47,6 +47,31 @@ class DatasetSpec:
     summary: str
     loader: Callable[[], TaskData]
     embedded: bool
+    fingerprint: str  # the loaded TaskData's, known without loading it
+    max_length: int
+
+
+@dataclass(frozen=True)
+class DataIdentity:
+    """What a run's cache key takes from a dataset (``TaskData.fingerprint`` and ``max_length``), known for a
+    registered dataset without loading it: a page can look up a cached run without importing ``datasets``."""
+
+    fingerprint: str
+    max_length: int
+
+
+def registered_identity(name: str) -> DataIdentity | None:
+    """The identity of a registered dataset (as ``load_task_data(name)`` would give it), None for a file."""
+    spec = DATASETS.get(name)
+    return None if spec is None else DataIdentity(spec.fingerprint, spec.max_length)
+
+
+def embedded_fingerprint(name: str) -> str:
+    return f"{name}:{embedded.PATTERN_SDIST}:{SPLIT_SEED}"
+
+
+def hub_fingerprint(path: str, config: str | None, test_split: str) -> str:
+    return f"hub:{path}:{config}:{test_split}"
 
 
 def split_embedded(name: str, texts: list[str], labels: list[int], label_names: list[str],
@@ -56,7 +81,7 @@ def split_embedded(name: str, texts: list[str], labels: list[int], label_names: 
     full = datasets.Dataset.from_dict({"text": texts, "label": labels})
     parts = full.train_test_split(test_size=EMBEDDED_TEST_FRACTION, seed=SPLIT_SEED, stratify_by_column=None)
     return TaskData(name, parts["train"], parts["test"], label_names, source, max_length,
-                    fingerprint=f"{name}:{embedded.PATTERN_SDIST}:{SPLIT_SEED}")
+                    fingerprint=embedded_fingerprint(name))
 
 
 def load_rotten_tomatoes() -> TaskData:
@@ -87,20 +112,24 @@ def load_from_hub(path: str, config: str | None, text_column: str, test_split: s
         train, test = train.rename_column(text_column, "text"), test.rename_column(text_column, "text")
     label_names = list(train.features["label"].names)
     return TaskData(name, train, test, label_names, f"hub:{path}" + (f"/{config}" if config else ""),
-                    max_length, fingerprint=f"hub:{path}:{config}:{test_split}")
+                    max_length, fingerprint=hub_fingerprint(path, config, test_split))
+
+
+def hub_spec(name: str, summary: str, path: str, config: str | None, text_column: str, test_split: str,
+             max_length: int) -> DatasetSpec:
+    return DatasetSpec(name, summary, lambda: load_from_hub(path, config, text_column, test_split, name, max_length),
+                       False, hub_fingerprint(path, config, test_split), max_length)
 
 
 DATASETS: dict[str, DatasetSpec] = {
     "rotten_tomatoes": DatasetSpec("rotten_tomatoes", "movie-review sentences, 2 classes (embedded default)",
-                                   load_rotten_tomatoes, True),
+                                   load_rotten_tomatoes, True, embedded_fingerprint("rotten_tomatoes"), 64),
     "movie_reviews": DatasetSpec("movie_reviews", "full movie reviews, 2 classes, long documents (embedded)",
-                                 load_movie_reviews, True),
-    "sst2": DatasetSpec("sst2", "SST-2 (GLUE), test = validation split (hub)",
-                        lambda: load_from_hub("glue", "sst2", "sentence", "validation", "sst2", 64), False),
-    "imdb": DatasetSpec("imdb", "IMDB reviews, 2 classes (hub)",
-                        lambda: load_from_hub("imdb", None, "text", "test", "imdb", 256), False),
-    "ag_news": DatasetSpec("ag_news", "AG News, 4 classes (hub)",
-                           lambda: load_from_hub("ag_news", None, "text", "test", "ag_news", 128), False),
+                                 load_movie_reviews, True, embedded_fingerprint("movie_reviews"), 256),
+    "sst2": hub_spec("sst2", "SST-2 (GLUE), test = validation split (hub)", "glue", "sst2", "sentence", "validation",
+                     64),
+    "imdb": hub_spec("imdb", "IMDB reviews, 2 classes (hub)", "imdb", None, "text", "test", 256),
+    "ag_news": hub_spec("ag_news", "AG News, 4 classes (hub)", "ag_news", None, "text", "test", 128),
 }
 
 

@@ -1,5 +1,7 @@
 """The entry script: first start builds the dense default through a job; the sidebar says where it runs."""
 
+import pytest
+
 from robustprune.jobs import JobQueue
 from tests.dashboard.conftest import open_page, texts
 
@@ -45,3 +47,28 @@ def test_a_bad_default_dataset_is_an_error_not_a_crash(empty_home, monkeypatch):
     app = open_page()
     assert not app.exception
     assert any("unknown dataset 'no-such-dataset'" in message for message in texts(app.error))
+
+
+def test_a_cached_dense_default_of_a_registered_dataset_is_found_without_loading_it(empty_home, workspace,
+                                                                                     monkeypatch):
+    """Every page's first-start check: on a registered dataset, the dense default's run id from the dataset's identity
+    (the same id a fine-tune of the loaded data gets), so that a fresh server's first page loads no dataset."""
+    from robustprune.dashboard import dense_status
+    from robustprune.dashboard.choices import DataChoice
+    from robustprune.dashboard.requests import DenseRequest
+    from robustprune.data import load_task_data, registry
+    from robustprune.finetune import FinetuneConfig
+    from robustprune.pipeline import dense_key, with_max_length
+    from robustprune.store import RunStore
+
+    store = RunStore()
+    request = DenseRequest(workspace.model_dir, DataChoice("rotten_tomatoes"))
+    assert not dense_status.cached_without_loading(request, store)
+    data = load_task_data("rotten_tomatoes")
+    with store.write("finetune", dense_key(request.model, data, with_max_length(FinetuneConfig(), data)),
+                     model=request.model, dataset="rotten_tomatoes") as writer:
+        writer.summary.update({"accuracy": 0.5})  # a fine-tune's run, as the worker keys it
+    monkeypatch.setattr(registry, "load_task_data", lambda *args, **kwargs: pytest.fail("loaded the dataset"))
+    assert dense_status.cached_without_loading(request, store)
+    assert not dense_status.cached_without_loading(DenseRequest(workspace.model_dir, DataChoice(workspace.csv)),
+                                                   store)  # a file: no identity, so load and look
