@@ -75,13 +75,13 @@ def cached_visits(store: RunStore) -> list[PageVisit]:
         attack = next((info for info in attacks if info.target_run_id in krp_ids), attacks[0])
         query = {"run": attack.target_run_id, "attack": attack.run_id}
         # the page's PCA is a worker job in the app, computed on the first look: here once, before timing
-        from robustprune.attack.layer_auc import cached_layer_auc
-        from robustprune.attack.projection import cached_projection, ensure_projection
+        from robustprune.attack.layer_auc import layer_auc_run_id
+        from robustprune.attack.projection import ensure_projection, projection_run_id
 
-        if cached_projection(store, attack.run_id) is None:
+        if store.get(projection_run_id(attack.run_id)) is None:
             print(f"computing the projection of {attack.run_id} (the Embeddings page's PCA) first", flush=True)
             ensure_projection(attack.run_id, store)
-        charts = 3 if cached_layer_auc(store, attack.run_id) is not None else 2  # similarity, AUC, projection
+        charts = 3 if store.get(layer_auc_run_id(attack.run_id)) is not None else 2  # similarity, AUC, projection
         visits += [PageVisit("Attacks", "/attacks", query, "prediction on the perturbed text", 0),
                    PageVisit("Embeddings", "/embeddings", query, "The pairs in two dimensions", charts)]
     structured = [record for record in store.list(kind="structured") if record.method == "kprune"]

