@@ -70,7 +70,11 @@ except RobustPruneError as error:
     st.stop()
 
 request = sweep.SweepRequest(spec, address)
-st.info(sweep.estimate_line(estimate_sweep(plan, store), len(plan.rows)))
+estimate = estimate_sweep(plan, store)
+if estimate.missing:
+    st.info(sweep.estimate_line(estimate, len(plan.rows)))
+else:
+    st.success(sweep.estimate_line(estimate, len(plan.rows)))
 job_widgets.sweep_progress(request, plan, store)
 
 st.subheader("The table")

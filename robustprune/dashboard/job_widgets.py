@@ -111,8 +111,7 @@ def sweep_progress(request, plan, store: RunStore) -> None:
     cached = plan.cached(store)
     if job is None or job.status == "done":
         if len(cached) == len(plan.cells):
-            st.success(f"Every run of this sweep is cached ({len(plan.cells)} runs).")
-            return
+            return  # the estimate above says so: nothing to start
         with st.expander(f"The {len(plan.cells)} runs of this sweep", icon=":material/list:"):
             st.dataframe(sweep.plan_frame(plan, store), hide_index=True, placeholder="")
         if st.button("Start the sweep", type="primary", key="start-sweep", icon=":material/play_arrow:"):

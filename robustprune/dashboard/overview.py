@@ -115,15 +115,17 @@ def tradeoff_frame(store: RunStore | None, model: str, dataset: str, recipe: str
 
 def points(frame: pd.DataFrame) -> pd.DataFrame:
     """One point per (line, metric, x): the mean over the runs there (several seeds), with their min, max and count,
-    the first run's id (a click opens it), and collapsed when any of them is."""
+    the first run's id (a click opens it), and collapsed when any of them is. ``x`` is the point's key: the
+    sparsity rounded, the same for every metric of the runs there (their mean sparsity is not, when only some of
+    the runs were attacked)."""
     if frame.empty:
-        return frame.assign(low=[], high=[], runs=[])
+        return frame.assign(x=[], low=[], high=[], runs=[])
     frame = frame.assign(x=frame["sparsity"].round(4))
     grouped = frame.groupby(["method", "metric", "x"], sort=False)
     return grouped.agg(sparsity=("sparsity", "mean"), accuracy=("accuracy", "mean"), low=("accuracy", "min"),
                        high=("accuracy", "max"), runs=("run", "count"), run=("run", "first"),
                        recipe=("recipe", "first"), texts=("texts", "first"), collapsed=("collapsed", "any"),
-                       reason=("reason", "first")).reset_index().drop(columns="x")
+                       reason=("reason", "first")).reset_index()
 
 
 def attack_recipes(store: RunStore | None = None) -> list[str]:
@@ -250,6 +252,14 @@ def clicked_run(selection) -> str | None:
     return None
 
 
+def runs_label(models: float, attacked: float) -> str:
+    """How many runs (seeds) a row is over: "3", or "5, 3 attacked" when the attack's numbers are over fewer."""
+    models, attacked = (0 if pd.isna(models) else int(models)), (0 if pd.isna(attacked) else int(attacked))
+    if attacked and attacked != models:
+        return f"{models}, {attacked} attacked" if models else f"{attacked} attacked"
+    return str(models or attacked)
+
+
 def runs_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The points as a table: one row per (line, x), clean accuracy (all test texts), accuracy under attack and
     clean accuracy on the attacked texts, how many runs (seeds) each mean is over, a collapsed model's reason, and
@@ -257,16 +267,21 @@ def runs_table(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame
     data = points(frame)
-    table = data.pivot_table(index=["method", "sparsity"], columns="metric", values="accuracy",
-                             aggfunc="first").reset_index()
-    extra = data.groupby(["method", "sparsity"]).agg(runs=("runs", "max"), collapsed=("reason", "first")).reset_index()
-    table = table.merge(extra, on=["method", "sparsity"], how="left")
+    table = data.pivot_table(index=["method", "x"], columns="metric", values="accuracy", aggfunc="first").reset_index()
+    extra = data.groupby(["method", "x"]).agg(collapsed=("reason", "first")).reset_index()
+    table = table.merge(extra, on=["method", "x"], how="left")
     table["collapsed"] = table["collapsed"].fillna("")  # blank, not "None", for a model that did not collapse
-    clean_runs = data[data["metric"] == CLEAN][["method", "sparsity", "run"]]  # the model's own run (a row opens it)
-    table = table.merge(clean_runs, on=["method", "sparsity"], how="left")
+    # the models there (their mean sparsity, their count, the first one's run: a row opens it), and how many of
+    # them were attacked, when not all were (the attack's columns are the mean over those)
+    models = data[data["metric"] == CLEAN][["method", "x", "sparsity", "runs", "run"]]
+    table = table.merge(models, on=["method", "x"], how="left")
+    table["sparsity"] = table["sparsity"].fillna(table["x"])
+    attacked = data[data["metric"] == UNDER_ATTACK][["method", "x", "runs"]].rename(columns={"runs": "attacked"})
+    table = table.merge(attacked, on=["method", "x"], how="left")
+    table["runs"] = [runs_label(models_, attacked_) for models_, attacked_ in zip(table["runs"], table["attacked"])]
     table["rank"] = table["method"].map(method_rank)
     metrics = [metric for metric in (CLEAN, UNDER_ATTACK, CLEAN_ATTACKED) if metric in table.columns]
-    return table.sort_values(["rank", "sparsity"])[["method", "sparsity", *metrics, "runs", "collapsed", "run"]] \
+    return table.sort_values(["rank", "x"])[["method", "sparsity", *metrics, "runs", "collapsed", "run"]] \
         .reset_index(drop=True)
 
 

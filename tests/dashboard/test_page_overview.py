@@ -126,9 +126,31 @@ def test_seeds_at_one_point_are_their_mean_with_the_spread():
     assert trace.error_y.array[0] == pytest.approx(0.02) and trace.error_y.arrayminus[0] == pytest.approx(0.02)
     assert "mean of 3 runs (seeds): 76.0%–80.0%" in trace.customdata[0][3]
     table = runs_table(frame)
-    assert table.loc[0, CLEAN] == pytest.approx(0.78) and table.loc[0, "runs"] == 3
+    assert table.loc[0, CLEAN] == pytest.approx(0.78) and table.loc[0, "runs"] == "3"
     assert table.loc[0, "collapsed"] == ""  # not collapsed: a blank cell, not "None"
     assert table.loc[0, "run"] == "prune-1"  # selecting the row opens the first of the runs there, as its point does
+
+
+def test_seeds_of_which_only_some_were_attacked_are_one_row():
+    """Five runs at 70 % (achieved sparsities a little apart), three of them attacked: one row, its clean accuracy
+    over the five and its accuracy under attack over the three (their mean sparsity is not the five's: the table
+    split them into two half-empty rows)."""
+    import pandas as pd
+
+    from robustprune.dashboard.overview import CLEAN, COLUMNS, UNDER_ATTACK, runs_table
+
+    sparsities = [0.70001, 0.70003, 0.70002, 0.70004, 0.70000]
+    rows = [{"method": "krp", "sparsity": x, "metric": CLEAN, "accuracy": 0.80 + i / 100, "run": f"prune-{i}",
+             "recipe": "", "texts": 400, "collapsed": False, "reason": None} for i, x in enumerate(sparsities)]
+    rows += [{"method": "krp", "sparsity": x, "metric": UNDER_ATTACK, "accuracy": 0.20 + i / 100,
+              "run": f"attack-{i}", "recipe": "tf", "texts": 100, "collapsed": False, "reason": None}
+             for i, x in enumerate(sparsities[:3])]
+    table = runs_table(pd.DataFrame(rows, columns=COLUMNS))
+    assert len(table) == 1
+    row = table.iloc[0]
+    assert row[CLEAN] == pytest.approx(0.82) and row[UNDER_ATTACK] == pytest.approx(0.21)
+    assert row["sparsity"] == pytest.approx(sum(sparsities) / 5) and row["run"] == "prune-0"
+    assert row["runs"] == "5, 3 attacked"
 
 
 def test_runs_with_the_papers_settings_are_a_line_of_their_own():

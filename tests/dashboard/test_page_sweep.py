@@ -30,7 +30,8 @@ def test_a_grid_is_one_job_and_its_table_fills_in(home, workspace):
     assert statuses == ["cached", "done", "done", "done"]
 
     app = sweep_page(workspace)
-    assert any("Every run of this sweep is cached" in text for text in texts(app.success))
+    assert texts(app.success) == ["2 table rows from 4 runs: all 4 runs are cached."]  # one line, no Start button
+    assert not [button for button in app.button if button.key == "start-sweep"]
     table = app.dataframe[-1].value
     assert (table["attacked"] == 2).all() and not table["accuracy_under_attack"].isna().any()
 
