@@ -12,9 +12,14 @@ from robustprune.errors import RobustPruneError
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
 
+def check_device_name(name: str) -> None:
+    """One line for a device name that is none of auto, cpu, cuda, cuda:N (before anything is loaded or read)."""
+    if name not in DEVICE_CHOICES and not (name.startswith("cuda:") and name[5:].isdigit()):
+        raise RobustPruneError(f"unknown device {name!r}; use one of {', '.join(DEVICE_CHOICES)} (or cuda:N)")
+
+
 def resolve_device(name: str = "auto") -> torch.device:
-    if name not in DEVICE_CHOICES and not name.startswith("cuda:"):
-        raise RobustPruneError(f"unknown device {name!r}; use one of {', '.join(DEVICE_CHOICES)}")
+    check_device_name(name)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():

@@ -34,8 +34,11 @@ class FinetuneConfig:
     def __post_init__(self) -> None:
         if self.epochs < 0:
             raise RobustPruneError(f"epochs {self.epochs} must be >= 0 (0 keeps the checkpoint as it is)")
-        if self.learning_rate <= 0 or self.batch_size < 1:
-            raise RobustPruneError("learning rate must be > 0 and batch size >= 1")
+        if self.learning_rate <= 0:
+            raise RobustPruneError(f"the learning rate (CLI --learning-rate) must be positive, got "
+                                   f"{self.learning_rate}")
+        if self.batch_size < 1:
+            raise RobustPruneError(f"batch_size must be at least 1, got {self.batch_size}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -241,7 +241,7 @@ def load_pruned(run_id: str, device: str = "auto", store: RunStore | None = None
     store = store or RunStore()
     record = store.require(run_id, verify=True)
     if record.kind != "prune":
-        raise RobustPruneError(f"run {run_id!r} is a {record.kind} run, not a pruning run")
+        raise RobustPruneError(f"run {run_id!r} is of kind '{record.kind}', not a pruning run")
     model, tokenizer = load_dense(record.parent, device, store)
     weights = load_file(str(record.directory / "weights.safetensors"), device=str(next(model.parameters()).device))
     missing, unexpected = model.load_state_dict(weights, strict=False)

@@ -107,7 +107,8 @@ class SoupConfig:
 
             recipe_name(self.attack_recipe)  # an unknown recipe fails here, before any fine-tuning
             if self.attack_examples < 1:
-                raise RobustPruneError(f"attack_examples must be at least 1, got {self.attack_examples}")
+                raise RobustPruneError(f"the held-out texts attacked per evaluation (attack_examples; CLI "
+                                       f"--criterion-examples) must be at least 1, got {self.attack_examples}")
         factors = self.learning_rate_factors + self.max_length_factors + self.epoch_factors
         if not (self.learning_rate_factors and self.max_length_factors and self.epoch_factors) or min(factors) <= 0:
             raise RobustPruneError("every grid axis needs at least one factor, and factors must be > 0")

@@ -58,6 +58,8 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+# what a run can be: a dense model, a pruned one, an attack, and what is derived from an attack
+RUN_KINDS = ("finetune", "soup", "prune", "structured", "attack", "attribution", "layer-auc", "projection")
 # runs that are parts of other runs (an attack run's cached shards), left out of listings unless asked for
 INTERNAL_KINDS = ("attack-shard",)
 

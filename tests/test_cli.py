@@ -41,6 +41,15 @@ def test_prune_json_contract_and_cache(capsys, tiny_model_dir, tiny_csv):
     (["prune", "--method", "krp", "--pattern", "4:2"], "pattern '4:2' needs 0 < N < M"),
     (["prune", "--method", "krp", "--device", "tpu"], "unknown device 'tpu'"),
     (["table", "--sparsities", "0.5,half"], "--sparsities: 'half' is neither a fraction (e.g. 0.5) nor an N:M"),
+    (["sweep", "--dry-run", "--device", "gpu"], "unknown device 'gpu'"),
+    (["prune", "--method", "kprune", "--sparsity", "0.9"],
+     "--sparsity does not apply to kprune (structured pruning); its budget is --flops-reduction"),
+    (["prune", "--method", "kprune", "--pattern", "2:4", "--refit-head"], "--pattern, --refit-head do not apply"),
+    (["prune", "--method", "krp", "--flops-reduction", "0.3"],
+     "--flops-reduction does not apply to krp (unstructured pruning); its budget is --sparsity or --pattern"),
+    (["runs", "--kind", "prunes"], "unknown kind 'prunes'; use one of finetune, soup, prune"),
+    (["sweep", "--methods", "magnitude", "--sparsities", "0.5", "--csv", "/nonexistent/dir/t.csv"],
+     "folder '/nonexistent/dir' does not exist"),  # before the dense model is fine-tuned, not after every run
 ])
 def test_bad_arguments_fail_in_one_line_and_cache_nothing(capsys, argv, message):
     with pytest.raises(SystemExit) if "invalid choice" in message else nullcontext():  # argparse exits itself

@@ -59,6 +59,27 @@ def test_hub_dataset_offline_says_what_works_offline():
         load_task_data("ag_news")
 
 
+def test_a_hub_dataset_with_the_hub_silent_comes_from_the_cache_only(monkeypatch):
+    """With the hub not answering, ``datasets`` is switched to its cache for the call (no half minute of retries),
+    and switched back afterwards."""
+    import datasets
+
+    from robustprune import hub
+
+    seen = []
+
+    def load_dataset(path, config=None):
+        seen.append(datasets.config.HF_HUB_OFFLINE)
+        raise ConnectionError("not cached")
+
+    monkeypatch.setattr(hub, "hub_reachable", lambda *args, **kwargs: False)
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
+    with pytest.raises(RobustPruneError, match="not reachable or cached"):
+        load_task_data("ag_news")
+    assert seen == [True] and datasets.config.HF_HUB_OFFLINE is False
+
+
 def write_rows(path, rows, encoding="utf-8"):
     path.write_text("".join(line + "\n" for line in rows), encoding=encoding)
     return path

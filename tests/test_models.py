@@ -29,3 +29,46 @@ def test_not_an_encoder_classifier(tmp_path):
 def test_uncached_hub_name_offline():
     with pytest.raises(RobustPruneError, match="not in the local Hugging Face cache.*minilm"):
         load_classifier("bert-base-uncased")
+
+
+@pytest.mark.parametrize("folder, message", [
+    ("emptydir", "is not a model directory \\(no config.json in it\\)"),  # not "a 'mpt' model" from the name
+    ("missing/inside", "model folder .* does not exist"),
+])
+def test_a_folder_that_holds_no_model_says_so(tmp_path, folder, message):
+    (tmp_path / "emptydir").mkdir()
+    with pytest.raises(RobustPruneError, match=message) as error:
+        load_classifier(str(tmp_path / folder))
+    assert "save_pretrained" in str(error.value)  # and what would work
+
+
+def test_an_unreachable_hub_is_not_asked(monkeypatch):
+    """Offline, a hub name is looked up in the local cache only: no download attempt (transformers would retry the
+    hub for half a minute), one probe of the hub's host."""
+    import socket
+
+    import transformers
+    from huggingface_hub import constants
+
+    from robustprune import hub
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    for name in hub.SWITCHES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(hub, "_last_probe", {})
+    probes, lookups = [], []
+
+    def refuse(address, timeout=None):
+        probes.append(address)
+        raise OSError("no route to host")
+
+    def from_pretrained(source, **kwargs):
+        lookups.append(kwargs.get("local_files_only"))
+        raise OSError(f"{source} is not cached")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(transformers.AutoConfig, "from_pretrained", from_pretrained)
+    with pytest.raises(RobustPruneError, match="not in the local Hugging Face cache and the hub is not reachable"):
+        load_classifier("bert-base-uncased")
+    assert lookups == [True] and len(probes) == 1
+    assert not hub.hub_reachable() and len(probes) == 1  # the answer is remembered, not asked again at once

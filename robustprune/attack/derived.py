@@ -14,7 +14,7 @@ def require_attack(store: RunStore, attack_run_id: str, purpose: str = "pass an 
     """The cached attack run ``attack_run_id``; RobustPruneError naming ``purpose`` for a run of another kind."""
     attack = store.require(attack_run_id)
     if attack.kind != "attack":
-        raise RobustPruneError(f"run {attack_run_id!r} is a {attack.kind} run; {purpose}")
+        raise RobustPruneError(f"run {attack_run_id!r} is of kind '{attack.kind}'; {purpose}")
     return attack
 
 

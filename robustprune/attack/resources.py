@@ -247,24 +247,11 @@ def sentence_encoder_dir() -> Path:
 # ---------------------------------------------------------------------------- masked LM
 
 def _hub_reachable(timeout_seconds: float = 3.0) -> bool:
-    """False when hub access is switched off or its host does not answer within the timeout.
+    """``robustprune.hub.hub_reachable``: without this probe, transformers retries an unreachable hub for about a
+    minute."""
+    from robustprune.hub import hub_reachable
 
-    Without this probe, transformers retries an unreachable hub for about a minute.
-    """
-    import socket
-    from urllib.parse import urlparse
-
-    from huggingface_hub import constants
-
-    switched_off = {os.environ.get(name, "").lower() for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
-    if constants.HF_HUB_OFFLINE or switched_off & {"1", "true", "yes", "on"}:
-        return False
-    host = urlparse(constants.ENDPOINT).hostname or "huggingface.co"
-    try:
-        with socket.create_connection((host, 443), timeout=timeout_seconds):
-            return True
-    except OSError:
-        return False
+    return hub_reachable(timeout_seconds)
 
 
 def load_masked_lm(mlm_path: str | os.PathLike | None):

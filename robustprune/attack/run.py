@@ -59,7 +59,8 @@ class AttackConfig:
 
         recipe_name(self.recipe)
         if self.num_examples < 1:
-            raise RobustPruneError(f"num_examples must be at least 1, got {self.num_examples}")
+            raise RobustPruneError(f"the number of texts to attack (num_examples; CLI -n) must be at least 1, got "
+                                   f"{self.num_examples}")
         if available < 1:
             raise RobustPruneError("no texts to attack; pass a non-empty list of texts and labels")
         if self.max_length < 8 or self.batch_size < 1:
@@ -68,7 +69,8 @@ class AttackConfig:
         if self.attack_target not in (DENSE, SPARSE):
             raise RobustPruneError(f"attack_target must be 'dense' or 'sparse', got {self.attack_target!r}")
         if self.query_budget is not None and self.query_budget < 1:
-            raise RobustPruneError(f"query_budget must be positive or None, got {self.query_budget}")
+            raise RobustPruneError(f"the query budget (model queries per example; CLI --query-budget) must be at "
+                                   f"least 1, or none for no limit; got {self.query_budget}")
         # resource paths are checked before any model is loaded or trained
         if (self.word_vectors is not None and self.word_vectors.strip().lower() != "wordnet"
                 and not Path(self.word_vectors).expanduser().exists()):

@@ -88,32 +88,50 @@ def read_texts(path: str | Path, text_column: str = "text", label_column: str | 
     """``AttackTexts`` from a .csv/.jsonl/.parquet/.txt file (a .txt file: one text a line, no labels).
 
     A table without ``label_column`` gives no labels (the dense model's predictions are
-    used) unless ``labels_required``; ``label_column=None`` ignores any labels.
+    used) unless ``labels_required``; ``label_column=None`` ignores any labels. Tables are
+    read as dataset files are (``robustprune.data.files``): a file that is empty, not UTF-8
+    or not the format its name says, and rows without a text or a label, fail with one
+    line that says where.
     """
+    from robustprune.data import files
+
     path = Path(path).expanduser()
     if not path.is_file():
-        raise RobustPruneError(f"texts file {str(path)!r} does not exist; pass a .csv, .jsonl, .parquet or .txt file")
-    if path.suffix.lower() == ".txt":
-        texts = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        return AttackTexts(tuple(texts), None, path.name)
-    import pandas as pd
-
-    readers = {".csv": pd.read_csv, ".jsonl": lambda p: pd.read_json(p, lines=True),
-               ".json": lambda p: pd.read_json(p, lines=True), ".parquet": pd.read_parquet}
-    reader = readers.get(path.suffix.lower())
-    if reader is None:
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise RobustPruneError(f"texts file {str(path)!r} {what}; pass a .csv, .jsonl, .parquet or .txt file")
+    suffix = path.suffix.lower()
+    if suffix == ".txt":
+        try:
+            lines = path.read_text(encoding="utf-8-sig").splitlines()
+        except UnicodeDecodeError:
+            raise RobustPruneError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+        return AttackTexts(tuple(line.strip() for line in lines if line.strip()), None, path.name)
+    readers = {".csv": files.read_csv, ".jsonl": files.read_json, ".json": files.read_json,
+               ".parquet": lambda file: files.read_parquet(file, text_column, label_column or text_column)}
+    if suffix not in readers:
         raise RobustPruneError(f"{path}: unsupported file type {path.suffix!r}; use .csv, .jsonl, .parquet or .txt")
-    table = reader(path)
-    if text_column not in table.columns:
-        raise RobustPruneError(f"{path}: no column {text_column!r}; it has {', '.join(map(str, table.columns))} "
+    if not path.read_bytes().strip():
+        raise RobustPruneError(f"{path}: the file is empty; give a column {text_column!r} with one text a row "
+                               "(and, if you have them, their labels)")
+    columns, records, unit = readers[suffix](path)
+    if text_column not in columns:
+        raise RobustPruneError(f"{path}: no column {text_column!r}; it has {', '.join(map(str, columns)) or 'none'} "
                                "(set --text-column)")
-    labels = None
-    if labels_required and label_column not in table.columns:
-        raise RobustPruneError(f"{path}: no column {label_column!r}; it has {', '.join(map(str, table.columns))} "
+    with_labels = label_column is not None and label_column in columns
+    if labels_required and not with_labels:
+        raise RobustPruneError(f"{path}: no column {label_column!r}; it has {', '.join(map(str, columns))} "
                                "(set --label-column, or leave it out to use the dense model's predictions)")
-    if label_column is not None and label_column in table.columns:
-        labels = tuple(label.item() if hasattr(label, "item") else label for label in table[label_column])
-    return AttackTexts(tuple(str(text) for text in table[text_column]), labels, path.name)
+    if not records:
+        raise RobustPruneError(f"{path}: has the columns {', '.join(map(str, columns))} but no rows; give at least "
+                               "one text")
+    texts = [files.text_value(record.get(text_column)) for _, record in records]
+    labels = [files.label_name(record.get(label_column)) for _, record in records] if with_labels else None
+    for values, column, what in ((texts, text_column, "text"), (labels or [], label_column, "label")):
+        if missing := [place for (place, _), value in zip(records, values) if value is None]:
+            raise RobustPruneError(
+                f"{path}: {len(missing)} of {len(records)} rows have no {what} (column {column!r} empty) on "
+                f"{unit}s {files.places_text(missing)}; fill them in or remove those rows")
+    return AttackTexts(tuple(texts), None if labels is None else tuple(labels), path.name)
 
 
 def model_classes(model) -> list[str]:
@@ -213,7 +231,7 @@ def target_run_ids(target: str, model: str, data: TaskData, store: RunStore, dev
     if record.kind in DENSE_KINDS:
         return target, target
     if record.kind not in ("prune", "structured"):
-        raise RobustPruneError(f"run {target!r} is a {record.kind} run; attack --dense, a dense run or a pruning run")
+        raise RobustPruneError(f"run {target!r} is of kind '{record.kind}'; attack --dense, a dense run or a pruning run")
     return target, record.parent
 
 

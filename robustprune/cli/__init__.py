@@ -44,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         with one_line_warnings():
+            if getattr(args, "device", None) is not None:  # also when the run asked for is cached
+                from robustprune.device import check_device_name
+
+                check_device_name(args.device)
             apply_preset(args)
             output = COMMANDS[args.command](args)
     except RobustPruneError as error:

@@ -13,11 +13,22 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (argparse names the flag in its one-line error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def add_data_arguments(parser: argparse.ArgumentParser, dataset_default: str | None = "rotten_tomatoes") -> None:
     parser.add_argument("--model", default="minilm", help="registered name, hub id or local directory (default: minilm)")
     parser.add_argument("--dataset", default=dataset_default,
-                        help="registered name or a .csv/.jsonl/.parquet file (default: rotten_tomatoes, or the "
-                             "pruning run's own)")
+                        help="registered name or a .csv/.jsonl/.parquet file (default: "
+                             + (f"{dataset_default})" if dataset_default else "the attacked run's own)"))
     parser.add_argument("--text-column", default="text", help="text column of a local dataset file")
     parser.add_argument("--label-column", default="label", help="label column of a local dataset file")
     parser.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
@@ -26,7 +37,7 @@ def add_data_arguments(parser: argparse.ArgumentParser, dataset_default: str | N
 
 def add_attack_arguments(parser: argparse.ArgumentParser, with_recipe: bool = True) -> None:
     if with_recipe:
-        parser.add_argument("--recipe", required=True, help="textfooler, bertattack or textbugger")
+        parser.add_argument("--recipe", required=True, help="textfooler, bert-attack or textbugger")
     parser.add_argument("-n", "--n", type=int, default=100, help="test examples to attack (default 100)")
     parser.add_argument("--attack-seed", type=int, default=765, help="TextAttack's random seed (default 765)")
     parser.add_argument("--query-budget", type=int, default=None, help="model queries per example (default: no limit)")
@@ -70,12 +81,14 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--methods", default=None,
                         help="comma-separated methods, each optionally with +refit and/or +adv=N (adversarial calibration "
                              "texts), e.g. krp,krp+refit,krp+adv=128,sparsegpt; "
-                             "structured methods (kprune, structured-magnitude) use --flops-reductions")
+                             "structured methods (kprune, structured-magnitude) use --flops-reductions (default "
+                             "krp,sparsegpt,magnitude)")
     parser.add_argument("--sparsities", default=None,
                         help="comma-separated fractions, or N:M patterns (e.g. 0.5,2:4) for unstructured methods "
                              "(default: the paper's, 0.3,0.5,0.7,0.875)")
     parser.add_argument("--flops-reductions", default="0.5", help="structured methods: FLOPs removed, comma-separated")
-    parser.add_argument("--recipes", default="textfooler,textbugger")
+    parser.add_argument("--recipes", default="textfooler,textbugger",
+                        help="comma-separated attacks: textfooler, bert-attack, textbugger (default %(default)s)")
     parser.add_argument("--dense", default=None,
                         help="dense start(s), comma-separated: finetune, soup (default finetune)")
     parser.add_argument("--seeds", type=int, default=1,
@@ -90,7 +103,8 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ray", nargs="?", const="auto", default=None, metavar="ADDRESS",
                         help="run the cells as Ray tasks: on this machine (no ADDRESS, or 'auto') or on the cluster "
                              "at ADDRESS (host:port or ray://host:port); default $ROBUSTPRUNE_RAY, else this process")
-    parser.add_argument("--cpus-per-task", type=int, default=1, help="Ray: CPUs each task asks for (default 1)")
+    parser.add_argument("--cpus-per-task", type=positive_int, default=1,
+                        help="Ray: CPUs each task asks for (default 1)")
     parser.add_argument("--shard-size", type=int, default=None,
                         help="examples per attack shard (default 50 here, 10 on Ray)")
     parser.add_argument("--dry-run", action="store_true",
@@ -133,8 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     from robustprune.structured import METHODS as STRUCTURED_METHODS
 
     parser = OneLineParser(prog="robustprune", description="Explore how pruning changes the adversarial "
-                           "robustness of transformer text classifiers; every run is cached. One JSON object with "
-                           "--json.")
+                           "robustness of transformer text classifiers; every run is cached. The commands that "
+                           "compute or list runs print one JSON object with --json.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     finetune = commands.add_parser("finetune", help="fine-tune the dense classifier (cached)")
@@ -147,9 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "calibration texts (explicit flags win)")
     prune.add_argument("--method", default=None, choices=sorted(METHODS) + sorted(STRUCTURED_METHODS),
                        help="pruning method (kprune and structured-magnitude remove heads and neurons)")
-    prune.add_argument("--sparsity", type=float, default=0.5, help="fraction of zeros in [0, 0.99) (default 0.5)")
+    prune.add_argument("--sparsity", type=float, default=None, help="fraction of zeros in [0, 0.99) (default 0.5)")
     prune.add_argument("--pattern", default=None, help="N:M semi-structured sparsity, e.g. 2:4 (overrides --sparsity)")
-    prune.add_argument("--flops-reduction", type=float, default=0.5,
+    prune.add_argument("--flops-reduction", type=float, default=None,
                        help="structured methods: fraction of the encoder's FLOPs to remove (default 0.5)")
     prune.add_argument("--sample-tokens", type=int, default=None,
                        help="kprune: tokens of training text for knowledge measurement (default 4096)")
@@ -189,8 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, help_text in (("sweep", "fill a grid of runs (dense starts x methods x sparsities x attacks) in one "
                                        "request, here or on a Ray cluster; prints the paper's table"),
-                            ("table", "the paper's table: accuracy under attack per method x sparsity x recipe "
-                                      "(the same as sweep)")):
+                            ("table", "the paper's table: accuracy under attack per method x sparsity x recipe; "
+                                      "the same command as sweep (computes what is not cached; --dry-run only "
+                                      "prints what is)")):
         add_sweep_arguments(commands.add_parser(name, help=help_text))
 
     report = commands.add_parser("report", help="one self-contained HTML report: a run, an attack, or everything")
@@ -207,12 +222,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--json", action="store_true")
 
     runs = commands.add_parser("runs", help="list cached runs (damaged ones marked)")
-    runs.add_argument("--kind", default=None, help="only runs of this kind (finetune, prune, ...)")
+    runs.add_argument("--kind", default=None, help="only runs of this kind: finetune, soup, prune, structured, "
+                      "attack, attribution, layer-auc or projection")
     runs.add_argument("--verify", action="store_true",
                       help="check every file's SHA-256 against what was written (default: sizes only)")
     runs.add_argument("--json", action="store_true")
 
-    worker = commands.add_parser("worker", help="run queued dashboard jobs (pruning, fine-tuning, attacks)")
+    worker = commands.add_parser("worker", help="run queued dashboard jobs (pruning, fine-tuning, attacks) until "
+                                 "interrupted")
     worker.add_argument("--once", action="store_true", help="run the queued jobs, then exit")
 
     commands.add_parser("models", help="list registered models")
@@ -237,8 +254,10 @@ def parse_budgets(text: str) -> list[float | str]:
     return budgets
 
 
-def split_list(text: str, kind=str) -> tuple:
+def split_list(text: str, kind=str, option: str = "") -> tuple:
+    """``text``'s comma-separated items as ``kind``; ``option`` names the flag in the error."""
     try:
         return tuple(kind(item.strip()) for item in text.split(",") if item.strip())
     except ValueError:
-        raise RobustPruneError(f"{text!r} is not a comma-separated list of numbers (e.g. 0.5,0.875)") from None
+        raise RobustPruneError(f"{option + ': ' if option else ''}{text!r} is not a comma-separated list of numbers "
+                               "(e.g. 0.5,0.875)") from None

@@ -43,7 +43,7 @@ def command_prune_structured(args) -> dict:
     from robustprune.structured import KPruneConfig
     from robustprune.structured.runs import prune_structured
 
-    overrides = {"flops_reduction": args.flops_reduction, "seed": args.seed}
+    overrides = {"flops_reduction": 0.5 if args.flops_reduction is None else args.flops_reduction, "seed": args.seed}
     if args.sample_tokens is not None:
         overrides["sample_tokens"] = args.sample_tokens
     run = prune_structured(args.method, KPruneConfig(**overrides), args.model, load_data(args), args.device,
@@ -62,6 +62,22 @@ def command_prune_structured(args) -> dict:
     return run.to_dict()
 
 
+def refuse_flags_of_the_other_kind(args, structured: bool) -> None:
+    """A structured method's budget is FLOPs, an unstructured one's a sparsity: a flag of the other kind would be
+    ignored without a word (and the cached run of the default budget printed), so it is an error."""
+    if structured:
+        given = {"--sparsity": args.sparsity is not None, "--pattern": args.pattern is not None,
+                 "--refit-head": bool(args.refit_head), "--calibration-adversarial": bool(args.calibration_adversarial)}
+        kind, budget = "structured", "--flops-reduction (with --sample-tokens)"
+    else:
+        given = {"--flops-reduction": args.flops_reduction is not None, "--sample-tokens": args.sample_tokens is not None}
+        kind, budget = "unstructured", "--sparsity or --pattern"
+    if wrong := [flag for flag, passed in given.items() if passed]:
+        verb = "does" if len(wrong) == 1 else "do"
+        raise RobustPruneError(f"{', '.join(wrong)} {verb} not apply to {args.method} ({kind} pruning); its budget is "
+                               f"{budget}")
+
+
 def command_prune(args) -> dict:
     from robustprune.errors import RobustPruneError
     from robustprune.pipeline import prune
@@ -70,10 +86,13 @@ def command_prune(args) -> dict:
 
     if args.method is None:
         raise RobustPruneError("which method? pass --method (e.g. --method krp) or --preset paper")
-    if args.method in STRUCTURED_METHODS:
+    structured = args.method in STRUCTURED_METHODS
+    refuse_flags_of_the_other_kind(args, structured)
+    if structured:
         return command_prune_structured(args)
 
-    config = PruneConfig(method=args.method, sparsity=args.sparsity, pattern=args.pattern,
+    config = PruneConfig(method=args.method, sparsity=0.5 if args.sparsity is None else args.sparsity,
+                         pattern=args.pattern,
                          calibration=args.calibration, heldout=args.heldout, seed=args.seed,
                          refit_head=args.refit_head, calibration_adversarial=args.calibration_adversarial,
                          adversarial_recipes=split_list(args.adversarial_recipes))
@@ -201,8 +220,10 @@ def run_detail(kind: str, summary: dict) -> str:
 
 def command_runs(args) -> dict:
     from robustprune.labels import run_method_label
-    from robustprune.store import RunStore
+    from robustprune.store import INTERNAL_KINDS, RUN_KINDS, RunStore
 
+    if args.kind is not None and args.kind not in RUN_KINDS + INTERNAL_KINDS:
+        raise RobustPruneError(f"unknown kind {args.kind!r}; use one of {', '.join(RUN_KINDS)}")
     store = RunStore()
     records = store.list(kind=args.kind, include_damaged=True)
     if args.verify:
@@ -213,7 +234,8 @@ def command_runs(args) -> dict:
              "damage": r.damage} for r in records]
     if not args.json:
         if not rows:
-            print("no cached runs yet; try `robustprune prune --method krp --sparsity 0.5`")
+            print(f"no cached {args.kind} runs" if args.kind else
+                  "no cached runs yet; try `robustprune prune --method krp --sparsity 0.5`")
         for row in rows:
             detail = (f"DAMAGED ({row['damage']}): treated as missing, computed again when asked for"
                       if row["damage"] else run_detail(row["kind"], row["summary"]))
@@ -223,14 +245,10 @@ def command_runs(args) -> dict:
 
 
 def command_report(args) -> dict:
-    from pathlib import Path
-
+    from robustprune.paths import output_file
     from robustprune.report import write_report
 
-    output = Path(args.output).expanduser()
-    if not output.parent.is_dir():
-        raise RobustPruneError(f"cannot write {str(output)!r}: folder {str(output.parent)!r} does not exist; "
-                               "pass a path in an existing folder")
+    output = output_file(args.output, "-o", "report.html")
     if args.examples is not None and args.examples < 0:
         raise RobustPruneError(f"--examples must be 0 or more, got {args.examples}")
     path = write_report(output, run=args.run, attack=args.attack, overview=args.overview, examples=args.examples,
@@ -261,4 +279,6 @@ def command_worker(args) -> dict:
     from robustprune.jobs import JobQueue
 
     finished = JobQueue().work(once=args.once)
+    if args.once:
+        print(f"ran {finished} queued job(s)" if finished else "no queued jobs")
     return {"finished": finished}

@@ -19,7 +19,7 @@ def sweep_spec(args):
     return SweepSpec(model=args.model, dataset=args.dataset, text_column=args.text_column,
                      label_column=args.label_column, dense_starts=split_list(args.dense),
                      methods=split_list(args.methods), sparsities=tuple(parse_budgets(args.sparsities)),
-                     flops_reductions=split_list(args.flops_reductions, float),
+                     flops_reductions=split_list(args.flops_reductions, float, "--flops-reductions"),
                      recipes=split_list(args.recipes), num_examples=args.n, calibration=args.calibration,
                      heldout=args.heldout, seeds=args.seeds, seed_axis=args.seed_over, finetune=finetune,
                      soup=soup, attack={name: value for name, value in attack.items() if value is not None},
@@ -27,6 +27,7 @@ def sweep_spec(args):
 
 
 def command_sweep(args) -> dict:
+    from robustprune.paths import output_file, write_text_atomically
     from robustprune.store import RunStore
     from robustprune.sweep import make_executor, plan_sweep, run_sweep, sweep_data
     from robustprune.sweep.estimate import estimate_sweep
@@ -34,6 +35,7 @@ def command_sweep(args) -> dict:
     from robustprune.sweep.table import markdown_table, sweep_table
 
     spec = sweep_spec(args)
+    csv_path = None if args.dry_run else output_file(args.csv, "--csv", "table.csv")  # before any run, not after all of them
     data = sweep_data(spec)
     executor = make_executor(args.ray, args.device, cpus_per_task=args.cpus_per_task)
     store = RunStore()
@@ -52,7 +54,7 @@ def command_sweep(args) -> dict:
                            events=PrintedEvents())
     finally:
         getattr(executor, "shutdown", lambda: None)()
-    result.table.to_csv(args.csv, index=False)
+    write_text_atomically(csv_path, result.table.to_csv(index=False))
     if not args.json:
         print(markdown_table(result.table))
         if spec.seeds > 1:

@@ -138,7 +138,7 @@ def model_archive(run_id: str, store: RunStore | None = None) -> bytes:
     if record.kind in MODEL_FOLDER_KINDS:
         return zip_folder(record.directory / "model")
     if record.kind != "prune":
-        raise RobustPruneError(f"run {run_id} is a {record.kind} run: it has no model to download")
+        raise RobustPruneError(f"run {run_id} is of kind '{record.kind}': it has no model to download")
     from robustprune.pipeline import load_pruned
 
     model, tokenizer = load_pruned(run_id, device="cpu", store=store)

@@ -65,7 +65,7 @@ def side_by_side_requests(store: RunStore, pruned_run_id: str, recipe: str,
     """{"dense": the attack on the pruned run's dense parent, "pruned": the attack on the pruned run}."""
     record = store.require(pruned_run_id)
     if record.kind not in ("prune", "structured") or not record.parent:
-        raise RobustPruneError(f"run {pruned_run_id!r} is a {record.kind} run; pick a pruning run")
+        raise RobustPruneError(f"run {pruned_run_id!r} is of kind '{record.kind}'; pick a pruning run")
     config = AttackConfig(recipe=recipe, num_examples=len(texts.texts))
     return {"dense": TextsAttackRequest(record.parent, config, texts),
             "pruned": TextsAttackRequest(pruned_run_id, config, texts)}

@@ -134,9 +134,10 @@ def read_parquet(path: Path, text_column: str, label_column: str) -> tuple[list[
 
     try:
         columns = pq.read_schema(path).names
-        if text_column not in columns or label_column not in columns:
+        if text_column not in columns:
             return columns, [], "row"
-        table = pq.read_table(path, columns=[text_column, label_column])
+        table = pq.read_table(path, columns=[column for column in dict.fromkeys((text_column, label_column))
+                                             if column in columns])
     except Exception as error:  # pyarrow raises several types for a file that is not Parquet
         raise RobustPruneError(f"{path}: not a readable Parquet file ({type(error).__name__})") from None
     return columns, list(enumerate(table.to_pylist(), 1)), "row"

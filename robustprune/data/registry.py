@@ -105,8 +105,11 @@ def load_from_hub(path: str, config: str | None, text_column: str, test_split: s
                   name: str, max_length: int) -> TaskData:
     import datasets
 
+    from robustprune.hub import datasets_offline, hub_reachable
+
     try:
-        loaded = datasets.load_dataset(path, config)
+        with datasets_offline(not hub_reachable()):  # the local cache at once, not half a minute of retries
+            loaded = datasets.load_dataset(path, config)
     except Exception as error:  # offline, not cached, renamed: all end here
         raise RobustPruneError(
             f"dataset {name!r} needs the Hugging Face hub ({path}) and it is not reachable or cached "

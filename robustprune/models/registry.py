@@ -56,20 +56,50 @@ def offline_hint() -> str:
     return f"models that work offline here: {', '.join(embedded)}, or a local model directory"
 
 
+def looks_like_path(source: str) -> bool:
+    """A name written as a path (``/...``, ``./...``, ``~/...``) or one that exists here: a local model directory,
+    never a hub id."""
+    return source.startswith(("/", "./", "../", "~")) or Path(source).exists()
+
+
+def local_model_dir(name: str, source: str) -> Path:
+    """The local directory ``source``, checked: it exists and holds a config.json (transformers would otherwise
+    guess a model type from the folder's name)."""
+    path = Path(source).expanduser()
+    what_works = f"pass a registered name ({', '.join(MODELS)}), a hub id, or a folder saved with save_pretrained"
+    if not path.exists():
+        raise RobustPruneError(f"model folder {str(path)!r} does not exist; {what_works}")
+    if not path.is_dir() or not (path / "config.json").is_file():
+        raise RobustPruneError(f"{str(path)!r} is not a model directory (no config.json in it); {what_works}")
+    return path
+
+
 def load_config(name: str):
+    """(source, config) of a model: a registered name, a local directory or a hub id. A hub id is looked up in the
+    local Hugging Face cache first, and on the hub only when the hub answers (``robustprune.hub``)."""
     from transformers import AutoConfig  # here, not at the top: the dashboard's views of cached runs load no model
 
+    from robustprune.hub import hub_reachable
     from robustprune.models.adapter import SUPPORTED_MODEL_TYPES
 
     source = resolve_model_source(name)
-    try:
-        config = AutoConfig.from_pretrained(source, trust_remote_code=False)
-    except OSError as error:
-        if Path(source).exists():
-            raise RobustPruneError(f"{source} is not a model directory with a config.json ({error})") from None
+    local = looks_like_path(source)
+    if local:
+        source = str(local_model_dir(name, source))
+    config = None
+    for local_only in (True,) if local else (True, False):
+        if not local_only and not hub_reachable():
+            break
+        try:
+            config = AutoConfig.from_pretrained(source, trust_remote_code=False, local_files_only=local_only)
+            break
+        except (OSError, ValueError) as error:  # not cached / not on the hub; ValueError: no model type known
+            if local:
+                raise RobustPruneError(f"{source} is not a model directory transformers can read ({error})") from None
+    if config is None:
         raise RobustPruneError(
-            f"model {name!r} is not in the local Hugging Face cache and the hub is not reachable; "
-            f"{offline_hint()}") from None
+            f"model {name!r} is not in the local Hugging Face cache and the hub is not reachable (or has no such "
+            f"model); {offline_hint()}")
     if config.model_type not in SUPPORTED_MODEL_TYPES:
         raise RobustPruneError(
             f"model {name!r} is a {config.model_type!r} model; robustprune prunes encoder classifiers "
@@ -85,7 +115,10 @@ def load_classifier(name: str, num_labels: int | None = None, label_names: list[
     """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    from robustprune.hub import hub_reachable
+
     source, config = load_config(name)
+    local_only = looks_like_path(source) or not hub_reachable()  # cached files, without asking a silent hub
     extra = {}
     if num_labels is not None:
         extra["num_labels"] = num_labels
@@ -94,8 +127,8 @@ def load_classifier(name: str, num_labels: int | None = None, label_names: list[
             extra["label2id"] = {label: index for index, label in enumerate(label_names)}
     try:
         model = AutoModelForSequenceClassification.from_pretrained(
-            source, trust_remote_code=False, use_safetensors=None, **extra)
-        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
+            source, trust_remote_code=False, use_safetensors=None, local_files_only=local_only, **extra)
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, local_files_only=local_only)
     except OSError as error:
         raise RobustPruneError(f"could not load model {name!r} from {source}: {error}; {offline_hint()}") from None
     except ValueError as error:  # e.g. a checkpoint whose head has another number of labels

@@ -72,7 +72,8 @@ class PruneConfig:
         if self.damping <= 0:
             raise RobustPruneError(f"damping {self.damping} must be > 0")
         if self.calibration_adversarial < 0:
-            raise RobustPruneError(f"calibration_adversarial {self.calibration_adversarial} must be >= 0 texts")
+            raise RobustPruneError(f"the number of adversarial calibration texts (calibration_adversarial; CLI "
+                                   f"--calibration-adversarial) must be 0 or more, got {self.calibration_adversarial}")
         recipes = self.adversarial_recipes
         object.__setattr__(self, "adversarial_recipes", (recipes,) if isinstance(recipes, str) else tuple(recipes))
         if self.calibration_adversarial and not self.adversarial_recipes:

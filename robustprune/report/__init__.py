@@ -34,9 +34,9 @@ def build_report(run: str | None = None, attack: str | None = None, overview: bo
         return document.render()
     record = store.require(run or attack)
     if attack is not None and record.kind != "attack":
-        raise RobustPruneError(f"run {attack!r} is a {record.kind} run, not an attack run; use --run for it")
+        raise RobustPruneError(f"run {attack!r} is of kind '{record.kind}', not an attack run; use --run for it")
     if record.kind not in REPORT_KINDS:
-        raise RobustPruneError(f"run {record.run_id!r} is a {record.kind} run; a report is of a pruning run "
+        raise RobustPruneError(f"run {record.run_id!r} is of kind '{record.kind}'; a report is of a pruning run "
                                f"({', '.join(REPORT_KINDS[:2])}), an attack run, or the overview")
     if record.kind == "attack":
         summary = record.summary
@@ -52,12 +52,9 @@ def build_report(run: str | None = None, attack: str | None = None, overview: bo
 
 def write_report(path: str | os.PathLike, **options) -> Path:
     """``build_report(**options)`` written to ``path`` (through a temporary file: never half-written)."""
-    path = Path(path)
-    text = build_report(**options)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
-    return path
+    from robustprune.paths import write_text_atomically
+
+    return write_text_atomically(Path(path), build_report(**options))
 
 
 __all__ = ["build_report", "write_report"]

@@ -117,7 +117,7 @@ def load_structured_run(run_id: str, device: str = "auto", store: RunStore | Non
 
     record = (store or RunStore()).require(run_id, verify=True)
     if record.kind != "structured":
-        raise RobustPruneError(f"run {run_id!r} is a {record.kind} run, not a structured pruning run")
+        raise RobustPruneError(f"run {run_id!r} is of kind '{record.kind}', not a structured pruning run")
     model = load_structured(record.directory / "model").to(resolve_device(device)).eval()
     return model, AutoTokenizer.from_pretrained(record.directory / "model")
 

@@ -7,6 +7,7 @@ import pytest
 from planted import LABELS, TEXTS, planted_classifier
 
 from robustprune.cli import main
+from robustprune.errors import RobustPruneError
 from robustprune.store import RunStore
 
 ATTACK_FIELDS = {"recipe", "resources", "n", "clean_accuracy", "accuracy_under_attack", "attack_success_rate",
@@ -180,6 +181,39 @@ def test_bad_texts_get_one_clear_line(capsys, planted_dir, named_csv, tmp_path, 
     error = capsys.readouterr().err.strip().splitlines()[-1]  # (above it: the datasets library reading the CSV)
     assert error.startswith("robustprune attack: error: ") and message in error
     assert RunStore().list() == []  # checked before any model was fine-tuned or attacked
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("bad.jsonl", b'{"text": "a", "label": 1}\nnot json\n', "bad.jsonl: line 2 is not JSON"),
+    ("bad.parquet", b"not parquet", "bad.parquet: not a readable Parquet file"),
+    ("empty.csv", b"", "empty.csv: the file is empty; give a column 'text'"),
+    ("header.csv", b"text,label\n", "header.csv: has the columns text, label but no rows"),
+    ("latin.txt", "un film tr\u00e8s bien\n".encode("latin-1"), "latin.txt: not UTF-8 text"),
+    ("gap.csv", b"text,label\ngreat movie,\nbad movie,1\n", "gap.csv: 1 of 2 rows have no label (column 'label' "
+                                                                "empty) on lines 2"),
+    ("folder", None, "texts file '{folder}' is a folder"),
+])
+def test_a_bad_texts_file_is_one_clear_error(tmp_path, name, content, message):
+    """Every way a texts file can be wrong is a RobustPruneError naming the file (the CLI's one line), never a
+    parser's exception."""
+    from robustprune.attack.runs import read_texts
+
+    path = tmp_path / name
+    path.mkdir() if content is None else path.write_bytes(content)
+    with pytest.raises(RobustPruneError) as error:
+        read_texts(path)
+    assert message.format(folder=path) in str(error.value)
+
+
+def test_texts_file_labels_are_read_as_written(tmp_path):
+    """Integer labels stay "1" (pandas made a column with a gap 1.0 and nan); a .txt file has no labels."""
+    from robustprune.attack.runs import read_texts
+
+    (tmp_path / "mine.csv").write_text("text,label\ngood,1\nbad,negative\n", encoding="utf-8")
+    texts = read_texts(tmp_path / "mine.csv")
+    assert texts.texts == ("good", "bad") and texts.labels == ("1", "negative")
+    (tmp_path / "mine.txt").write_text("good\n\n bad \n", encoding="utf-8")
+    assert read_texts(tmp_path / "mine.txt").texts == ("good", "bad") and read_texts(tmp_path / "mine.txt").labels is None
 
 
 def test_the_library_attacks_texts_cached_by_their_content(planted_dir, named_csv):

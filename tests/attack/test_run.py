@@ -147,10 +147,10 @@ def test_results_round_trip_through_json_and_parquet(results, tmp_path):
 
 @pytest.mark.parametrize("config, texts, labels, message", [
     (AttackConfig(recipe="deepwordbug"), TEXTS, LABELS, "unknown attack recipe 'deepwordbug'; use one of textfooler"),
-    (AttackConfig(num_examples=0), TEXTS, LABELS, "num_examples must be at least 1"),
+    (AttackConfig(num_examples=0), TEXTS, LABELS, "the number of texts to attack"),
     (AttackConfig(), TEXTS, LABELS[:2], "5 texts but 2 labels"),
     (AttackConfig(), [], [], "no texts to attack"),
-    (AttackConfig(query_budget=0), TEXTS, LABELS, "query_budget must be positive"),
+    (AttackConfig(query_budget=0), TEXTS, LABELS, "the query budget"),
     (AttackConfig(attack_target="pruned"), TEXTS, LABELS, "attack_target must be 'dense' or 'sparse'"),
     (AttackConfig(word_vectors="/nonexistent/vectors.txt", max_length=64), TEXTS, LABELS,
      "word vectors '/nonexistent/vectors.txt' do not exist"),

@@ -35,7 +35,7 @@ def test_the_same_texts_on_the_dense_parent_and_the_pruned_run(home, workspace):
     assert requests["dense"].job_params()["texts"] == requests["pruned"].job_params()["texts"] == {
         "texts": ["a fine film"], "labels": None, "source": "pasted"}
     assert requests["dense"].run_id() != requests["pruned"].run_id()
-    with pytest.raises(RobustPruneError, match="is a finetune run; pick a pruning run"):
+    with pytest.raises(RobustPruneError, match="is of kind .finetune.; pick a pruning run"):
         side_by_side_requests(RunStore(), workspace.dense_run_id, "textbugger", parse_pasted("x", CLASSES))
 
 

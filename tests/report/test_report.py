@@ -69,7 +69,7 @@ def test_a_report_is_of_one_thing(home, workspace):
         build_report(run=workspace.krp_run_id, overview=True)
     with pytest.raises(RobustPruneError, match="not an attack run"):
         build_report(attack=workspace.krp_run_id)
-    with pytest.raises(RobustPruneError, match="finetune run"):
+    with pytest.raises(RobustPruneError, match="is of kind .finetune."):
         build_report(run=workspace.dense_run_id)
 
 
@@ -91,6 +91,36 @@ def test_write_report_leaves_no_partial_file(home, workspace, tmp_path):
     path = write_report(folder / "r.html", overview=True)
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert [file.name for file in folder.iterdir()] == ["r.html"]
+
+
+def test_a_failed_write_leaves_no_partial_file_and_says_why(tmp_path, monkeypatch):
+    import os
+
+    from robustprune.paths import write_text_atomically
+
+    def full_disk(source, target):
+        raise OSError(28, "No space left on device")
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    monkeypatch.setattr(os, "replace", full_disk)
+    with pytest.raises(RobustPruneError, match="cannot write .*r.html.: No space left on device"):
+        write_text_atomically(folder / "r.html", "<html></html>")
+    assert list(folder.iterdir()) == []
+
+
+def test_the_report_file_is_checked_before_the_report_is_built(home, tmp_path, capsys, monkeypatch):
+    """A folder, or a file in place of its folder, is one line before any run is read (the overview of a big store
+    takes seconds to build)."""
+    import robustprune.report as report
+
+    monkeypatch.setattr(report, "build_report", lambda **options: pytest.fail("built before the path was checked"))
+    (tmp_path / "afile").write_text("x")
+    for output, message in ((tmp_path, "is a folder; pass a file name, e.g. "),
+                            (tmp_path / "afile" / "r.html", "is a file, not a folder")):
+        assert main(["report", "--overview", "-o", str(output)]) == 2
+        error = capsys.readouterr().err.strip()
+        assert message in error and len(error.splitlines()) == 1
 
 
 def test_a_report_exported_from_the_dashboard_has_real_colours(home, workspace, monkeypatch):

@@ -36,8 +36,11 @@ class KPruneConfig:
             raise RobustPruneError("lambda_pred and lambda_rep must be ≥ 0 and not both 0")
         if self.mu <= 0 or self.temperature <= 0:
             raise RobustPruneError(f"mu ({self.mu}) and temperature ({self.temperature}) must be > 0")
-        if self.sample_tokens < 1 or self.batch_size < 1:
-            raise RobustPruneError(f"sample_tokens ({self.sample_tokens}) and batch_size ({self.batch_size}) must be ≥ 1")
+        if self.sample_tokens < 1:
+            raise RobustPruneError(f"the tokens sampled to measure knowledge (sample_tokens; CLI --sample-tokens) "
+                                   f"must be at least 1, got {self.sample_tokens}")
+        if self.batch_size < 1:
+            raise RobustPruneError(f"batch_size must be at least 1, got {self.batch_size}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,0 +1,7 @@
+"""``python -m robustprune``: the command line, as ``robustprune``."""
+
+import sys
+
+from robustprune.cli import main
+
+sys.exit(main())
