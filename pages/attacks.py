@@ -4,6 +4,7 @@ import streamlit as st
 
 from robustprune.dashboard import (attack_form, attacks, cached, charts, explanation, job_widgets, marks, texts_form,
                                    widgets)
+from robustprune.dashboard.link_checks import checked, listed, one_of
 from robustprune.dashboard.requests import AttributionRequest
 
 store = widgets.page_frame()
@@ -40,7 +41,9 @@ def attack_run_view(info) -> None:
         widgets.report_button(f"report-{info.run_id}.html", attack=info.run_id)
     with right:
         st.subheader("Examples")
-        which = st.segmented_control("Show", attacks.EXAMPLE_FILTERS, default="all", key="filter", bind="query-params")
+        which = checked("filter", lambda: st.segmented_control("Show", attacks.EXAMPLE_FILTERS, default="all",
+                                                               key="filter", bind="query-params"),
+                        listed(attacks.EXAMPLE_FILTERS), one_of(attacks.EXAMPLE_FILTERS))
         examples = attacks.filter_examples(cached.examples_frame(store, info.run_id, names), which or "all")
         index = widgets.example_picker(examples)
     if index is None:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from robustprune.dashboard import attacks, cached, charts, embeddings, explanation, job_widgets, widgets
+from robustprune.dashboard.link_checks import checked, listed, number_in, one_of
 from robustprune.dashboard.requests import LayerAUCRequest, ProjectionRequest
 
 store = widgets.page_frame()
@@ -19,8 +20,10 @@ if not pairs:
 
 left, right = st.columns(2)
 with left:
-    pooling = st.radio("Pooling", list(embeddings.MEASURE_OF_POOLING), key="pooling", bind="query-params",
-                       horizontal=True, help="mean: the tokens' states averaged; cls: the first token's state")
+    poolings = list(embeddings.MEASURE_OF_POOLING)
+    pooling = checked("pooling", lambda: st.radio(
+        "Pooling", poolings, key="pooling", bind="query-params", horizontal=True,
+        help="mean: the tokens' states averaged; cls: the first token's state"), listed(poolings), one_of(poolings))
     measure = embeddings.MEASURE_OF_POOLING[pooling]
 with right:
     texts = {example.index: example.original_text for example in pairs}
@@ -64,10 +67,12 @@ layers = int(summary["layer"].max()) if len(summary) else 0
 models = stored.models()
 left, middle, right = st.columns([2, 1, 1])
 with left:
-    layer = st.slider("Layer", 0, max(layers, 1), layers, key="layer", bind="query-params",
-                      help="0 = embedding output, i = output of encoder block i")
+    layer = checked("layer", lambda: st.slider("Layer", 0, max(layers, 1), layers, key="layer", bind="query-params",
+                                               help="0 = embedding output, i = output of encoder block i"),
+                    f"a layer from 0 to {max(layers, 1)}", number_in(0, max(layers, 1), whole=True))
 with middle:
-    space = st.radio("Model", models, index=len(models) - 1, key="space", bind="query-params", horizontal=True)
+    space = checked("space", lambda: st.radio("Model", models, index=len(models) - 1, key="space",
+                                              bind="query-params", horizontal=True), listed(models), one_of(models))
 with right:
     include_failed = st.toggle("Include failed attacks", key="failed", bind="query-params")
 

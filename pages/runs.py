@@ -3,6 +3,7 @@
 import streamlit as st
 
 from robustprune.dashboard import cached, charts, links, pruning, runs, widgets
+from robustprune.dashboard.link_checks import checked, each_of, one_of
 
 store = widgets.page_frame()
 st.title("Runs")
@@ -18,9 +19,14 @@ if frame.empty:
 filters = {}
 for column, name in zip(st.columns(4), ("kind", "model", "dataset", "method")):
     with column:
-        filters[name] = st.multiselect(name.capitalize(), sorted(frame[name].dropna().unique()), key=name,
-                                       bind="query-params")
+        values = sorted(frame[name].dropna().unique())
+        filters[name] = checked(name, lambda: st.multiselect(name.capitalize(), values, key=name,
+                                                             bind="query-params"),
+                                f"among this cache's {name}s", each_of(values))
 shown = runs.filter_runs(frame, **filters)
+if shown.empty:
+    st.info("No run matches these filters: clear one of them to see runs again.")
+    st.stop()
 st.dataframe(shown, hide_index=True, placeholder="", column_config={
     "sparsity": st.column_config.NumberColumn(format="percent"),
     "accuracy": st.column_config.NumberColumn(format="percent"),
@@ -33,12 +39,17 @@ st.subheader("Compare two runs")
 ids = list(shown["run"])
 first, second = runs.default_comparison(shown)  # unless the URL names them: two pruning runs, or two models
 left, right = st.columns(2)
-run_a = left.selectbox("Run A", ids, index=first, key="a", bind="query-params")
-run_b = right.selectbox("Run B", ids, index=second, key="b", bind="query-params")
+listed = "a run of the table above (deleted, or filtered out)"
+run_a = checked("a", lambda: left.selectbox("Run A", ids, index=first, key="a", bind="query-params"), listed,
+                one_of(ids))
+run_b = checked("b", lambda: right.selectbox("Run B", ids, index=second, key="b", bind="query-params"), listed,
+                one_of(ids))
 for column, run_id in zip((left, right), (run_a, run_b)):
     if run_id:
         page, params = links.run_view(store, run_id)
         column.page_link(page, label=f"Open {run_id}", query_params=params, icon=":material/open_in_new:")
+if run_a and run_a == run_b:
+    st.caption("Run A and Run B are the same run: choose another one to compare.")
 if run_a and run_b and run_a != run_b:
     st.dataframe(runs.compare_frame(store, run_a, run_b), hide_index=True, height=300)
     if {store.require(run_a).kind, store.require(run_b).kind} == {"prune"} and \

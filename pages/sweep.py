@@ -4,6 +4,7 @@ import streamlit as st
 
 from robustprune.dashboard import job_widgets, sweep, widgets
 from robustprune.dashboard.choices import PAPER_SPARSITY_PERCENT, model_choice_source, sparsity_fraction
+from robustprune.dashboard.link_checks import checked, each_of, number_in
 from robustprune.errors import RobustPruneError
 from robustprune.sweep import SweepSpec, plan_sweep
 from robustprune.sweep.estimate import estimate_sweep
@@ -22,27 +23,40 @@ with right:
     choice = widgets.dataset_picker()
 left, middle, right = st.columns(3)
 with left:
-    starts = st.multiselect("Dense starts", ["finetune", "soup"], default=["finetune"], key="starts",
-                            bind="query-params", help="one fine-tuned model, or the greedy soup of several")
-    methods = st.multiselect("Methods", sweep.method_options(), default=["krp", "sparsegpt", "magnitude"],
-                             key="methods", bind="query-params",
-                             help="+refit re-fits the pooler and classifier to the dense outputs (krp paper)")
+    starts = checked("starts", lambda: st.multiselect(
+        "Dense starts", ["finetune", "soup"], default=["finetune"], key="starts", bind="query-params",
+        help="one fine-tuned model, or the greedy soup of several"), "finetune or soup", each_of(["finetune", "soup"]))
+    methods = checked("methods", lambda: st.multiselect(
+        "Methods", sweep.method_options(), default=["krp", "sparsegpt", "magnitude"], key="methods",
+        bind="query-params", help="+refit re-fits the pooler and classifier to the dense outputs (krp paper)"),
+        "among " + ", ".join(sweep.method_options()), each_of(sweep.method_options()))
 with middle:
-    sparsities = st.multiselect("Sparsities (%)", PAPER_SPARSITY_PERCENT, default=[50.0, 87.5], key="sparsities",
-                                bind="query-params", help="unstructured methods")
-    flops = st.multiselect("FLOPs removed (%)", [30.0, 50.0, 70.0], default=[50.0], key="flops_grid",
-                           bind="query-params", help="structured methods (kprune, structured-magnitude)")
+    sparsities = checked("sparsities", lambda: st.multiselect(
+        "Sparsities (%)", PAPER_SPARSITY_PERCENT, default=[50.0, 87.5], key="sparsities", bind="query-params",
+        help="unstructured methods"), "among " + ", ".join(map(str, PAPER_SPARSITY_PERCENT)),
+        each_of(PAPER_SPARSITY_PERCENT))
+    flops = checked("flops_grid", lambda: st.multiselect(
+        "FLOPs removed (%)", [30.0, 50.0, 70.0], default=[50.0], key="flops_grid", bind="query-params",
+        help="structured methods (kprune, structured-magnitude)"), "among 30.0, 50.0, 70.0",
+        each_of([30.0, 50.0, 70.0]))
 with right:
-    recipes = st.multiselect("Attacks", ["textfooler", "textbugger", "bert-attack"],
-                             default=["textfooler", "textbugger"], key="recipes", bind="query-params")
-    examples = st.number_input("Examples per attack", 1, 10000, 100, key="examples", bind="query-params",
-                               help="the first n test texts")
+    recipes = checked("recipes", lambda: st.multiselect(
+        "Attacks", ["textfooler", "textbugger", "bert-attack"], default=["textfooler", "textbugger"], key="recipes",
+        bind="query-params"), "among textfooler, textbugger, bert-attack",
+        each_of(["textfooler", "textbugger", "bert-attack"]))
+    examples = checked("examples", lambda: st.number_input(
+        "Examples per attack", 1, 10000, 100, key="examples", bind="query-params", help="the first n test texts"),
+        "a whole number from 1 to 10,000", number_in(1, 10000, whole=True))
 left, middle, right = st.columns(3)
 with left:
-    calibration = st.number_input("Calibration texts", 1, 100000, 128, key="calibration", bind="query-params")
+    calibration = checked("calibration", lambda: st.number_input(
+        "Calibration texts", 1, 100000, 128, key="calibration", bind="query-params"),
+        "a whole number from 1 to 100,000", number_in(1, 100000, whole=True))
 with middle:
-    seeds = st.number_input("Seeds", 1, 20, 1, key="seeds", bind="query-params",
-                            help="K dense starts (fine-tune seeds) or K calibration samples: tables show the spread")
+    seeds = checked("seeds", lambda: st.number_input(
+        "Seeds", 1, 20, 1, key="seeds", bind="query-params",
+        help="K dense starts (fine-tune seeds) or K calibration samples: tables show the spread"),
+        "a whole number from 1 to 20", number_in(1, 20, whole=True))
     seed_axis = st.radio("A seed varies", ["finetune", "calibration"], key="seed_axis", bind="query-params",
                          horizontal=True) if seeds > 1 else "finetune"
 with right:

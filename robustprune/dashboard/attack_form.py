@@ -7,6 +7,7 @@ import streamlit as st
 
 from robustprune.dashboard.choices import DataChoice
 from robustprune.dashboard.job_widgets import run_or_progress
+from robustprune.dashboard.link_checks import checked, listed, number_in, one_of
 from robustprune.dashboard.widgets import cached_run, checked_task_data, dataset_picker, url_selectbox
 from robustprune.store import RunStore
 
@@ -51,10 +52,13 @@ def attack_request_form(store: RunStore):
         target = url_selectbox("Model to attack", options, key="target", format_func=describe,
                                index=options.index(shown) if shown in options else 0)
     with middle:
-        recipe = st.selectbox("Recipe", list(RECIPES), key="recipe", bind="query-params")
+        recipe = checked("recipe", lambda: st.selectbox("Recipe", list(RECIPES), key="recipe", bind="query-params"),
+                         listed(RECIPES), one_of(RECIPES))
     with right:
-        count = st.number_input("Examples", 1, 1000, 10, key="examples", bind="query-params",
-                                help="the first n test texts are attacked")
+        count = checked("examples", lambda: st.number_input("Examples", 1, 1000, 10, key="examples",
+                                                            bind="query-params",
+                                                            help="the first n test texts are attacked"),
+                        "a whole number from 1 to 1,000", number_in(1, 1000, whole=True))
     record = candidates[target]
     dataset = DataChoice(record.dataset)
     if record.dataset.startswith("file:"):

@@ -12,6 +12,7 @@ import streamlit as st
 
 from robustprune.dashboard import cached, charts, pruning, structured, widgets
 from robustprune.dashboard.choices import pruning_methods
+from robustprune.dashboard.link_checks import checked, listed, number_in, one_of
 from robustprune.dashboard.prune_form import PATTERNS, UNSTRUCTURED, PruneForm, follow_link, is_structured
 from robustprune.pipeline import DENSE_STARTS
 from robustprune.presets import PRESETS
@@ -30,9 +31,11 @@ def prune_form(store: RunStore) -> PruneForm:
     with st.container(border=True):
         top_left, top_middle, top_right = st.columns([1, 1, 3])
         with top_left:
-            method = st.selectbox("Method", pruning_methods(), key="method", bind="query-params",
-                                  help="krp / sparsegpt / wanda / magnitude zero single weights; kprune and "
-                                       "structured-magnitude remove whole heads and neurons under a FLOPs budget")
+            method = checked("method", lambda: st.selectbox(
+                "Method", pruning_methods(), key="method", bind="query-params",
+                help="krp / sparsegpt / wanda / magnitude zero single weights; kprune and structured-magnitude "
+                     "remove whole heads and neurons under a FLOPs budget"),
+                listed(pruning_methods()), one_of(pruning_methods()))
         with top_middle:
             settings = st.popover("Model and data", icon=":material/tune:", width="stretch")
             paper = False if is_structured(method) else st.toggle(
@@ -58,25 +61,32 @@ def _settings(store: RunStore, method: str, paper: bool) -> PruneForm:
     """The popover's part of the form: model, dataset, dense start, and the calibration (or K-prune's sample)."""
     model = widgets.model_picker(store)
     data_choice = widgets.dataset_picker(upload_in_popover=False)  # in the settings' popover already
-    dense_start = st.selectbox("Dense start", DENSE_STARTS, key="dense", bind="query-params",
-                               format_func=DENSE_START_LABELS.get, disabled=paper,
-                               help="the soup averages several fine-tuned models (Li et al., 2023); it is built "
-                                    "once, from 4 fine-tunes. The paper's setup starts from its soup.")
+    # the URL holds "finetune" or "soup" (what PruneForm's links and the command line say), not the label
+    dense_start = widgets.url_selectbox("Dense start", list(DENSE_STARTS), key="dense",
+                                        format_func=DENSE_START_LABELS.get, disabled=paper,
+                                        help="the soup averages several fine-tuned models (Li et al., 2023); it is "
+                                             "built once, from 4 fine-tunes. The paper's setup starts from its soup.")
     if is_structured(method):
         tokens = PruneForm(model, data_choice, method).sample_tokens
         if method == "kprune":
-            tokens = st.number_input("Sample tokens", 256, 200_000, tokens, 256, key="tokens", bind="query-params",
-                                     help="tokens whose knowledge is measured (the paper uses 100,000)")
+            default_tokens = tokens
+            tokens = checked("tokens", lambda: st.number_input(
+                "Sample tokens", 256, 200_000, default_tokens, 256, key="tokens", bind="query-params",
+                help="tokens whose knowledge is measured (the paper uses 100,000)"),
+                "a whole number from 256 to 200,000", number_in(256, 200_000, whole=True))
         return PruneForm(model, data_choice, method, dense_start, sample_tokens=int(tokens))
-    calibration = 128 if paper else st.number_input("Calibration texts", 1, 4096, 128, key="calibration",
-                                                    bind="query-params")
-    pattern = st.selectbox("Pattern", PATTERNS, key="pattern", bind="query-params",
-                           help="N:M: in every group of M consecutive input weights, N are zero")
-    adversarial = st.number_input(
+    calibration = 128 if paper else checked("calibration", lambda: st.number_input(
+        "Calibration texts", 1, 4096, 128, key="calibration", bind="query-params"),
+        "a whole number from 1 to 4,096", number_in(1, 4096, whole=True))
+    pattern = checked("pattern", lambda: st.selectbox(
+        "Pattern", PATTERNS, key="pattern", bind="query-params",
+        help="N:M: in every group of M consecutive input weights, N are zero"), listed(PATTERNS), one_of(PATTERNS))
+    adversarial = checked("adversarial", lambda: st.number_input(
         "Adversarial calibration texts", 0, 2048, 0, 16, key="adversarial", bind="query-params",
         help="robustness-aware calibration: texts found by attacking the dense model on training texts "
              "(TextFooler and TextBugger, cached attack runs), added to the calibration texts, so that the "
-             "pruned model follows the dense one where attacks probe; 0: off")
+             "pruned model follows the dense one where attacks probe; 0: off"),
+        "a whole number from 0 to 2,048", number_in(0, 2048, whole=True))
     refit = paper or st.checkbox("Re-fit pooler and classifier", key="refit", bind="query-params",
                                  help="least squares to the dense outputs, as the krp paper does")
     return PruneForm(model, data_choice, method, dense_start, int(calibration), pattern=pattern,
@@ -86,7 +96,9 @@ def _settings(store: RunStore, method: str, paper: bool) -> PruneForm:
 def _budget(form: PruneForm) -> PruneForm:
     """The budget in view: FLOPs to remove (structured), the sparsity with the paper's levels, or an N:M pattern."""
     if is_structured(form.method):
-        flops = st.slider("FLOPs to remove (%)", 0.0, 90.0, 50.0, 0.5, key="flops", bind="query-params")
+        flops = checked("flops", lambda: st.slider("FLOPs to remove (%)", 0.0, 90.0, 50.0, 0.5, key="flops",
+                                                   bind="query-params"),
+                        "a share from 0 to 90 (%)", number_in(0, 90), lambda percent: f"{percent:g} %")
         return replace(form, flops_percent=flops)
     if form.pattern == UNSTRUCTURED:
         return replace(form, sparsity_percent=widgets.sparsity_picker())
@@ -134,7 +146,10 @@ def linked_run(store: RunStore, form: PruneForm) -> str | None:
     run_id = st.query_params.get("run")
     record = store.get(run_id, verify=True) if run_id else None
     if run_id and (record is None or record.kind not in ("prune", "structured")):
-        st.warning(f"The link names run {run_id!r}, which is not a cached pruning run; showing the form's run.")
+        damage = store.damage(run_id, verify=False) if record is None else None
+        st.warning(f"The link names run {run_id!r}, which is damaged ({damage}): it is treated as missing, and asking "
+                   "for it again computes it again; showing the form's run." if damage else
+                   f"The link names run {run_id!r}, which is not a cached pruning run; showing the form's run.")
         st.query_params.pop("run", None)
         return None
     memory = st.session_state.setdefault(LINK_MEMORY, {})

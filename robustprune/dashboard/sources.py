@@ -36,6 +36,7 @@ UPLOAD_SUFFIXES = (".csv", ".jsonl", ".json", ".parquet")
 UPLOAD_NAME = re.compile(r"[0-9a-f]{16}\.(csv|jsonl|json|parquet)")
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?")
 LISTED_FILES = 200  # files of the data folder offered in a picker
+LONGEST_NAME = 255  # a file name's limit on common file systems; a hub id is shorter still (96 a part)
 
 
 def data_folder() -> Path | None:
@@ -81,6 +82,8 @@ def dataset_source(name: str, default: str | None = None) -> str:
     name = name.strip()
     if name in DATASETS or (default is not None and name == default):
         return name
+    if len(name) > LONGEST_NAME:
+        raise refused_dataset(name[:40] + "…")
     if name.startswith(UPLOAD_PREFIX):
         upload = name[len(UPLOAD_PREFIX):]
         path = uploads_folder() / upload
@@ -106,6 +109,8 @@ def model_source(name: str, known: set[str] = frozenset(), default: str | None =
     name = name.strip()
     if name in MODELS or name in known or (default is not None and name == default):
         return name
+    if len(name) > LONGEST_NAME:
+        raise refused_model(name[:40] + "…")
     path = inside_data_folder(name)
     if path is not None and path.is_dir():
         if not (path / "config.json").is_file():

@@ -109,17 +109,22 @@ def stored_choice(label: str, options: list[str], key: str, **extra) -> str | No
 
 def url_selectbox(label: str, options: list, key: str, format_func=str, **extra):
     """A selectbox whose URL parameter holds the option itself (a run id, an example index) while it shows
-    ``format_func(option)``; ``bind="query-params"`` would put the formatted text in the URL."""
+    ``format_func(option)``; ``bind="query-params"`` would put the formatted text in the URL. A link whose value is
+    none of the options (a deleted run, an example past the end) says so, once."""
     if not options:
         return None
     wanted = st.query_params.get(key)
     by_text = {str(option): option for option in options}
-    if wanted in by_text and st.session_state.get(f"{key}-from-url") != wanted:
+    from_link = wanted is not None and st.session_state.get(f"{key}-from-url") != wanted
+    if from_link and wanted in by_text:
         st.session_state[key] = by_text[wanted]  # a link (or the first load) chooses
         st.session_state[f"{key}-from-url"] = wanted
     if st.session_state.get(key) not in options:
         st.session_state.pop(key, None)
     value = st.selectbox(label, options, key=key, format_func=format_func, **extra)
+    if from_link and wanted not in by_text:  # as link_checks says it: a toast, whatever the column
+        st.toast(f"The link's {key}={wanted!r} is not one of the choices of \"{label}\" (deleted, or never made); "
+                 f"showing {format_func(value)}.", icon=":material/link_off:", duration="infinite")
     st.query_params[key] = str(value)
     st.session_state[f"{key}-from-url"] = str(value)
     return value
@@ -139,8 +144,12 @@ def sparsity_picker(default_percent: float = 50.0) -> float:
 
     st.segmented_control("Paper's levels", PAPER_SPARSITY_PERCENT, format_func=lambda percent: f"{percent:g}%",
                          key="preset", on_change=_apply_sparsity_preset)
-    return st.slider("Sparsity (%)", 0.0, 95.0, default_percent, 0.5, key="sparsity", bind="query-params",
-                     help="fraction of zero weights in every Linear of the encoder")
+    from robustprune.dashboard.link_checks import checked, number_in
+
+    return checked("sparsity", lambda: st.slider(
+        "Sparsity (%)", 0.0, 95.0, default_percent, 0.5, key="sparsity", bind="query-params",
+        help="fraction of zero weights in every Linear of the encoder"), "a sparsity from 0 to 95 (%)",
+        number_in(0, 95), lambda percent: f"{percent:g} %")
 
 
 def attack_run_picker(store: RunStore):
@@ -154,6 +163,14 @@ def attack_run_picker(store: RunStore):
         return None
     targets = attacked_runs(store, infos)
     labels = {run_id: label for label, run_id in targets.items()}
+    wanted = st.query_params.get("run")
+    if wanted and wanted not in labels and st.session_state.get("run-from-url") != wanted:
+        record = store.get(wanted)
+        if record is not None and record.kind in ("prune", "structured", "finetune"):  # a model, not attacked yet
+            st.query_params["target"] = wanted  # "Run a new attack" opens on it
+            st.session_state["run-from-url"] = wanted  # said here: the picker shows the other runs' attacks
+            st.info(f"No attacks on `{wanted}` yet: \"Run a new attack\" below is set to attack it; the pickers "
+                    "show the attacks there are.", icon=":material/info:")
     left, right = st.columns(2)
     with left:
         target = url_selectbox("Attacked run", list(labels), key="run", format_func=labels.get)

@@ -53,7 +53,7 @@ def read_rows(path: Path, text_column: str, label_column: str) -> FileRows:
     for column in (text_column, label_column):
         if column not in columns:
             raise RobustPruneError(f"{path}: no column {column!r}; it has {', '.join(map(str, columns)) or 'none'} "
-                                   "(set --text-column / --label-column)")
+                                   "(choose the text and label columns; CLI --text-column / --label-column)")
     if not records:
         raise RobustPruneError(f"{path}: has the columns {', '.join(map(str, columns))} but no rows; "
                                f"a dataset needs at least {rows_needed()} rows of text and label")
@@ -193,7 +193,7 @@ def check_measurable(path: Path, rows: FileRows, label_column: str, names: list[
     if len(names) > 10 and len(names) > count // 2:
         raise RobustPruneError(
             f"{path}: column {label_column!r} has {len(names)} distinct values in {count} rows: text or "
-            "measurements, not class labels; set --label-column to the column of classes")
+            "measurements, not class labels; choose the column of classes (CLI --label-column)")
     held_out = held_out_count(count, test_fraction)
     if held_out < MIN_TEST_TEXTS:
         raise RobustPruneError(

@@ -157,8 +157,17 @@ class SweepSpec:
             raise RobustPruneError(f"unknown seed axis {self.seed_axis!r}; use one of {', '.join(SEED_AXES)}")
         if not 1 <= self.seeds <= 20:
             raise RobustPruneError(f"seeds must be between 1 and 20, got {self.seeds}")
+        if not self.dense_starts:
+            raise RobustPruneError("a sweep needs at least one dense start: finetune or soup (CLI --dense)")
         if not self.methods:
-            raise RobustPruneError("a sweep needs at least one method, e.g. --methods krp")
+            raise RobustPruneError("a sweep needs at least one method, e.g. krp (CLI --methods)")
+        for structured, budget in ((False, "sparsity (CLI --sparsities)"), (True, "FLOPs reduction (CLI "
+                                                                                "--flops-reductions)")):
+            unbudgeted = [variant.label for variant in self.variants
+                          if variant.structured == structured and not self.budgets(variant)]
+            if unbudgeted:
+                raise RobustPruneError(f"{', '.join(unbudgeted)} need{'s' if len(unbudgeted) == 1 else ''} at least "
+                                       f"one {budget}, or leave {'it' if len(unbudgeted) == 1 else 'them'} out")
         for variant in self.variants:
             for budget, pattern in self.budgets(variant):
                 if variant.structured:
@@ -167,7 +176,7 @@ class SweepSpec:
                     PruneConfig(variant.method, budget, pattern=pattern, calibration=self.calibration,
                                 heldout=self.heldout)
         if not self.recipes:
-            raise RobustPruneError("a sweep needs at least one attack recipe, e.g. --recipes textfooler")
+            raise RobustPruneError("a sweep needs at least one attack recipe, e.g. textfooler (CLI --recipes)")
         for recipe in self.recipes:
             recipe_name(recipe)
             self.attack_config(recipe).validate(len(data.test))

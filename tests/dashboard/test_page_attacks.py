@@ -146,3 +146,29 @@ def test_a_new_attack_starts_on_the_run_the_page_shows(home, workspace):
     app.run()
     assert not app.exception and not app.error
     assert app.selectbox(key="target").value == workspace.krp_run_id
+
+
+@pytest.mark.parametrize("query, warned", [
+    ({"run": "prune-000000000000"}, "The link's run='prune-000000000000' is not one of the choices of \"Attacked run\""),
+    ({"attack": "attack-000000000000"}, "The link's attack='attack-000000000000' is not one of the choices of "
+                                        "\"Recipe\""),
+    ({"example": "9999"}, "The link's example='9999' is not one of the choices of \"Example\""),
+    ({"target": "prune-000000000000"}, "The link's target='prune-000000000000' is not one of the choices of "
+                                       "\"Model to attack\""),
+])
+def test_a_stale_link_says_what_it_shows_instead(home, workspace, query, warned):
+    """A link to a deleted run, attack or example shows what there is, and says so once (not silently)."""
+    app = open_page("pages/attacks.py", **query)
+    assert not app.exception
+    [notice] = [text for text in texts(app.toast) if text.startswith("The link's")]
+    assert notice.startswith(warned) and "showing" in notice
+    app.run()  # the URL now names what is shown: no notice on the next run
+    assert not [text for text in texts(app.toast) if text.startswith("The link's")]
+
+
+def test_a_link_to_a_run_without_attacks_opens_the_form_on_it(home, workspace):
+    app = open_page("pages/attacks.py", run=workspace.sparsegpt_run_id)
+    assert not app.exception
+    assert any(f"No attacks on `{workspace.sparsegpt_run_id}` yet" in text for text in texts(app.info))
+    assert app.selectbox(key="target").value == workspace.sparsegpt_run_id  # "Run a new attack", open on it
+    assert not [text for text in texts(app.toast) if text.startswith("The link's")]  # said once, not twice

@@ -190,3 +190,14 @@ def test_a_damaged_run_is_warned_about_and_offered_again(home, workspace):
     runs_page = open_page("pages/runs.py")
     assert any(workspace.krp_run_id in message and "damaged" in message for message in texts(runs_page.warning))
     assert workspace.krp_run_id not in list(runs_page.dataframe[0].value["run"])
+    linked = open_page("pages/prune.py", run=workspace.krp_run_id)  # a link to it says damaged, not "not cached"
+    assert any(f"The link names run '{workspace.krp_run_id}', which is damaged (weights.safetensors has 100 bytes"
+               in message for message in texts(linked.warning)), texts(linked.warning)
+
+
+def test_a_link_names_the_dense_start_as_the_command_line_does(home, workspace):
+    """``?dense=soup`` (PruneForm's links, the CLI's word) chooses the soup; the URL held the label before, and a
+    typed ``dense=soup`` was ignored without a word."""
+    app = prune_page(workspace, method="krp", sparsity="50", dense="soup")
+    assert not app.exception
+    assert app.selectbox(key="dense").value == "soup" and app.query_params["dense"] == "soup"

@@ -1,5 +1,7 @@
 """The Sweep page: pick a grid, see what is cached, start it as one job, watch its runs, read the table."""
 
+import pytest
+
 from robustprune.jobs import JobQueue
 from tests.dashboard.conftest import open_page, texts
 
@@ -40,3 +42,16 @@ def test_a_grid_that_cannot_work_says_why(home, workspace):
     app = sweep_page(workspace, examples="5000")
     assert not app.exception
     assert any("5000 examples per attack asked for" in text for text in texts(app.error))
+
+
+@pytest.mark.parametrize("emptied, message", [
+    ({"starts": ""}, "a sweep needs at least one dense start"),
+    ({"sparsities": ""}, "magnitude needs at least one sparsity"),
+])
+def test_a_grid_with_an_empty_axis_is_an_error_not_an_empty_success(home, workspace, emptied, message):
+    """With no dense start the page said "0 table rows from 0 runs: all 0 runs are cached"; with no sparsity the
+    methods were dropped without a word and the dense attacks offered as the sweep."""
+    app = sweep_page(workspace, **emptied)
+    assert not app.exception
+    assert any(message in text for text in texts(app.error)), texts(app.error)
+    assert not app.success and "start-sweep" not in [button.key for button in app.button]

@@ -120,3 +120,13 @@ def test_the_server_listens_on_loopback_only_by_default(empty_home, tmp_path):
     assert listening and listening <= {"127.0.0.1", "::1"}, listening
     assert "Network URL" not in (tmp_path / "streamlit.log").read_text()
     assert socket.gethostbyname("localhost") == "127.0.0.1"
+
+
+def test_a_name_too_long_for_a_file_is_refused_not_a_traceback(home, workspace):
+    """The file system's "File name too long" came up through the page as an OSError traceback (with the data
+    folder's absolute path in it)."""
+    long_name = "a" * 300
+    [model_error] = prune_errors(model=long_name, dataset=workspace.csv_name)
+    assert model_error.startswith("model 'aaaa") and "is not one the dashboard opens" in model_error
+    [dataset_error] = prune_errors(model=workspace.model_name, dataset=long_name + ".csv")
+    assert "is not one the dashboard opens" in dataset_error and workspace.data_dir not in dataset_error

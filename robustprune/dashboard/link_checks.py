@@ -1,0 +1,71 @@
+"""A link's value that its widget cannot take is said, not dropped without a word.
+
+A widget bound to the URL (``bind="query-params"``) that finds a value it cannot take
+(``sparsity=150``, ``method=nosuch``, ``seeds=0``) starts at its default and rewrites the
+URL: the page then shows another run than the link named, and nothing says so. ``checked``
+makes the widget as before and, when the link's value was not one it takes, says which value
+was refused, what it takes, and what the page shows instead, once per value, in a toast that
+stays until it is closed (it fits any column, and a fragment may show one).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import streamlit as st
+
+Check = Callable[[list[str]], bool]
+
+
+def shown_value(value) -> str:
+    """A widget's value as the notice says it: a multiselect's items listed (or "none")."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value)) or "none"
+    return str(value)
+
+
+def checked(key: str, make: Callable, takes: str, check: Check, shown: Callable = shown_value):
+    """``make()`` (a widget bound to the URL parameter ``key``), and a notice when the link's value for ``key`` fails
+    ``check``: "The link's key='value' is not {takes}; showing {shown(widget value)}"."""
+    given = st.query_params.get_all(key)
+    value = make()
+    text = ",".join(given)
+    memory = f"{key}-link-checked"
+    if given and st.session_state.get(memory) != text:
+        st.session_state[memory] = text
+        if not check(given):
+            st.toast(f"The link's {key}={text!r} is not {takes}; showing {shown(value)}.",
+                     icon=":material/link_off:", duration="infinite")
+    return value
+
+
+def number_in(low: float, high: float, whole: bool = False) -> Check:
+    """One number in [low, high] (a whole one with ``whole``)."""
+    def check(given: list[str]) -> bool:
+        try:
+            number = float(given[0]) if len(given) == 1 else math.nan
+        except ValueError:
+            return False
+        return math.isfinite(number) and low <= number <= high and (not whole or number.is_integer())
+
+    return check
+
+
+def one_of(options) -> Check:
+    """One of ``options``, written as the widget writes it."""
+    allowed = {str(option) for option in options}
+    return lambda given: len(given) == 1 and given[0] in allowed
+
+
+def each_of(options) -> Check:
+    """Any number of ``options`` (a multiselect), each written as the widget writes it."""
+    allowed = {str(option) for option in options}
+    return lambda given: all(value in allowed for value in given)
+
+
+def listed(options) -> str:
+    return "one of " + ", ".join(str(option) for option in options)
+
+
+__all__ = ["checked", "number_in", "one_of", "each_of", "listed"]
