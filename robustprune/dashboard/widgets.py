@@ -101,10 +101,14 @@ def cached_run(store: RunStore, run_id: str | None) -> bool:
 
 
 def stored_choice(label: str, options: list[str], key: str, **extra) -> str | None:
-    """A URL-bound selectbox over values that come from the store (models, recipes); None when there are none."""
+    """A URL-bound selectbox over values that come from the store (models, recipes); None when there are none. A
+    link's value that is none of them is said (``link_checks``)."""
+    from robustprune.dashboard.link_checks import checked, listed, one_of
+
     if not options:
         return None
-    return st.selectbox(label, options, key=key, bind="query-params", **extra)
+    return checked(key, lambda: st.selectbox(label, options, key=key, bind="query-params", **extra),
+                   f"{listed(options)} (what this cache holds)", one_of(options))
 
 
 def url_selectbox(label: str, options: list, key: str, format_func=str, **extra):
