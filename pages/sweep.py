@@ -4,7 +4,7 @@ import streamlit as st
 
 from robustprune.dashboard import job_widgets, sweep, widgets
 from robustprune.dashboard.choices import PAPER_SPARSITY_PERCENT, model_choice_source, sparsity_fraction
-from robustprune.dashboard.link_checks import checked, each_of, number_in
+from robustprune.dashboard.link_checks import checked, each_of, number_in, one_of
 from robustprune.errors import RobustPruneError
 from robustprune.sweep import SweepSpec, plan_sweep
 from robustprune.sweep.estimate import estimate_sweep
@@ -60,8 +60,11 @@ with middle:
     seed_axis = st.radio("A seed varies", ["finetune", "calibration"], key="seed_axis", bind="query-params",
                          horizontal=True) if seeds > 1 else "finetune"
 with right:
-    executor = st.radio("Run on", sweep.EXECUTORS, format_func=sweep.EXECUTOR_LABELS.get, key="executor",
-                        bind="query-params", horizontal=True)
+    labels = [sweep.EXECUTOR_LABELS[name] for name in sweep.EXECUTORS]  # what the URL holds
+    executor = checked("executor", lambda: st.radio("Run on", sweep.EXECUTORS, format_func=sweep.EXECUTOR_LABELS.get,
+                                                    key="executor", bind="query-params", horizontal=True),
+                       "one of " + ", ".join(repr(label) for label in labels), one_of(labels),
+                       sweep.EXECUTOR_LABELS.get)
     address = (st.text_input("Ray address", "auto", key="ray", bind="query-params",
                              help="auto: Ray on this machine; host:port of a running cluster's head")
                if executor == "ray" else None)

@@ -15,6 +15,8 @@ def link_notices(app) -> list[str]:
     ("pages/prune.py", {"method": "nosuch"}, "The link's method='nosuch' is not one of krp, "),
     ("pages/prune.py", {"method": "krp", "calibration": "abc"},
      "The link's calibration='abc' is not a whole number from 1 to 4,096; showing 128."),
+    ("pages/sweep.py", {"executor": "ray"},
+     "The link's executor='ray' is not one of \"this machine's worker process\", 'a Ray cluster'; showing this "),
     ("pages/sweep.py", {"seeds": "0"}, "The link's seeds='0' is not a whole number from 1 to 20; showing 1."),
     ("pages/sweep.py", {"sparsities": ["30", "70.0"]},
      "The link's sparsities='30,70.0' is not among 30.0, 50.0, 70.0, 87.5; showing 70.0."),
