@@ -251,6 +251,11 @@ def command_report(args) -> dict:
     output = output_file(args.output, "-o", "report.html")
     if args.examples is not None and args.examples < 0:
         raise RobustPruneError(f"--examples must be 0 or more, got {args.examples}")
+    if args.overview and (args.examples is not None or args.compute):
+        flags = " and ".join(flag for flag, given in (("--examples", args.examples is not None),
+                                                      ("--compute", args.compute)) if given)
+        raise RobustPruneError(f"{flags} apply to --run and --attack reports; the overview shows the trade-off curves "
+                               "of every run, without examples")
     path = write_report(output, run=args.run, attack=args.attack, overview=args.overview, examples=args.examples,
                         compute=args.compute)
     size_mb = path.stat().st_size / 1e6

@@ -121,6 +121,8 @@ def test_the_report_file_is_checked_before_the_report_is_built(home, tmp_path, c
         assert main(["report", "--overview", "-o", str(output)]) == 2
         error = capsys.readouterr().err.strip()
         assert message in error and len(error.splitlines()) == 1
+    assert main(["report", "--overview", "-o", str(tmp_path / "r.html"), "--examples", "3"]) == 2  # not ignored
+    assert "--examples apply to --run and --attack reports" in capsys.readouterr().err
 
 
 def test_a_report_exported_from_the_dashboard_has_real_colours(home, workspace, monkeypatch):
