@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from urllib.parse import urlparse
 
 SWITCHES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
+PROXIES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 REMEMBER_SECONDS = 60.0  # one probe answers for the config, the weights and the tokenizer of one load
 _last_probe: dict[str, tuple[float, bool]] = {}
 
@@ -30,6 +31,8 @@ def hub_reachable(timeout_seconds: float = 3.0) -> bool:
     endpoint = urlparse(constants.ENDPOINT)
     if not endpoint.hostname:
         return False
+    if any(os.environ.get(name) for name in PROXIES):
+        return True  # the hub is reached through a proxy, not directly: a direct probe would say nothing
     remembered = _last_probe.get(constants.ENDPOINT)
     if remembered is not None and time.monotonic() - remembered[0] < REMEMBER_SECONDS:
         return remembered[1]

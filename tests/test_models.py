@@ -53,7 +53,7 @@ def test_an_unreachable_hub_is_not_asked(monkeypatch):
     from robustprune import hub
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    for name in hub.SWITCHES:
+    for name in hub.SWITCHES + hub.PROXIES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(hub, "_last_probe", {})
     probes, lookups = [], []
@@ -72,3 +72,5 @@ def test_an_unreachable_hub_is_not_asked(monkeypatch):
         load_classifier("bert-base-uncased")
     assert lookups == [True] and len(probes) == 1
     assert not hub.hub_reachable() and len(probes) == 1  # the answer is remembered, not asked again at once
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    assert hub.hub_reachable() and len(probes) == 1  # behind a proxy a direct probe says nothing: not probed
