@@ -37,7 +37,8 @@ def hub_reachable(timeout_seconds: float = 3.0) -> bool:
     if remembered is not None and time.monotonic() - remembered[0] < REMEMBER_SECONDS:
         return remembered[1]
     try:
-        with socket.create_connection((endpoint.hostname, endpoint.port or 443), timeout=timeout_seconds):
+        port = endpoint.port or (80 if endpoint.scheme == "http" else 443)
+        with socket.create_connection((endpoint.hostname, port), timeout=timeout_seconds):
             reachable = True
     except OSError:
         reachable = False
