@@ -127,10 +127,8 @@ def read_texts(path: str | Path, text_column: str = "text", label_column: str | 
     texts = [files.text_value(record.get(text_column)) for _, record in records]
     labels = [files.label_name(record.get(label_column)) for _, record in records] if with_labels else None
     for values, column, what in ((texts, text_column, "text"), (labels or [], label_column, "label")):
-        if missing := [place for (place, _), value in zip(records, values) if value is None]:
-            raise RobustPruneError(
-                f"{path}: {len(missing)} of {len(records)} rows have no {what} (column {column!r} empty) on "
-                f"{unit}s {files.places_text(missing)}; fill them in or remove those rows")
+        missing = [place for (place, _), value in zip(records, values) if value is None]
+        files.refuse_missing(path, missing, len(records), column, what, unit)
     return AttackTexts(tuple(texts), None if labels is None else tuple(labels), path.name)
 
 

@@ -68,12 +68,16 @@ def read_rows(path: Path, text_column: str, label_column: str) -> FileRows:
             texts.append(text)
             labels.append(label)
             places.append(place)
-    for missing, column, what in ((no_label, label_column, "label"), (no_text, text_column, "text")):
-        if missing:
-            raise RobustPruneError(
-                f"{path}: {len(missing)} of {len(records)} rows have no {what} (column {column!r} empty) on "
-                f"{unit}s {places_text(missing)}; fill them in or remove those rows")
+    refuse_missing(path, no_label, len(records), label_column, "label", unit)
+    refuse_missing(path, no_text, len(records), text_column, "text", unit)
     return FileRows(texts, labels, places, unit)
+
+
+def refuse_missing(path: Path, missing: list[int], rows: int, column: str, what: str, unit: str) -> None:
+    """One line naming the rows (their places) that have no ``what`` in ``column``; nothing when none."""
+    if missing:
+        raise RobustPruneError(f"{path}: {len(missing)} of {rows} rows have no {what} (column {column!r} empty) on "
+                               f"{unit}s {places_text(missing)}; fill them in or remove those rows")
 
 
 def read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict]], str]:
