@@ -246,14 +246,6 @@ def sentence_encoder_dir() -> Path:
 
 # ---------------------------------------------------------------------------- masked LM
 
-def _hub_reachable(timeout_seconds: float = 3.0) -> bool:
-    """``robustprune.hub.hub_reachable``: without this probe, transformers retries an unreachable hub for about a
-    minute."""
-    from robustprune.hub import hub_reachable
-
-    return hub_reachable(timeout_seconds)
-
-
 def load_masked_lm(mlm_path: str | os.PathLike | None):
     """(model, tokenizer, name) of the masked LM that BERT-Attack draws candidates from.
 
@@ -267,7 +259,9 @@ def load_masked_lm(mlm_path: str | os.PathLike | None):
                   "(config.json, weights, tokenizer files), e.g. bert-base-uncased saved with "
                   "save_pretrained on a machine with hub access")
     if mlm_path is None:
-        for local_only in (True, False) if _hub_reachable() else (True,):
+        from robustprune.hub import hub_reachable
+
+        for local_only in (True, False) if hub_reachable() else (True,):
             try:
                 model = AutoModelForMaskedLM.from_pretrained(HUB_MLM, local_files_only=local_only)
                 tokenizer = AutoTokenizer.from_pretrained(HUB_MLM, local_files_only=local_only)

@@ -9,6 +9,7 @@ import shutil
 import pytest
 import torch
 
+from robustprune import hub
 from robustprune.attack import masked_lm, resources
 from robustprune.errors import RobustPruneError
 
@@ -60,7 +61,7 @@ def test_the_head_stands_in_for_bert_only_if_it_reaches_the_bar(planted_mlm_dir,
     monkeypatch.setattr(masked_lm, "head_dir", lambda fit=None: folder)
     (folder / "fit.json").write_text(json.dumps({"fill_mask": {"accuracy": accuracy}}))
     monkeypatch.setattr(resources, "HUB_MLM", "robustprune-tests/no-such-mlm")
-    monkeypatch.setattr(resources, "_hub_reachable", lambda *args, **kwargs: False)
+    monkeypatch.setattr(hub, "hub_reachable", lambda *args, **kwargs: False)
     if used:
         _, _, name = resources.load_masked_lm(None)
         assert name == masked_lm.NAME
