@@ -32,11 +32,11 @@ def attack_request_form(store: RunStore):
     from robustprune.attack.recipes import RECIPES
     from robustprune.attack.run import AttackConfig
     from robustprune.attack.runs import DENSE_TARGET
-    from robustprune.dashboard.attacks import pruned_label
+    from robustprune.dashboard.attacks import FORM_TARGET_KINDS, pruned_label
     from robustprune.dashboard.requests import AttackRequest
 
     candidates = {record.run_id: record for record in store.list()
-                  if record.kind in ("prune", "structured", "finetune")}
+                  if record.kind in FORM_TARGET_KINDS}
     if not candidates:
         st.info("Nothing to attack yet: prune a model first.")
         return None

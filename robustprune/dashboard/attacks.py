@@ -24,6 +24,7 @@ from robustprune.labels import budget_label
 from robustprune.store import RunRecord, RunStore
 
 ATTACK_KIND = "attack"
+FORM_TARGET_KINDS = ("prune", "structured", "finetune")  # what "Run a new attack" offers: a pruned or fine-tuned model
 LABEL_COLOURS = ["#ef553b", "#00cc96", "#636efa", "#ab63fa", "#ffa15a"]
 EXAMPLE_FILTERS = ("all", *RESULT_STATUSES, "flipped in sparse only", "flipped in dense only")
 

@@ -25,15 +25,24 @@ def shown_value(value) -> str:
     return str(value)
 
 
+def fresh(key: str, given: str) -> bool:
+    """Whether the link's value ``given`` for ``key`` has not been dealt with yet in this session."""
+    return st.session_state.get(f"{key}-link-checked") != given
+
+
+def said(key: str, given: str) -> None:
+    """Take the link's value ``given`` for ``key`` as dealt with (checked, or the page said something of its own)."""
+    st.session_state[f"{key}-link-checked"] = given
+
+
 def checked(key: str, make: Callable, takes: str, check: Check, shown: Callable = shown_value):
     """``make()`` (a widget bound to the URL parameter ``key``), and a notice when the link's value for ``key`` fails
     ``check``: "The link's key='value' is not {takes}; showing {shown(widget value)}"."""
     given = st.query_params.get_all(key)
     value = make()
     text = ",".join(given)
-    memory = f"{key}-link-checked"
-    if given and st.session_state.get(memory) != text:
-        st.session_state[memory] = text
+    if given and fresh(key, text):
+        said(key, text)
         if not check(given):
             st.toast(f"The link's {key}={text!r} is not {takes}; showing {shown(value)}.",
                      icon=":material/link_off:", duration="infinite")
@@ -68,4 +77,4 @@ def listed(options) -> str:
     return "one of " + ", ".join(str(option) for option in options)
 
 
-__all__ = ["checked", "number_in", "one_of", "each_of", "listed"]
+__all__ = ["checked", "fresh", "said", "number_in", "one_of", "each_of", "listed"]

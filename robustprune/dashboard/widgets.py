@@ -117,18 +117,17 @@ def url_selectbox(label: str, options: list, key: str, format_func=str, **extra)
     none of the options (a deleted run, an example past the end) says so, once."""
     if not options:
         return None
+    from robustprune.dashboard.link_checks import checked, one_of
+
     wanted = st.query_params.get(key)
     by_text = {str(option): option for option in options}
-    from_link = wanted is not None and st.session_state.get(f"{key}-from-url") != wanted
-    if from_link and wanted in by_text:
+    if wanted in by_text and st.session_state.get(f"{key}-from-url") != wanted:
         st.session_state[key] = by_text[wanted]  # a link (or the first load) chooses
         st.session_state[f"{key}-from-url"] = wanted
     if st.session_state.get(key) not in options:
         st.session_state.pop(key, None)
-    value = st.selectbox(label, options, key=key, format_func=format_func, **extra)
-    if from_link and wanted not in by_text:  # as link_checks says it: a toast, whatever the column
-        st.toast(f"The link's {key}={wanted!r} is not one of the choices of \"{label}\" (deleted, or never made); "
-                 f"showing {format_func(value)}.", icon=":material/link_off:", duration="infinite")
+    value = checked(key, lambda: st.selectbox(label, options, key=key, format_func=format_func, **extra),
+                    f"one of the choices of \"{label}\" (deleted, or never made)", one_of(by_text), format_func)
     st.query_params[key] = str(value)
     st.session_state[f"{key}-from-url"] = str(value)
     return value
@@ -158,7 +157,8 @@ def sparsity_picker(default_percent: float = 50.0) -> float:
 
 def attack_run_picker(store: RunStore):
     """Pick an attacked run, then one of its attack runs (recipe); None (after saying so) when there are none."""
-    from robustprune.dashboard.attacks import attacked_runs, list_attack_runs
+    from robustprune.dashboard import link_checks
+    from robustprune.dashboard.attacks import FORM_TARGET_KINDS, attacked_runs, list_attack_runs
 
     infos = list_attack_runs(store)
     if not infos:
@@ -168,11 +168,11 @@ def attack_run_picker(store: RunStore):
     targets = attacked_runs(store, infos)
     labels = {run_id: label for label, run_id in targets.items()}
     wanted = st.query_params.get("run")
-    if wanted and wanted not in labels and st.session_state.get("run-from-url") != wanted:
+    if wanted and wanted not in labels and link_checks.fresh("run", wanted):
         record = store.get(wanted)
-        if record is not None and record.kind in ("prune", "structured", "finetune"):  # a model, not attacked yet
+        if record is not None and record.kind in FORM_TARGET_KINDS:  # a model, not attacked yet
             st.query_params["target"] = wanted  # "Run a new attack" opens on it
-            st.session_state["run-from-url"] = wanted  # said here: the picker shows the other runs' attacks
+            link_checks.said("run", wanted)  # said here: the picker shows the other runs' attacks without a toast
             st.info(f"No attacks on `{wanted}` yet: \"Run a new attack\" below is set to attack it; the pickers "
                     "show the attacks there are.", icon=":material/info:")
     left, right = st.columns(2)
