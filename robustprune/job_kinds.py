@@ -126,9 +126,8 @@ def run_projection_job(params: dict, progress) -> str:
 
 
 # kind -> function(params, progress) -> run id; other modules register theirs (e.g. attacks)
-HANDLERS: dict[str, Callable[[dict, Callable], str]] = {"prune": run_prune_job, "structured": run_structured_job,
-                                                        "finetune": run_finetune_job, "soup": run_soup_job,
-                                                        "attack": run_attack_job, "attribution": run_attribution_job,
-                                                        "layer-auc": run_layer_auc_job, "projection": run_projection_job,
-                                                        "sweep": run_sweep_job}
+HANDLERS: dict[str, Callable[[dict, Callable], str]] = {
+    "prune": run_prune_job, "structured": run_structured_job, "finetune": run_finetune_job, "soup": run_soup_job,
+    "attack": run_attack_job, "attribution": run_attribution_job, "layer-auc": run_layer_auc_job,
+    "projection": run_projection_job, "sweep": run_sweep_job}
 RERUN_WHEN_DONE = ("sweep",)  # kinds whose "done" is no cache of their own: submitting again checks again

@@ -58,8 +58,9 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
-# what a run can be: a dense model, a pruned one, an attack, and what is derived from an attack
-RUN_KINDS = ("finetune", "soup", "prune", "structured", "attack", "attribution", "layer-auc", "projection")
+# what a run can be: a dense model, a pruned one, an attack, and what is derived from an attack (its child)
+DERIVED_KINDS = ("attribution", "layer-auc", "projection")
+RUN_KINDS = ("finetune", "soup", "prune", "structured", "attack", *DERIVED_KINDS)
 # runs that are parts of other runs (an attack run's cached shards), left out of listings unless asked for
 INTERNAL_KINDS = ("attack-shard",)
 

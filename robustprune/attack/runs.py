@@ -229,7 +229,8 @@ def target_run_ids(target: str, model: str, data: TaskData, store: RunStore, dev
     if record.kind in DENSE_KINDS:
         return target, target
     if record.kind not in ("prune", "structured"):
-        raise RobustPruneError(f"run {target!r} is of kind '{record.kind}'; attack --dense, a dense run or a pruning run")
+        raise RobustPruneError(f"run {target!r} is of kind '{record.kind}'; attack --dense, a dense run or a "
+                               "pruning run")
     return target, record.parent
 
 

@@ -115,6 +115,8 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     add_soup_arguments(parser)
 
 
+# the budgets when none is given: left None in the arguments, so that a flag of the other kind can be told apart
+DEFAULT_SPARSITY, DEFAULT_FLOPS_REDUCTION = 0.5, 0.5
 PRESET_NAMES = ("paper",)  # robustprune.presets.PRESETS, named here so that --help needs no import
 
 # argument -> (its value without a preset, the preset's field that replaces it); explicit values win
@@ -161,10 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
                             "calibration texts (explicit flags win)")
     prune.add_argument("--method", default=None, choices=sorted(METHODS) + sorted(STRUCTURED_METHODS),
                        help="pruning method (kprune and structured-magnitude remove heads and neurons)")
-    prune.add_argument("--sparsity", type=float, default=None, help="fraction of zeros in [0, 0.99) (default 0.5)")
+    prune.add_argument("--sparsity", type=float, default=None,
+                       help=f"fraction of zeros in [0, 0.99) (default {DEFAULT_SPARSITY})")
     prune.add_argument("--pattern", default=None, help="N:M semi-structured sparsity, e.g. 2:4 (overrides --sparsity)")
     prune.add_argument("--flops-reduction", type=float, default=None,
-                       help="structured methods: fraction of the encoder's FLOPs to remove (default 0.5)")
+                       help=f"structured methods: fraction of the encoder's FLOPs to remove (default "
+                            f"{DEFAULT_FLOPS_REDUCTION})")
     prune.add_argument("--sample-tokens", type=int, default=None,
                        help="kprune: tokens of training text for knowledge measurement (default 4096)")
     prune.add_argument("--calibration", type=int, default=None, help="calibration texts (default 128)")

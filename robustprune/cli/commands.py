@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from robustprune.cli.arguments import attack_config, split_list
+from robustprune.cli.arguments import DEFAULT_FLOPS_REDUCTION, DEFAULT_SPARSITY, attack_config, split_list
 from robustprune.errors import RobustPruneError
 
 def load_data(args):
@@ -43,7 +43,8 @@ def command_prune_structured(args) -> dict:
     from robustprune.structured import KPruneConfig
     from robustprune.structured.runs import prune_structured
 
-    overrides = {"flops_reduction": 0.5 if args.flops_reduction is None else args.flops_reduction, "seed": args.seed}
+    flops_reduction = DEFAULT_FLOPS_REDUCTION if args.flops_reduction is None else args.flops_reduction
+    overrides = {"flops_reduction": flops_reduction, "seed": args.seed}
     if args.sample_tokens is not None:
         overrides["sample_tokens"] = args.sample_tokens
     run = prune_structured(args.method, KPruneConfig(**overrides), args.model, load_data(args), args.device,
@@ -70,7 +71,8 @@ def refuse_flags_of_the_other_kind(args, structured: bool) -> None:
                  "--refit-head": bool(args.refit_head), "--calibration-adversarial": bool(args.calibration_adversarial)}
         kind, budget = "structured", "--flops-reduction (with --sample-tokens)"
     else:
-        given = {"--flops-reduction": args.flops_reduction is not None, "--sample-tokens": args.sample_tokens is not None}
+        given = {"--flops-reduction": args.flops_reduction is not None,
+                 "--sample-tokens": args.sample_tokens is not None}
         kind, budget = "unstructured", "--sparsity or --pattern"
     if wrong := [flag for flag, passed in given.items() if passed]:
         verb = "does" if len(wrong) == 1 else "do"
@@ -91,9 +93,8 @@ def command_prune(args) -> dict:
     if structured:
         return command_prune_structured(args)
 
-    config = PruneConfig(method=args.method, sparsity=0.5 if args.sparsity is None else args.sparsity,
-                         pattern=args.pattern,
-                         calibration=args.calibration, heldout=args.heldout, seed=args.seed,
+    config = PruneConfig(method=args.method, sparsity=DEFAULT_SPARSITY if args.sparsity is None else args.sparsity,
+                         pattern=args.pattern, calibration=args.calibration, heldout=args.heldout, seed=args.seed,
                          refit_head=args.refit_head, calibration_adversarial=args.calibration_adversarial,
                          adversarial_recipes=split_list(args.adversarial_recipes))
     result = prune(config, args.model, load_data(args), args.device, finetune_config(args),

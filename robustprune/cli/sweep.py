@@ -35,7 +35,8 @@ def command_sweep(args) -> dict:
     from robustprune.sweep.table import markdown_table, sweep_table
 
     spec = sweep_spec(args)
-    csv_path = None if args.dry_run else output_file(args.csv, "--csv", "table.csv")  # before any run, not after all of them
+    # the CSV's path is checked before any run, not after all of them
+    csv_path = None if args.dry_run else output_file(args.csv, "--csv", "table.csv")
     data = sweep_data(spec)
     executor = make_executor(args.ray, args.device, cpus_per_task=args.cpus_per_task)
     store = RunStore()

@@ -9,7 +9,7 @@ attack.
 
 from __future__ import annotations
 
-from robustprune.store import RunStore
+from robustprune.store import DERIVED_KINDS, RunStore
 
 PAGES = {"prune": "pages/prune.py", "structured": "pages/prune.py", "attack": "pages/attacks.py",
          "finetune": "pages/runs.py", "soup": "pages/runs.py", "attribution": "pages/attacks.py",
@@ -24,7 +24,7 @@ def run_view(store: RunStore, run_id: str) -> tuple[str, dict[str, str]]:
         return page, {"run": run_id}
     if record.kind == "attack":
         return page, {"run": record.summary["target_run_id"], "attack": run_id}
-    if record.kind in ("attribution", "layer-auc", "projection"):  # an explanation opens on its attack run (and example)
+    if record.kind in DERIVED_KINDS:  # an explanation, AUC or projection opens on its attack run (and example)
         attack = store.require(record.parent)
         params = {"run": attack.summary["target_run_id"], "attack": attack.run_id}
         return page, params | ({"example": str(record.summary["example"])} if record.kind == "attribution" else {})

@@ -213,7 +213,8 @@ def test_texts_file_labels_are_read_as_written(tmp_path):
     texts = read_texts(tmp_path / "mine.csv")
     assert texts.texts == ("good", "bad") and texts.labels == ("1", "negative")
     (tmp_path / "mine.txt").write_text("good\n\n bad \n", encoding="utf-8")
-    assert read_texts(tmp_path / "mine.txt").texts == ("good", "bad") and read_texts(tmp_path / "mine.txt").labels is None
+    lines = read_texts(tmp_path / "mine.txt")
+    assert lines.texts == ("good", "bad") and lines.labels is None
 
 
 def test_the_library_attacks_texts_cached_by_their_content(planted_dir, named_csv):

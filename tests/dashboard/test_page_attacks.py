@@ -149,7 +149,8 @@ def test_a_new_attack_starts_on_the_run_the_page_shows(home, workspace):
 
 
 @pytest.mark.parametrize("query, warned", [
-    ({"run": "prune-000000000000"}, "The link's run='prune-000000000000' is not one of the choices of \"Attacked run\""),
+    ({"run": "prune-000000000000"},
+     "The link's run='prune-000000000000' is not one of the choices of \"Attacked run\""),
     ({"attack": "attack-000000000000"}, "The link's attack='attack-000000000000' is not one of the choices of "
                                         "\"Recipe\""),
     ({"example": "9999"}, "The link's example='9999' is not one of the choices of \"Example\""),

@@ -31,7 +31,8 @@ class KPruneConfig:
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.flops_reduction < 1.0:
-            raise RobustPruneError(f"FLOPs reduction {self.flops_reduction!r} is out of range; use a fraction in [0, 1)")
+            raise RobustPruneError(f"FLOPs reduction {self.flops_reduction!r} is out of range; use a fraction in "
+                                   "[0, 1)")
         if self.lambda_pred < 0 or self.lambda_rep < 0 or self.lambda_pred + self.lambda_rep == 0:
             raise RobustPruneError("lambda_pred and lambda_rep must be ≥ 0 and not both 0")
         if self.mu <= 0 or self.temperature <= 0:
