@@ -213,10 +213,11 @@ class JobQueue:
                     (error, time.time(), job_id, pid, updated)).rowcount
         return reaped
 
-    def work(self, once: bool = False, poll_seconds: float = 1.0) -> int:
-        """The worker loop: run queued jobs until stopped (or until none are left, with ``once``). On start it
-        removes what killed writers left (``RunStore.remove_leftovers``); before each claim (and so on start) it reaps the jobs of
-        dead workers."""
+    def work(self, once: bool = False, poll_seconds: float = 1.0, parent_pid: int | None = None) -> int:
+        """The worker loop: run queued jobs until stopped (or until none are left, with ``once``; or, with
+        ``parent_pid``, the worker an app started, once that process has exited and no job is left). On start it
+        removes what killed writers left (``RunStore.remove_leftovers``); before each claim (and so on start) it
+        reaps the jobs of dead workers."""
         pid = os.getpid()
         finished = 0
         self.store.remove_leftovers()  # what killed workers were writing
@@ -224,6 +225,10 @@ class JobQueue:
             self.heartbeat(pid)
             self.reap_stale()
             job = self.claim(pid)
+            if job is None and parent_pid is not None and not process_alive(parent_pid):
+                job = self.retire(pid)
+                if job is None:
+                    return finished
             if job is not None:
                 self.run(job)
                 finished += 1
@@ -231,6 +236,17 @@ class JobQueue:
                 return finished
             else:
                 time.sleep(poll_seconds)
+
+    def retire(self, pid: int) -> Job | None:
+        """Stop counting as a live worker, then claim once more: a job submitted before this claim is run by this
+        worker (the job it returns, this worker live again), one submitted after it finds no live worker and starts
+        one (``ensure_worker``, after the job is queued). None: nothing was left, the worker may exit."""
+        with self.store.connect() as connection:
+            connection.execute("DELETE FROM workers WHERE pid = ?", (pid,))
+        job = self.claim(pid)
+        if job is not None:
+            self.heartbeat(pid)
+        return job
 
     # -- a sweep's cells
     def set_cells(self, job_id: str, states) -> None:
@@ -294,13 +310,17 @@ def process_alive(pid: int | None) -> bool:
 
 
 def ensure_worker(queue: JobQueue | None = None) -> int:
-    """Start a background worker process unless one is alive; returns its pid."""
+    """Start a background worker process unless one is alive; returns its pid. The worker outlives this process only
+    as long as jobs are left (``JobQueue.work``'s ``parent_pid``)."""
     queue = queue or JobQueue()
     alive = queue.live_workers()
     if alive:
         return alive[0]
     log = open(queue.store.root / "worker.log", "ab")
-    process = subprocess.Popen([sys.executable, "-m", "robustprune.cli", "worker"], stdout=log, stderr=log,
-                               stdin=subprocess.DEVNULL, start_new_session=True, env={**os.environ})
+    # its own session, so that the app's reloads and a Ctrl-C in its terminal do not kill a job half-way; it exits
+    # once this process has, and its jobs are done
+    process = subprocess.Popen([sys.executable, "-m", "robustprune.cli", "worker", "--parent", str(os.getpid())],
+                               stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
+                               env={**os.environ})
     queue.heartbeat(process.pid)
     return process.pid

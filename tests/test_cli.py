@@ -121,3 +121,118 @@ def test_runs_name_an_nm_run_by_its_pattern(capsys, tiny_model_dir, tiny_csv):
     assert main(["runs", "--kind", "prune"]) == 0
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
     assert " krp 2:4 " in lines[two_four["run_id"]] and " krp 2:4 " not in lines[unstructured["run_id"]]
+
+
+def cached_run(kind: str, summary: dict, **columns) -> str:
+    """A run of this kind in the store with only its summary (no model files): enough for listings and lookups."""
+    with RunStore().write(kind, {"summary": summary, **columns}, **columns) as writer:
+        writer.summary.update(summary)
+    return writer.directory.name
+
+
+def test_runs_columns_line_up_for_ids_and_datasets_of_any_length(capsys):
+    assert main(["runs"]) == 0 and "no cached runs yet" in capsys.readouterr().out
+    dense = cached_run("finetune", {"accuracy": 0.8}, model="minilm", dataset="rotten_tomatoes", method="dense")
+    explained = cached_run("attribution", {"attack_run_id": "attack-0", "example": 3}, model="minilm",
+                           dataset="texts:pasted (2 texts, f12da590bc72ae65)", method="krp", parent=dense)
+    assert len(explained) > 22 and len(dense) < 22  # longer and shorter than the id column used to be
+    assert main(["runs"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    dense_line, explained_line = sorted(lines, key=lambda line: not line.startswith(dense))
+    for dense_word, explained_word in (("finetune", "attribution"), ("minilm", "minilm"),
+                                       ("rotten_tomatoes", "texts:pasted"), ("dense", "krp"),
+                                       ("accuracy 80.0%", "example 3 of attack-0")):
+        assert dense_line.index(f" {dense_word}") == explained_line.index(f" {explained_word}"), lines
+
+
+def test_attack_of_an_unknown_or_derived_run_suggests_only_runs_that_can_be_attacked(capsys):
+    dense = cached_run("finetune", {"accuracy": 0.8}, model="minilm", dataset="rotten_tomatoes", method="dense")
+    pruned = cached_run("prune", {"sparsity": 0.5, "accuracy_sparse": 0.7}, model="minilm",
+                        dataset="rotten_tomatoes", method="krp", parent=dense)
+    derived = [cached_run(kind, {"attack_run_id": "attack-0"}, model="minilm", dataset="rotten_tomatoes",
+                          method="krp", parent=pruned) for kind in ("attack", "attribution", "layer-auc", "projection")]
+    for run_id, problem in (("nosuch-run", "no cached run 'nosuch-run'"),
+                            (derived[2], f"run '{derived[2]}' is of kind 'layer-auc', which cannot be attacked")):
+        assert main(["attack", "--run", run_id, "--recipe", "textbugger"]) == 2
+        error = capsys.readouterr().err.strip()
+        assert len(error.splitlines()) == 1 and problem in error
+        suggested = error.split("e.g. ")[1].split(", ")
+        assert sorted(suggested) == sorted([dense, pruned])
+    assert main(["attack", "--run", pruned[:-1], "--recipe", "textbugger"]) == 2
+    assert f"e.g. {pruned}, " in capsys.readouterr().err  # a typo's closest match first
+
+
+def test_a_closed_stdout_ends_quietly():
+    """`robustprune runs | head`: the reader went away; no traceback, exit code 1 (the Python docs' recipe)."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to the pipe fails with EPIPE
+    try:
+        finished = subprocess.run([sys.executable, "-m", "robustprune.cli", "models"], stdout=write_end,
+                                  stderr=subprocess.PIPE, env=os.environ.copy(), timeout=120)
+    finally:
+        os.close(write_end)
+    assert finished.stderr.decode() == "" and finished.returncode == 1
+
+
+def test_the_worker_says_where_it_waits_and_stops_on_ctrl_c(isolated_cache):
+    import os
+    import select
+    import signal
+    import subprocess
+    import sys
+
+    worker = subprocess.Popen([sys.executable, "-m", "robustprune.cli", "worker"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, env=os.environ.copy(), text=True)
+    try:
+        ready, _, _ = select.select([worker.stdout], [], [], 120)
+        first_line = worker.stdout.readline() if ready else ""
+    finally:
+        worker.send_signal(signal.SIGINT)
+        rest, errors = worker.communicate(timeout=60)
+    assert f"pid {worker.pid}" in first_line and str(isolated_cache) in first_line and "Ctrl-C" in first_line
+    assert worker.returncode == 0 and "Traceback" not in errors and "stopped" in rest
+
+
+def test_the_readme_names_the_recipes_as_the_cli_does():
+    import re
+    from pathlib import Path
+
+    from robustprune.attack.recipes import RECIPES
+    from robustprune.cli import build_parser
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    sentence = re.search(r"`attack` runs TextAttack's own recipes \(([^)]*)\)", readme).group(1)
+    assert re.findall(r"`([^`]+)`", sentence) == list(RECIPES)
+    attack = build_parser()._subparsers._group_actions[0].choices["attack"]
+    help_text = {action.dest: action.help for action in attack._actions}
+    assert all(name in help_text["recipe"] for name in RECIPES)
+    assert "stops" in help_text["mlm"] and "MiniLM head" not in help_text["mlm"]  # what offline without it does
+
+
+def test_the_dashboards_worker_exits_after_the_app_has(isolated_cache):
+    """``ensure_worker`` starts ``worker --parent <the app's pid>``: it waits while the app runs, and once the app
+    has exited (a Ctrl-C on streamlit), with no job left, it exits too instead of polling forever."""
+    import os
+    import select
+    import subprocess
+    import sys
+    import time
+
+    app = subprocess.Popen(["sleep", "120"])
+    worker = subprocess.Popen([sys.executable, "-m", "robustprune.cli", "worker", "--parent", str(app.pid)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy(), text=True)
+    try:
+        ready, _, _ = select.select([worker.stdout], [], [], 120)
+        first_line = worker.stdout.readline() if ready else ""
+        time.sleep(1.5)
+        assert worker.poll() is None  # its app is alive: it waits for jobs
+    finally:
+        app.kill()
+        app.wait()
+    rest, errors = worker.communicate(timeout=60)
+    assert f"process {app.pid}" in first_line and worker.returncode == 0, errors[-2000:]
+    assert "no job is left" in rest and "Traceback" not in errors

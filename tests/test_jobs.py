@@ -139,3 +139,41 @@ def test_a_job_given_up_for_lack_of_progress_is_never_finished_by_its_old_worker
     assert not queue.finish(job.job_id, run_id="fake-x", worker_pid=old_worker)
     retried = queue.get(job.job_id)
     assert retried.status == "running" and retried.worker_pid == os.getppid() and retried.stage is None
+
+
+def test_the_worker_an_app_started_exits_once_the_app_has_and_its_jobs_are_done(queue, fake_handlers):
+    """``worker --parent PID`` (what the dashboard starts): it keeps polling while the app lives, finishes what is
+    queued after the app has exited, then stops counting as a live worker and exits."""
+    import threading
+
+    app = subprocess.Popen(["sleep", "60"])
+    finished = []
+    worker = threading.Thread(target=lambda: finished.append(queue.work(poll_seconds=0.05, parent_pid=app.pid)))
+    worker.start()
+    try:
+        queue.submit("succeed", {"x": 1})
+        deadline = time.time() + 10
+        while not fake_handlers and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        assert fake_handlers and worker.is_alive()  # idle with its app alive: it waits for more
+        assert queue.live_workers() == [os.getpid()]
+    finally:
+        app.kill()
+        app.wait()
+    queue.submit("succeed", {"x": 2})  # queued as the app goes: still run
+    worker.join(timeout=10)
+    assert not worker.is_alive() and finished == [2]
+    assert queue.live_workers() == []  # a page's next job starts a new worker
+
+
+def test_a_job_queued_while_a_worker_retires_is_run_by_it(queue, fake_handlers):
+    """Retiring, a worker leaves the live workers first and claims once more: a job queued before that claim is
+    run by it, one queued after finds no live worker (and the app starts one)."""
+    pid = os.getpid()
+    queue.heartbeat(pid)
+    queue.submit("succeed", {"x": 1})
+    job = queue.retire(pid)
+    assert job is not None and job.status == "running" and queue.live_workers() == [pid]
+    queue.run(job)
+    assert queue.retire(pid) is None and queue.live_workers() == []

@@ -41,6 +41,16 @@ def one_line_warnings():
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit code: 0, 2 for bad arguments, 1 for a sweep with failed runs or a closed stdout."""
+    try:
+        code = run_command(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit, where Python could only report it
+    except BrokenPipeError:
+        return quiet_exit_on_closed_stdout()
+    return code
+
+
+def run_command(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         with one_line_warnings():
@@ -56,6 +66,18 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "json", False):
         print(json.dumps(output, default=str))
     return 1 if isinstance(output, dict) and output.get("failed") else 0  # a sweep with failed runs
+
+
+def quiet_exit_on_closed_stdout() -> int:
+    """The reader of stdout went away (``robustprune runs | head``): what is left to print goes to devnull, so
+    that Python's flush at exit finds no broken pipe to report, and the exit code is 1, as the Python docs'
+    note on SIGPIPE has it. Whatever was computed is cached already."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 1
 
 
 __all__ = ["main", "build_parser", "apply_preset", "sweep_spec", "COMMANDS"]

@@ -24,10 +24,21 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    """An argparse type: a whole number of at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def add_data_arguments(parser: argparse.ArgumentParser, dataset_default: str | None = "rotten_tomatoes") -> None:
     parser.add_argument("--model", default="minilm", help="registered name, hub id or local directory (default: minilm)")
     parser.add_argument("--dataset", default=dataset_default,
-                        help="registered name or a .csv/.jsonl/.parquet file (default: "
+                        help="registered name or a .csv/.jsonl/.json/.parquet file (default: "
                              + (f"{dataset_default})" if dataset_default else "the attacked run's own)"))
     parser.add_argument("--text-column", default="text", help="text column of a local dataset file")
     parser.add_argument("--label-column", default="label", help="label column of a local dataset file")
@@ -44,9 +55,10 @@ def add_attack_arguments(parser: argparse.ArgumentParser, with_recipe: bool = Tr
     parser.add_argument("--word-vectors", default=None,
                         help="counter-fitted / GloVe vectors file, or 'wordnet' (default: TextAttack's cache, else "
                              "counter-fitted GloVe rebuilt offline)")
-    parser.add_argument("--mlm", default=None,
-                        help="BERT-Attack's masked LM directory (default: bert-base-uncased if cached, else the "
-                             "offline MiniLM head)")
+    parser.add_argument("--mlm", default=None, metavar="DIR",
+                        help="bert-attack's masked LM: a local checkpoint directory (default: bert-base-uncased from "
+                             "the Hugging Face cache, or downloaded when the hub can be reached; offline without it, "
+                             "bert-attack stops and asks for --mlm)")
 
 
 def attack_config(args, recipe: str):
@@ -198,9 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--run", metavar="RUN_ID",
                         help="attack a cached pruning run or fine-tuned model (see `robustprune runs`)")
     attack.add_argument("--texts", metavar="FILE", default=None,
-                        help="attack the texts of this .csv/.jsonl/.parquet (--text-column, --label-column) or .txt "
-                             "file (one a line) against the chosen model, instead of the dataset's test split; "
+                        help="attack the texts of this .csv/.jsonl/.json/.parquet (--text-column, --label-column) or "
+                             ".txt file (one a line) against the chosen model, instead of the dataset's test split; "
                              "without labels the dense model's predictions are the labels")
+    attack.add_argument("--examples", type=non_negative_int, default=10, metavar="K",
+                        help="examples to print after the summary (default 10; 0: none); --json and `robustprune "
+                             "report --attack` have all of them")
     add_attack_arguments(attack)
     add_data_arguments(attack, dataset_default=None)
     add_finetune_arguments(attack)
@@ -235,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run queued dashboard jobs (pruning, fine-tuning, attacks) until "
                                  "interrupted")
     worker.add_argument("--once", action="store_true", help="run the queued jobs, then exit")
+    worker.add_argument("--parent", type=positive_int, metavar="PID",
+                        help="exit once process PID has exited and no job is left (the dashboard starts its worker "
+                             "this way)")
 
     commands.add_parser("models", help="list registered models")
     commands.add_parser("datasets", help="list registered datasets")

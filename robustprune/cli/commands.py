@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from robustprune.cli.arguments import DEFAULT_FLOPS_REDUCTION, DEFAULT_SPARSITY, attack_config, split_list
+from robustprune.cli.attack_printout import print_attack_run
 from robustprune.errors import RobustPruneError
 
 def load_data(args):
@@ -163,40 +164,42 @@ def command_attack(args) -> dict:
     config = attack_config(args, args.recipe)
     if texts is not None:
         config.validate(len(texts.texts))  # before any dataset or model is loaded
+    if args.run is not None:
+        refuse_unattackable_run(args.run)
     dataset = load_data(args) if args.dataset else None
     run = attack(DENSE_TARGET if args.dense else args.run, config, args.model, dataset,
                  args.device, progress=progress_for(args), finetune_config=finetune_config(args), texts=texts)
     if not args.json:
-        print_attack_run(run)
+        print_attack_run(run, texts, args.examples)
     return run.to_dict()
 
 
-def print_attack_run(run) -> None:
-    from robustprune.labels import budget_label
+def refuse_unattackable_run(run_id: str) -> None:
+    """A run id that is not cached, or names a run that cannot be attacked (an attack, an attribution, ...), fails
+    naming runs that can be: dense ones and pruning runs, a close match first. A damaged run is left to ``attack``,
+    which says so."""
+    import difflib
+
+    from robustprune.attack.runs import DENSE_KINDS
     from robustprune.store import RunStore
 
-    summary = run.result.summary
-    target = RunStore().get(run.target_run_id)
-    label = (target and budget_label(target)) or \
-        f"{run.method}{'' if run.method == 'dense' else f' {run.sparsity:.1%}'}"
-    print(f"{run.run_id}: {summary.recipe_label} against {label} ({run.target_run_id})"
-          f"{' (cached)' if run.cached else f' in {summary.wall_seconds:.0f} s'}")
-    rows = [("Number of successful attacks", summary.successful_attacks),
-            ("Number of failed attacks", summary.failed_attacks),
-            ("Number of skipped attacks", summary.skipped_attacks),
-            ("Original accuracy", f"{summary.clean_accuracy:.1%}"),
-            ("Accuracy under attack", f"{summary.accuracy_under_attack:.1%}"),
-            ("Attack success rate", f"{summary.attack_success_rate:.1%}"),
-            ("Average perturbed word %", f"{summary.avg_perturbed_word_percent:.1f}%"),
-            ("Average num. words per input", f"{summary.avg_num_words:.1f}"),
-            ("Avg num queries", f"{summary.avg_num_queries:.1f}")]
-    for label, value in rows:
-        print(f"  {label:<32} {value}")
-    for part, source in summary.parts.items():
-        print(f"  {part + ':':<32} {source}")
-    for transfer in run.result.transfers:
-        print(f"  transfer {transfer.source} -> {transfer.target}: {transfer.transferred} of "
-              f"{transfer.num_adversarial} adversarial examples also fool the {transfer.target} model")
+    attackable_kinds = (*DENSE_KINDS, "prune", "structured")  # what attack.runs.target_run_ids takes
+    store = RunStore()
+    if store.damage(run_id, verify=False) is not None:
+        return
+    record = store.get(run_id)
+    if record is not None and record.kind in attackable_kinds:
+        return
+    attackable = [run.run_id for run in store.list() if run.kind in attackable_kinds]
+    close = difflib.get_close_matches(run_id, attackable, n=3, cutoff=0.6)
+    suggested = list(dict.fromkeys(close + attackable))[:8]
+    problem = (f"no cached run {run_id!r}" if record is None else
+               f"run {run_id!r} is of kind '{record.kind}', which cannot be attacked")
+    if not suggested:
+        raise RobustPruneError(f"{problem}; nothing cached can be attacked yet: pass --dense (fine-tunes the dense "
+                               "model if needed), or make a pruning run with `robustprune prune --method krp`")
+    raise RobustPruneError(f"{problem}; pass --dense or the id of a dense or pruning run "
+                           f"(`robustprune runs` lists them), e.g. {', '.join(suggested)}")
 
 
 def run_detail(kind: str, summary: dict) -> str:
@@ -237,12 +240,18 @@ def command_runs(args) -> dict:
         if not rows:
             print(f"no cached {args.kind} runs" if args.kind else
                   "no cached runs yet; try `robustprune prune --method krp --sparsity 0.5`")
-        for row in rows:
-            detail = (f"DAMAGED ({row['damage']}): treated as missing, computed again when asked for"
-                      if row["damage"] else run_detail(row["kind"], row["summary"]))
-            print(f"{row['run_id']:<22} {row['kind']:<10} {row['model'] or '':<12} {row['dataset'] or '':<16} "
-                  f"{row['label']:<20} {detail}")
+        print_runs(rows)
     return {"runs": rows}
+
+
+def print_runs(rows: list[dict]) -> None:
+    """One line a run, in columns as wide as their longest value: id, kind, model, dataset, method, the numbers."""
+    columns = ("run_id", "kind", "model", "dataset", "label")
+    widths = {column: max((len(row[column] or "") for row in rows), default=0) for column in columns}
+    for row in rows:
+        detail = (f"DAMAGED ({row['damage']}): treated as missing, computed again when asked for"
+                  if row["damage"] else run_detail(row["kind"], row["summary"]))
+        print(" ".join(f"{row[column] or '':<{widths[column]}}" for column in columns) + f" {detail}")
 
 
 def command_report(args) -> dict:
@@ -282,9 +291,24 @@ def command_datasets(args) -> dict:
 
 
 def command_worker(args) -> dict:
+    import os
+
     from robustprune.jobs import JobQueue
 
-    finished = JobQueue().work(once=args.once)
+    queue = JobQueue()
     if args.once:
+        finished = queue.work(once=True)
         print(f"ran {finished} queued job(s)" if finished else "no queued jobs")
+        return {"finished": finished}
+    pid = os.getpid()
+    until = f"; it exits after process {args.parent} has, once no job is left" if args.parent else ""
+    print(f"robustprune worker (pid {pid}): waiting for jobs queued in {queue.store.root}; stop it with Ctrl-C or "
+          f"`kill {pid}`{until}", flush=True)  # flushed: the dashboard's worker writes to a log file
+    try:
+        finished = queue.work(parent_pid=args.parent)
+    except KeyboardInterrupt:
+        print(f"robustprune worker (pid {pid}): stopped", flush=True)
+        return {}
+    print(f"robustprune worker (pid {pid}): process {args.parent} has exited and no job is left; ran {finished} "
+          "job(s), exiting", flush=True)
     return {"finished": finished}
