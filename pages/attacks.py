@@ -2,15 +2,15 @@
 
 import streamlit as st
 
-from robustprune.dashboard import (attack_form, attacks, cached, charts, explanation, job_widgets, marks, texts_form,
-                                   widgets)
+from robustprune.dashboard import (attack_form, attack_picker, attacks, cached, charts, explanation, job_widgets,
+                                   marks, texts_form, widgets)
 from robustprune.dashboard.link_checks import checked, listed, one_of
 from robustprune.dashboard.requests import AttributionRequest
 
 store = widgets.page_frame()
 st.title("Attacks")
 
-info = widgets.attack_run_picker(store)
+info = attack_picker.attack_run_picker(store)
 # The two forms are built only while their panel is open: closed, they cost a page switch nothing.
 launcher = st.expander("Run a new attack", expanded=info is None or "target" in st.query_params,
                        icon=":material/play_arrow:", key="new-attack-open", on_change="rerun")
@@ -20,8 +20,9 @@ with launcher:
 own_texts = st.expander("Attack your own sentences", icon=":material/edit_note:", key="own-texts-open",
                         on_change="rerun")
 with own_texts:
-    if own_texts.open:
-        texts_form.texts_attack_panel(store)
+    if own_texts.open:  # on the model "Run a new attack" is set to while it is open, else on the attacked run shown
+        texts_form.texts_attack_panel(store, (st.query_params.get("target") if launcher.open else None,
+                                              st.query_params.get("run")))
 if info is None or not widgets.cached_run(store, info.run_id):
     st.stop()
 

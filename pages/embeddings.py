@@ -2,15 +2,18 @@
 
 import streamlit as st
 
-from robustprune.dashboard import attacks, cached, charts, embeddings, explanation, job_widgets, widgets
+from robustprune.dashboard import attack_picker, attacks, cached, charts, embeddings, explanation, job_widgets, widgets
 from robustprune.dashboard.link_checks import checked, listed, number_in, one_of
 from robustprune.dashboard.requests import LayerAUCRequest, ProjectionRequest
 
 store = widgets.page_frame()
 st.title("Embeddings")
 
-info = widgets.attack_run_picker(store)
-if info is None or not widgets.cached_run(store, info.run_id):
+info = attack_picker.attack_run_picker(store, attack_picker.EMPTY_EMBEDDINGS, form_below=False)
+if info is None:
+    st.page_link("pages/attacks.py", label="Attack a model", icon=":material/swords:")
+    st.stop()
+if not widgets.cached_run(store, info.run_id):
     st.stop()
 result = cached.attack_result(store, info.run_id)
 pairs = embeddings.projection_examples(result)

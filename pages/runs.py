@@ -45,9 +45,22 @@ run_a = checked("a", lambda: left.selectbox("Run A", ids, index=first, key="a", 
 run_b = checked("b", lambda: right.selectbox("Run B", ids, index=second, key="b", bind="query-params"), listed,
                 one_of(ids))
 for column, run_id in zip((left, right), (run_a, run_b)):
-    if run_id:
-        page, params = links.run_view(store, run_id)
+    if not run_id:
+        continue
+    page, params = links.run_view(store, run_id)
+    if page != links.RUNS_PAGE:
         column.page_link(page, label=f"Open {run_id}", query_params=params, icon=":material/open_in_new:")
+        continue
+    # a dense model (or a kind no page shows): this comparison is its view; say where else it is seen
+    kind = store.require(run_id).kind
+    views = links.dense_views(store, run_id)
+    what = {"finetune": "A fine-tuned dense model", "soup": "A greedy soup (a dense model)"}.get(kind, f"A {kind} run")
+    overview = any(page == "pages/overview.py" for _, page, _ in views)
+    column.caption(f"{what}: no page of its own; its fields are compared below. "
+                   + ("It starts (x = 0) the lines of its pruning runs on the Overview." if overview else
+                      "Once pruned, it starts (x = 0) the lines of its pruning runs on the Overview."))
+    for label, page, params in views:
+        column.page_link(page, label=label, query_params=params, icon=":material/open_in_new:")
 if run_a and run_a == run_b:
     st.caption("Run A and Run B are the same run: choose another one to compare.")
 if run_a and run_b and run_a != run_b:

@@ -284,6 +284,7 @@ class RunStore:
             yield writer
             writer.summary["run_id"] = run_id
             (partial / "summary.json").write_text(json.dumps(writer.summary, indent=2, default=str))
+            paths.permissions_as_created(partial)
             manifest = write_manifest(partial)
             final = self.directory(run_id)
             if final.exists():  # a damaged run, or a leftover without an index row (killed between rename and insert)

@@ -227,3 +227,22 @@ def test_a_statement_read_half_way_does_not_hide_what_another_process_writes_lat
                    check=True)
     assert len(store.list()) == 3 and store.get(run_id_for("prune", {"n": 3})) is not None
     assert rows.fetchone() is not None  # the held result still gives its second row
+
+
+def test_a_runs_files_get_the_permissions_a_plain_write_gives(tmp_path):
+    """safetensors' save_file creates its file readable by its owner only; a run's files are all made as ``open``
+    would make them (0o666 less the umask), so that a store shared with a group is readable there."""
+    import torch
+    from safetensors.torch import save_file
+
+    store = RunStore(tmp_path)
+    previous = os.umask(0o002)
+    try:
+        with store.write("prune", {"x": 1}) as run:
+            save_file({"w": torch.zeros(2)}, str(run.directory / "weights.safetensors"))
+            (run.directory / "table.json").write_text("{}")
+    finally:
+        os.umask(previous)
+    folder = store.directory(run_id_for("prune", {"x": 1}))
+    modes = {path.name: path.stat().st_mode & 0o777 for path in folder.iterdir()}
+    assert modes["weights.safetensors"] == modes["table.json"] == modes["summary.json"] == 0o664

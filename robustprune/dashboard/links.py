@@ -5,11 +5,16 @@ page sets its form to the run's settings); an attack run on the Attacks page; a 
 start (fine-tune or soup) on the Runs page as run A of the comparison; an example's explanation on the
 Attacks page at that example, a per-layer AUC or a projection on the Embeddings page of its
 attack.
+
+A dense start has no page of its own (the Runs page's comparison lists its fields): ``dense_views`` says where
+else it is seen, for the Runs page to link there instead of to itself.
 """
 
 from __future__ import annotations
 
 from robustprune.store import DERIVED_KINDS, RunStore
+
+RUNS_PAGE = "pages/runs.py"
 
 PAGES = {"prune": "pages/prune.py", "structured": "pages/prune.py", "attack": "pages/attacks.py",
          "finetune": "pages/runs.py", "soup": "pages/runs.py", "attribution": "pages/attacks.py",
@@ -19,7 +24,7 @@ PAGES = {"prune": "pages/prune.py", "structured": "pages/prune.py", "attack": "p
 def run_view(store: RunStore, run_id: str) -> tuple[str, dict[str, str]]:
     """(page script, query parameters) that show ``run_id``; RobustPruneError if it is not cached."""
     record = store.require(run_id)
-    page = PAGES.get(record.kind, "pages/runs.py")
+    page = PAGES.get(record.kind, RUNS_PAGE)
     if record.kind in ("prune", "structured"):
         return page, {"run": run_id}
     if record.kind == "attack":
@@ -31,4 +36,24 @@ def run_view(store: RunStore, run_id: str) -> tuple[str, dict[str, str]]:
     return page, {"a": run_id}
 
 
-__all__ = ["run_view"]
+def dense_views(store: RunStore, run_id: str) -> list[tuple[str, str, dict[str, str]]]:
+    """(label, page script, query parameters) of the views that show a dense start: the Overview's trade-off of its
+    model and dataset, whose lines start from it at x = 0 (once it is pruned), and the Attacks page, with the attacks
+    on it, or "Run a new attack" set to attack it (a fine-tune: what that form offers)."""
+    from robustprune.dashboard.attacks import FORM_TARGET_KINDS, list_attack_runs
+
+    record = store.require(run_id)
+    views = []
+    pruned = next((child for child in store.list() if child.parent == run_id
+                   and child.kind in ("prune", "structured")), None)
+    if pruned is not None:  # the Overview picks a model and dataset as its pruning runs name them
+        views.append(("Overview: its pruning runs", "pages/overview.py",
+                      {"model": pruned.model, "dataset": pruned.dataset}))
+    if any(info.target_run_id == run_id for info in list_attack_runs(store)):
+        views.append(("Attacks: the attacks on it", "pages/attacks.py", {"run": run_id}))
+    elif record.kind in FORM_TARGET_KINDS:
+        views.append(("Attacks: attack it", "pages/attacks.py", {"run": run_id}))
+    return views
+
+
+__all__ = ["RUNS_PAGE", "run_view", "dense_views"]

@@ -13,13 +13,16 @@ import threading
 
 import streamlit as st
 
+# A page's icon is also the browser tab's: a Material icon there is fetched from Google's font server (offline, a
+# failed request on every page opened); an emoji is drawn by the browser. These have a glyph in the DejaVu fonts too,
+# for a machine without an emoji font (Debian's headless Chromium drew most emoji as empty boxes).
 PAGES = [  # script, title, icon, URL path ("" for the default page)
-    ("pages/overview.py", "Overview", ":material/insights:", ""),
-    ("pages/prune.py", "Prune", ":material/content_cut:", "prune"),
-    ("pages/attacks.py", "Attacks", ":material/swords:", "attacks"),
-    ("pages/embeddings.py", "Embeddings", ":material/scatter_plot:", "embeddings"),
-    ("pages/sweep.py", "Sweep", ":material/grid_view:", "sweep"),
-    ("pages/runs.py", "Runs", ":material/database:", "runs"),
+    ("pages/overview.py", "Overview", "⚖️", ""),
+    ("pages/prune.py", "Prune", "✂️", "prune"),
+    ("pages/attacks.py", "Attacks", "⚔️", "attacks"),
+    ("pages/embeddings.py", "Embeddings", "✳️", "embeddings"),
+    ("pages/sweep.py", "Sweep", "⚙️", "sweep"),
+    ("pages/runs.py", "Runs", "☑️", "runs"),
 ]
 _inside_app = threading.local()
 NAVIGATION_DECLARED = "navigation-declared"  # a script run is one thread: set while app.py runs a page

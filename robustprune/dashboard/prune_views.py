@@ -171,6 +171,20 @@ def show_run(store: RunStore, run_id: str) -> None:
         widgets.report_button(f"report-{run_id}.html", run=run_id)
 
 
+def _choose_method(method: str) -> None:
+    st.session_state["method"] = method  # the form's other settings (model, data, budget, ...) stay
+
+
+def no_comparison(text: str, methods: list[str]) -> None:
+    """``text`` (why there is nothing to compare with), and a button per method that sets the form above to it: the
+    page then offers to prune it (or shows it, if it is cached after all)."""
+    st.caption(text)
+    with st.container(horizontal=True):
+        for method in methods:
+            st.button(method, key=f"compare-with-{method}", on_click=_choose_method, args=(method,),
+                      icon=":material/content_cut:", help=f"set the form above to {method}, the rest as it is")
+
+
 def collapse_warning(check) -> None:
     """A pruned model that predicts (nearly) one class: say so, before anyone reads its robustness."""
     if check is not None and check.collapsed:
@@ -200,10 +214,19 @@ def show_unstructured(store: RunStore, run_id: str) -> None:
     charts.show("heatmaps", stamp, lambda: pruning.error_heatmaps(layers), key="heatmaps")
 
     options = pruning.comparison_runs(store, result)
-    labels = ["none", *options]
-    default_label = pruning.default_comparison(options, result.method, result.config.get("pattern"))
-    compare = st.selectbox("Compare with another method at this sparsity", labels, key="compare",
-                           index=labels.index(default_label) if default_label else 0, bind="query-params")
+    budget = f"{100 * result.target_sparsity:g} %"
+    compare = "none"
+    if options:
+        labels = ["none", *options]
+        default_label = pruning.default_comparison(options, result.method, result.config.get("pattern"))
+        compare = st.selectbox("Compare with another method at this sparsity", labels, key="compare",
+                               index=labels.index(default_label) if default_label else 0, bind="query-params",
+                               help=f"the other methods cached at {budget} from the same dense model; prune "
+                                    "another one at this sparsity (change the method above) to add it")
+    else:
+        others = [method for method in pruning_methods() if not is_structured(method) and method != result.method]
+        no_comparison(f"No other method is cached at {budget} from this dense model, so there is nothing to compare "
+                      f"{result.method} with over depth. Prune another one at {budget}:", others)
     curves = {pruning.run_label(result): result}
     if compare != "none":
         other = cached.prune_result(store, options[compare])
@@ -232,9 +255,17 @@ def show_structured(store: RunStore, run_id: str) -> None:
                 key="units")
 
     options = structured.comparison_runs(store, run)
-    labels = ["none", *options]
-    compare = st.selectbox("Compare with the other method at this budget", labels, key="compare-structured",
-                           index=1 if options else 0, bind="query-params")
+    budget = f"{100 * run.result.flops_reduction:g} % of FLOPs removed"
+    compare = "none"
+    if options:
+        labels = ["none", *options]
+        compare = st.selectbox("Compare with the other method at this budget", labels, key="compare-structured",
+                               index=1, bind="query-params",
+                               help=f"the other structured methods cached at {budget} from the same dense model")
+    else:
+        others = [method for method in pruning_methods() if is_structured(method) and method != run.method]
+        no_comparison(f"No other structured method is cached at {budget} from this dense model, so there is "
+                      f"nothing to set beside {run.method}. Prune another one at this budget:", others)
     runs = {structured.run_label(run): run}
     if compare != "none":
         other = cached.structured_run(store, options[compare])

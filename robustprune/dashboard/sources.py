@@ -32,7 +32,8 @@ from robustprune.hashing import file_sha256
 
 DATA_DIR_ENV = "ROBUSTPRUNE_DATA_DIR"
 UPLOAD_PREFIX = "upload:"
-UPLOAD_SUFFIXES = (".csv", ".jsonl", ".json", ".parquet")
+UPLOAD_SUFFIXES = (".csv", ".jsonl", ".json", ".parquet")  # what robustprune.data.files reads
+FILE_TYPES = " / ".join(UPLOAD_SUFFIXES)  # as a page names them: ".csv / .jsonl / .json / .parquet"
 UPLOAD_NAME = re.compile(r"[0-9a-f]{16}\.(csv|jsonl|json|parquet)")
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?")
 LISTED_FILES = 200  # files of the data folder offered in a picker
@@ -95,7 +96,7 @@ def dataset_source(name: str, default: str | None = None) -> str:
         raise refused_dataset(name)
     if not path.is_file():
         raise RobustPruneError(f"no file {name!r} in the data folder (${DATA_DIR_ENV}); "
-                               f"it holds {', '.join(data_files()[:8]) or 'no .csv / .jsonl / .parquet files'}")
+                               f"it holds {', '.join(data_files()[:8]) or f'no {FILE_TYPES} files'}")
     return str(path)
 
 

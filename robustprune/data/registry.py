@@ -180,8 +180,8 @@ def load_task_data(name: str, text_column: str = "text", label_column: str = "la
             raise RobustPruneError(f"dataset file {name!r} does not exist")
         data = load_local(path, text_column, label_column, max_length or 128)
     else:
-        raise RobustPruneError(
-            f"unknown dataset {name!r}; use one of {', '.join(DATASETS)} or a path to a .csv/.jsonl/.parquet file")
+        raise RobustPruneError(f"unknown dataset {name!r}; use one of {', '.join(DATASETS)} or a path to a "
+                               ".csv/.jsonl/.json/.parquet file")
     if max_length is not None:
         data.max_length = max_length
     return data

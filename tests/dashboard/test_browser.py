@@ -8,6 +8,7 @@ Overview's curves to open that run on the Prune page.
 """
 
 import os
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -24,6 +25,9 @@ def test_prune_and_attack_in_a_real_browser(empty_home, workspace, tmp_path):
     with DashboardServer(env, tmp_path / "streamlit.log") as server, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        elsewhere = []  # the app is offline: nothing it draws may ask another host (a page icon's favicon did)
+        page.on("request", lambda request: elsewhere.append(request.url)
+                if urlsplit(request.url).hostname not in ("localhost", "127.0.0.1", None) else None)
 
         page.goto(server.url("/"))
         wait_rendered(page, "First start")
@@ -72,6 +76,7 @@ def test_prune_and_attack_in_a_real_browser(empty_home, workspace, tmp_path):
         wait_rendered(page, "Showing run", charts=4)
         assert page.locator(".js-plotly-plot").count() == 4  # the switch holds for the session
         browser.close()
+    assert elsewhere == []
 
 
 def click_table_row(page, table, row: int) -> None:

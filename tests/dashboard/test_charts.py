@@ -151,3 +151,44 @@ def test_an_export_that_never_answers_is_given_up_once_and_then_not_tried_again(
         static_charts.figure_svg(figure, 400)
     assert len(calls) == 1 and static_charts.unavailable_reason()
     stuck.set()
+
+
+def right_axis_ticks(svg: str) -> list[float]:
+    """The numbers written on the right-hand (second) y axis of a figure's SVG."""
+    return [float(text.replace("−", "-")) for text in re.findall(r'<g class="y2tick"><text[^>]*>([^<]*)</text>', svg)]
+
+
+def round_step(values: list[float]) -> bool:
+    """Evenly spaced by 1, 2, 2.5 or 5 times a power of ten, and each a multiple of it: ticks a reader can read."""
+    import math
+
+    steps = {round(b - a, 12) for a, b in zip(values, values[1:])}
+    if len(values) < 3 or len(steps) != 1:
+        return False
+    step = steps.pop()
+    mantissa = step / 10 ** math.floor(math.log10(step))
+    return any(math.isclose(mantissa, nice) for nice in (1, 2, 2.5, 5)) and all(
+        math.isclose(value / step, round(value / step), abs_tol=1e-6) for value in values)
+
+
+@needs_browser
+def test_the_error_bars_axis_has_round_ticks():
+    """The reconstruction error's axis beside the AUC (or cosine) lines: its own round ticks (0, 0.02, 0.04, ...),
+    not the left axis's grid read on its scale (0.0193, 0.0385, 0.0578, ... as plotly's "sync" draws them)."""
+    from robustprune.attack.explain import ExampleExplanation, LayerAgreement
+    from robustprune.attack.layer_auc import BlockErrors, LayerFlipAUC
+    from robustprune.dashboard.explanation import layer_agreement_figure, layer_auc_figure
+
+    errors = [0.0, 0.002, 0.018, 0.009, 0.073, 0.0963, 0.056]  # the walkthrough's run: layers 0 (embeddings) to 6
+    auc = LayerFlipAUC("attack-0", "prune-0", list(range(7)), [0.5, 0.4, 0.3, 0.5, 0.4, 0.4, 0.2],
+                       [0.5, 0.3, 0.3, 0.4, 0.4, 0.5, 0.6], 2, 5, examples=[0], divergence_perturbed=[[0.1] * 7],
+                       divergence_original=[[0.1] * 7], flipped=[True],
+                       block_error={layer - 1: error for layer, error in enumerate(errors) if layer})
+    explained = ExampleExplanation("attack-0", 3, None, [], [
+        LayerAgreement(side, layer, 1 - 0.01 * layer, 1 - 0.005 * layer)
+        for side in ("original", "perturbed") for layer in range(7)])
+    figures = {"auc": layer_auc_figure(auc),
+               "agreement": layer_agreement_figure(explained, BlockErrors("e2e", auc.block_error))}
+    for name, figure in figures.items():
+        ticks = right_axis_ticks(static_charts.figure_svg(figure, width=900))
+        assert round_step(ticks) and ticks[0] == 0 and ticks[-1] <= max(errors) * 1.1, (name, ticks)

@@ -51,9 +51,11 @@ def test_previous_and_next_step_through_the_shown_examples(home, workspace):
 
 
 def test_no_attack_runs_yet(empty_home):
+    """Said in a user's words (what to do to get one), not the store's ("kind", "attack" in quotes)."""
     app = open_page("pages/attacks.py")
     assert not app.exception
-    assert any("No attack runs yet" in message for message in texts(app.info))
+    [message] = [message for message in texts(app.info) if "No attack runs yet" in message]
+    assert "Run a new attack" in message and "kind" not in message and '"attack"' not in message
 
 
 def test_an_attack_job_from_the_page(home, workspace):

@@ -51,7 +51,9 @@ def test_pooling_and_failed_examples(home, workspace):
 
 def test_no_attack_runs_yet(empty_home):
     app = open_page("pages/embeddings.py")
-    assert any("No attack runs yet" in message for message in texts(app.info))
+    [message] = [message for message in texts(app.info) if "No attack runs yet" in message]
+    assert "Attacks" in message and "kind" not in message and '"attack"' not in message
+    assert [link.proto.page for link in app.get("page_link")] == ["attacks"]
 
 
 def test_the_per_layer_auc_from_a_job(home, workspace):
@@ -94,3 +96,14 @@ def test_a_cached_projection_is_drawn_without_loading_a_model(home, workspace, m
     similarity, projected_pairs = plotly_figures(app)
     assert "dense model, layer 3" in projected_pairs["layout"]["title"]["text"]
     assert not [job for job in JobQueue().list() if job.kind == "projection"]  # nothing submitted
+
+
+def test_a_link_to_a_model_not_attacked_yet_is_said_without_a_form_that_is_not_here(home, workspace):
+    """The Attacks page sets its "Run a new attack" form to such a model; this page has no such form: the link's
+    run is said to be none of the attacked runs, and the page shows the attacks there are."""
+    app = open_page("pages/embeddings.py", run=workspace.sparsegpt_run_id)
+    assert not app.exception and not app.error
+    assert not any("Run a new attack" in text for text in texts(app.info)) and "target" not in app.query_params
+    assert any(text.startswith(f"The link's run='{workspace.sparsegpt_run_id}' is not one of the choices")
+               for text in texts(app.toast))
+    assert app.selectbox(key="run").value == workspace.krp_run_id

@@ -201,3 +201,35 @@ def test_a_link_names_the_dense_start_as_the_command_line_does(home, workspace):
     app = prune_page(workspace, method="krp", sparsity="50", dense="soup")
     assert not app.exception
     assert app.selectbox(key="dense").value == "soup" and app.query_params["dense"] == "soup"
+
+
+def test_nothing_to_compare_with_says_why_and_offers_the_other_methods(home, workspace):
+    """Without another method cached at this sparsity, no select of "none" alone: a line says why, and a button
+    per other method sets the form to it (the rest as it is), ready to prune."""
+    RunStore().delete(workspace.sparsegpt_run_id)
+    app = open_page("pages/prune.py", run=workspace.krp_run_id)
+    assert not app.exception and not app.error
+    assert "compare" not in [box.key for box in app.selectbox]
+    assert any(text.startswith("No other method is cached at 50 % from this dense model") for text in texts(
+        app.caption))
+    assert [button.key for button in app.button if button.key.startswith("compare-with-")] == [
+        "compare-with-sparsegpt", "compare-with-wanda", "compare-with-magnitude"]
+    app.button(key="compare-with-sparsegpt").click().run()
+    assert not app.exception and not app.error
+    assert app.selectbox(key="method").value == "sparsegpt" and app.slider(key="sparsity").value == 50
+    assert app.number_input(key="calibration").value == 16  # the run's settings, but the method
+    assert "run" not in app.query_params and any("not cached yet" in message for message in texts(app.info))
+    app.button(key="submit-job").click().run()
+    [job] = [job for job in JobQueue().list() if job.kind == "prune"]
+    assert job.params["prune"]["method"] == "sparsegpt" and job.params["prune"]["sparsity"] == 0.5
+
+
+def test_a_structured_run_without_the_other_method_says_why(home, workspace):
+    app = open_page("pages/prune.py", run=workspace.structured_run_id)
+    assert not app.exception and not app.error
+    assert "compare-structured" not in [box.key for box in app.selectbox]
+    assert any(text.startswith("No other structured method is cached at 50 % of FLOPs removed") for text in texts(
+        app.caption))
+    app.button(key="compare-with-kprune").click().run()
+    assert app.selectbox(key="method").value == "kprune" and app.slider(key="flops").value == 50
+    assert any("not cached yet" in message for message in texts(app.info))

@@ -130,3 +130,20 @@ def test_a_name_too_long_for_a_file_is_refused_not_a_traceback(home, workspace):
     assert model_error.startswith("model 'aaaa") and "is not one the dashboard opens" in model_error
     [dataset_error] = prune_errors(model=workspace.model_name, dataset=long_name + ".csv")
     assert "is not one the dashboard opens" in dataset_error and workspace.data_dir not in dataset_error
+
+
+def test_the_uploader_names_the_file_types_it_takes(home, workspace):
+    """What the uploader accepts is what its text (and the picker's help) lists: every type robustprune.data.files
+    reads, .json included, and no other."""
+    import re
+
+    from robustprune.dashboard.sources import UPLOAD_SUFFIXES
+
+    app = open_page("pages/prune.py", model=workspace.model_name, dataset=workspace.csv_name, method="krp")
+    assert not app.exception
+    [uploader] = app.get("file_uploader")
+    assert sorted(uploader.proto.type) == sorted(UPLOAD_SUFFIXES)
+    help_text = next(box.proto.help for box in app.selectbox if box.key == "dataset")
+    for text in (uploader.proto.label, help_text):
+        named = re.findall(r"\.(?:csv|jsonl|json|parquet|txt|tsv|xlsx?)\b", text)
+        assert sorted(named) == sorted(UPLOAD_SUFFIXES), text

@@ -76,3 +76,31 @@ def test_a_label_that_is_not_a_class_is_one_line(home, workspace):
     app.text_area(key="texts_pasted").input("positive: fine\nno label").run()
     assert not app.exception
     assert any("line 2 has no label" in message for message in texts(app.error))
+
+
+def test_the_form_starts_on_the_run_the_page_shows(home, workspace):
+    """Not on the newest pruning run (the structured one): on the attacked run the page shows."""
+    app = open_page("pages/attacks.py", run=workspace.krp_run_id)
+    app.session_state["own-texts-open"] = True
+    app.run()
+    assert not app.exception and not app.error
+    assert app.selectbox(key="run").value == workspace.krp_run_id
+    assert app.selectbox(key="texts_target").value == workspace.krp_run_id
+    app.selectbox(key="texts_target").select(workspace.sparsegpt_run_id).run()  # a choice made in the form holds
+    app.text_area(key="texts_pasted").input("a fine film").run()
+    assert app.selectbox(key="texts_target").value == workspace.sparsegpt_run_id
+
+
+def test_the_form_follows_the_model_run_a_new_attack_is_set_to(home, workspace):
+    """From the Prune page's "Attack this run" (``target``): the model the page is about, in both forms; and when
+    "Run a new attack" is set to another model, the sentences' form follows."""
+    app = open_page("pages/attacks.py", target=workspace.sparsegpt_run_id)
+    app.session_state["own-texts-open"] = True
+    app.run()
+    assert not app.exception and not app.error
+    assert app.selectbox(key="target").value == workspace.sparsegpt_run_id
+    assert app.selectbox(key="texts_target").value == workspace.sparsegpt_run_id
+    app.selectbox(key="target").select(workspace.structured_run_id).run()
+    assert app.selectbox(key="texts_target").value == workspace.structured_run_id
+    app.selectbox(key="target").select(workspace.dense_run_id).run()  # not a pruning run: the attacked run shown
+    assert app.selectbox(key="texts_target").value == workspace.krp_run_id
