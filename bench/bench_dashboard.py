@@ -144,6 +144,15 @@ def visit_seconds(page, server: DashboardServer, visit: PageVisit) -> float:
     return time.perf_counter() - start
 
 
+ELEMENTS = "[data-testid='stMain'] [data-testid='stElementContainer']"
+
+
+def element_count(page) -> int:
+    """The elements Streamlit drew in the page's main column (texts, widgets, charts, ...; not the layout blocks):
+    a click costs each of them a few milliseconds in the browser (``bench.bench_streamlit_elements``)."""
+    return page.evaluate(f"document.querySelectorAll({ELEMENTS!r}).length")
+
+
 def save_screenshot(page, path: Path) -> None:
     """The whole page (the viewport grown to the content's height), as a 256-colour PNG to keep it small."""
     height = page.evaluate("""document.querySelector('[data-testid="stMain"]').scrollHeight""")
@@ -183,6 +192,7 @@ class Baseline:
         navigation.get_by_role("link", name="Elements", exact=True).click()
         wait_rendered(self.page, "reference page", charts=4, timeout_ms=60_000)
         self.reference_clicks.append(time.perf_counter() - start)
+        self.reference_elements = element_count(self.page)
         navigation.get_by_role("link", name="Two", exact=True).click()
         wait_rendered(self.page, "baseline two", timeout_ms=60_000)
         self.shown = "two"
@@ -266,9 +276,11 @@ def main() -> None:
         baseline.link()  # the baseline's imports and first session
         first = {visit.name: visit_seconds(page, server, visit) for visit in visits}
         cached = {visit.name: [] for visit in visits}
+        elements = {}
         for _ in range(args.repeats):
             for visit in visits:
                 cached[visit.name].append(visit_seconds(page, server, visit))
+                elements[visit.name] = element_count(page)
                 baseline.link()
         clicks = {visit.name: [] for visit in visits if visit.sidebar is None}
         visit_seconds(page, server, visits[-1])
@@ -278,6 +290,7 @@ def main() -> None:
                     clicks[visit.name].append(click_seconds(page, visit))
                     baseline.click()
             baseline.reference()
+        elements["reference"] = baseline.reference_elements
         switches = preset_switches(store)
         switch_times = []
         if switches is not None:
@@ -322,20 +335,21 @@ def main() -> None:
     reference_link, reference_click = (statistics.median(baseline.reference_links),
                                        statistics.median(baseline.reference_clicks))
     print(f"{'view':<12} {'first load':>10} {'link opened':>12} {'x one-line':>10} {'x reference':>11} "
-          f"{'sidebar click':>14} {'x one-line':>10} {'x reference':>11}   verdict (link / click)")
+          f"{'sidebar click':>14} {'x one-line':>10} {'x reference':>11} {'elements':>8}   verdict (link / click)")
     for visit in visits:
         opened = statistics.median(cached[visit.name])
         line = (f"{visit.name:<12} {first[visit.name]:>10.2f} {opened:>12.2f} {opened / link_baseline:>10.2f} "
                 f"{opened / reference_link:>11.2f} ")
         if visit.name in clicks:
             clicked = statistics.median(clicks[visit.name])
-            line += (f"{clicked:>14.2f} {clicked / click_baseline:>10.2f} {clicked / reference_click:>11.2f}   "
-                     f"{verdict(opened / link_baseline)} / {verdict(clicked / click_baseline)}")
+            line += (f"{clicked:>14.2f} {clicked / click_baseline:>10.2f} {clicked / reference_click:>11.2f} "
+                     f"{elements[visit.name]:>8}   {verdict(opened / link_baseline)} / "
+                     f"{verdict(clicked / click_baseline)}")
         else:
-            line += f"{'(a link)':>14} {'':>10} {'':>11}   {verdict(opened / link_baseline)}"
+            line += f"{'(a link)':>14} {'':>10} {'':>11} {elements[visit.name]:>8}   {verdict(opened / link_baseline)}"
         print(line)
     print(f"{'reference':<12} {'':>10} {reference_link:>12.2f} {reference_link / link_baseline:>10.2f} {1:>11.2f} "
-          f"{reference_click:>14.2f} {reference_click / click_baseline:>10.2f} {1:>11.2f}   "
+          f"{reference_click:>14.2f} {reference_click / click_baseline:>10.2f} {1:>11.2f} {elements['reference']:>8}   "
           f"{verdict(reference_link / link_baseline)} / {verdict(reference_click / click_baseline)}   "
           "(plain Streamlit: a Prune view's kinds of elements, bench/one_line_app.py)")
     for label, times in (("Prune: paper level clicked, cached run redrawn", switch_times),

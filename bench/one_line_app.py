@@ -65,4 +65,5 @@ def elements() -> None:
 
 pages = {"one": st.Page(one, title="One", default=True), "two": st.Page(two, title="Two", url_path="two"),
          "elements": st.Page(elements, title="Elements", url_path="elements")}
-st.navigation(list(pages.values())).run()
+if __name__ == "__main__":  # the script Streamlit runs (bench/element_pages_app.py imports chart_svg from here)
+    st.navigation(list(pages.values())).run()
