@@ -25,6 +25,15 @@ def sparse_model(dense_model):
     return pruned_copy(dense_model)
 
 
+@pytest.fixture
+def planted_dir(tmp_path, tokenizer):
+    """The planted classifier saved as a model folder (config, weights, tokenizer), for the CLI and run tests."""
+    folder = tmp_path / "planted"
+    planted_classifier(tokenizer).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
 @pytest.fixture(scope="session")
 def planted_mlm_dir(tokenizer, tmp_path_factory):
     """A tiny random masked LM whose output bias makes the trigger its first guess everywhere."""

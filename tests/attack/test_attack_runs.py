@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 import pytest
-from planted import LABELS, TEXTS, planted_classifier
+from planted import LABELS, TEXTS
 
 from robustprune.cli import main
 from robustprune.errors import RobustPruneError
@@ -13,14 +13,6 @@ from robustprune.store import RunStore
 ATTACK_FIELDS = {"recipe", "resources", "n", "clean_accuracy", "accuracy_under_attack", "attack_success_rate",
                  "avg_queries", "avg_perturbed_words", "seconds", "examples"}
 EXAMPLE_FIELDS = {"original", "perturbed", "changed_words", "dense", "sparse", "result"}
-
-
-@pytest.fixture
-def planted_dir(tmp_path, tokenizer):
-    folder = tmp_path / "planted"
-    planted_classifier(tokenizer).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
 
 
 @pytest.fixture

@@ -4,18 +4,10 @@ import json
 
 import pandas as pd
 import pytest
-from planted import LABELS, TEXTS, planted_classifier
+from planted import LABELS, TEXTS
 
 from robustprune.cli import main
 from robustprune.cli.attack_printout import WIDTH
-
-
-@pytest.fixture
-def planted_dir(tmp_path, tokenizer):
-    folder = tmp_path / "planted"
-    planted_classifier(tokenizer).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
 
 
 @pytest.fixture
