@@ -59,8 +59,10 @@ CREATE TABLE IF NOT EXISTS runs (
 
 
 # what a run can be: a dense model, a pruned one, an attack, and what is derived from an attack (its child)
+DENSE_KINDS = ("finetune", "soup")
+PRUNING_KINDS = ("prune", "structured")  # unstructured (and N:M) pruning; heads and neurons removed
 DERIVED_KINDS = ("attribution", "layer-auc", "projection")
-RUN_KINDS = ("finetune", "soup", "prune", "structured", "attack", *DERIVED_KINDS)
+RUN_KINDS = (*DENSE_KINDS, *PRUNING_KINDS, "attack", *DERIVED_KINDS)
 # runs that are parts of other runs (an attack run's cached shards), left out of listings unless asked for
 INTERNAL_KINDS = ("attack-shard",)
 

@@ -28,12 +28,12 @@ from robustprune.errors import RobustPruneError
 from robustprune.finetune import FinetuneConfig
 from robustprune.pipeline import ensure_dense, load_dense, load_pruned, run_lock
 from robustprune.progress import Progress, silent
-from robustprune.store import RunStore, run_id_for
+from robustprune.store import DENSE_KINDS, PRUNING_KINDS, RunStore, run_id_for
 
 ATTACK_VERSION = 3  # 2: every example seeded from (seed, index); 3: NLTK's stopwords, a contextual tagger,
                     # counter-fitted candidates and an offline masked LM by default (issue 11)
 DENSE_TARGET = "dense"
-DENSE_KINDS = ("finetune", "soup")  # runs whose model is a dense one: attacked as it is
+ATTACKABLE_KINDS = (*DENSE_KINDS, *PRUNING_KINDS)  # a dense model attacked as it is, a pruned one beside its parent
 SHARD_KIND = "attack-shard"  # a cached part of an attack run's search, merged into the run when all are done
 
 
@@ -228,7 +228,7 @@ def target_run_ids(target: str, model: str, data: TaskData, store: RunStore, dev
     record = store.require(target)
     if record.kind in DENSE_KINDS:
         return target, target
-    if record.kind not in ("prune", "structured"):
+    if record.kind not in PRUNING_KINDS:
         raise RobustPruneError(f"run {target!r} is of kind '{record.kind}'; attack --dense, a dense run or a "
                                "pruning run")
     return target, record.parent

@@ -180,17 +180,16 @@ def refuse_unattackable_run(run_id: str) -> None:
     which says so."""
     import difflib
 
-    from robustprune.attack.runs import DENSE_KINDS
+    from robustprune.attack.runs import ATTACKABLE_KINDS
     from robustprune.store import RunStore
 
-    attackable_kinds = (*DENSE_KINDS, "prune", "structured")  # what attack.runs.target_run_ids takes
     store = RunStore()
     if store.damage(run_id, verify=False) is not None:
         return
     record = store.get(run_id)
-    if record is not None and record.kind in attackable_kinds:
+    if record is not None and record.kind in ATTACKABLE_KINDS:
         return
-    attackable = [run.run_id for run in store.list() if run.kind in attackable_kinds]
+    attackable = [run.run_id for run in store.list() if run.kind in ATTACKABLE_KINDS]
     close = difflib.get_close_matches(run_id, attackable, n=3, cutoff=0.6)
     suggested = list(dict.fromkeys(close + attackable))[:8]
     problem = (f"no cached run {run_id!r}" if record is None else

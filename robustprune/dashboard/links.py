@@ -12,7 +12,7 @@ else it is seen, for the Runs page to link there instead of to itself.
 
 from __future__ import annotations
 
-from robustprune.store import DERIVED_KINDS, RunStore
+from robustprune.store import DERIVED_KINDS, PRUNING_KINDS, RunStore
 
 RUNS_PAGE = "pages/runs.py"
 
@@ -25,7 +25,7 @@ def run_view(store: RunStore, run_id: str) -> tuple[str, dict[str, str]]:
     """(page script, query parameters) that show ``run_id``; RobustPruneError if it is not cached."""
     record = store.require(run_id)
     page = PAGES.get(record.kind, RUNS_PAGE)
-    if record.kind in ("prune", "structured"):
+    if record.kind in PRUNING_KINDS:
         return page, {"run": run_id}
     if record.kind == "attack":
         return page, {"run": record.summary["target_run_id"], "attack": run_id}
@@ -44,8 +44,8 @@ def dense_views(store: RunStore, run_id: str) -> list[tuple[str, str, dict[str, 
 
     record = store.require(run_id)
     views = []
-    pruned = next((child for child in store.list() if child.parent == run_id
-                   and child.kind in ("prune", "structured")), None)
+    pruned = next((child for child in store.list(model=record.model)
+                   if child.parent == run_id and child.kind in PRUNING_KINDS), None)
     if pruned is not None:  # the Overview picks a model and dataset as its pruning runs name them
         views.append(("Overview: its pruning runs", "pages/overview.py",
                       {"model": pruned.model, "dataset": pruned.dataset}))

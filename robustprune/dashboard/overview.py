@@ -17,11 +17,10 @@ import plotly.graph_objects as go
 from robustprune.dashboard.attacks import list_attack_runs
 from robustprune.dashboard.choices import METHOD_ORDER
 from robustprune.labels import line_label, line_method, line_pattern, method_label, pattern_of
-from robustprune.store import RunStore
+from robustprune.store import PRUNING_KINDS, RunStore
 
 CLEAN, UNDER_ATTACK = "clean accuracy", "accuracy under attack"
 CLEAN_ATTACKED = "clean accuracy on the attacked texts"  # beside accuracy under attack: the same texts
-PRUNING_KINDS = ("prune", "structured")
 X_TITLES = {"prune": "sparsity", "structured": "FLOPs removed"}
 COLUMNS = ["method", "sparsity", "metric", "accuracy", "run", "recipe", "texts", "collapsed", "reason"]
 METHOD_COLOURS = {"krp": "#ef553b", "sparsegpt": "#636efa", "wanda": "#00cc96", "magnitude": "#ab63fa",

@@ -11,7 +11,7 @@ import streamlit as st
 from robustprune.dashboard import attacks, cached, job_progress, job_widgets
 from robustprune.dashboard.texts_attack import parse_pasted, side_by_side_requests
 from robustprune.errors import RobustPruneError
-from robustprune.store import RunStore
+from robustprune.store import PRUNING_KINDS, RunStore
 
 EXAMPLE = "positive: a gripping, beautifully acted film\nnegative: the plot is thin and the jokes fall flat"
 SIDES = {"dense": "Dense", "pruned": "Pruned"}
@@ -24,7 +24,7 @@ def texts_attack_panel(store: RunStore, shown: tuple[str | None, ...] = ()) -> N
     run; it follows the page when that changes."""
     from robustprune.attack.recipes import RECIPES
 
-    pruned = {record.run_id: record for record in store.list() if record.kind in ("prune", "structured")}
+    pruned = {record.run_id: record for record in store.list() if record.kind in PRUNING_KINDS}
     if not pruned:
         st.info("Nothing to compare yet: prune a model first, then attack your sentences on it and its dense model.")
         return

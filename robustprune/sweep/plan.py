@@ -20,10 +20,9 @@ from robustprune.attack.runs import SHARD_KIND, attack_key, shard_key, shard_ran
 from robustprune.data import TaskData
 from robustprune.labels import method_label
 from robustprune.pipeline import dense_key, prune_key, with_max_length
-from robustprune.store import RunStore, run_id_for
+from robustprune.store import DENSE_KINDS, RunStore, run_id_for
 from robustprune.sweep.spec import MethodVariant, SweepSpec
 
-DENSE_KINDS = ("finetune", "soup")
 
 
 @dataclass(frozen=True)

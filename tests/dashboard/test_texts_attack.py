@@ -39,9 +39,10 @@ def test_the_same_texts_on_the_dense_parent_and_the_pruned_run(home, workspace):
         side_by_side_requests(RunStore(), workspace.dense_run_id, "textbugger", parse_pasted("x", CLASSES))
 
 
-def open_own_texts_panel():
-    """The Attacks page with "Attack your own sentences" opened (its form is built only while it is open)."""
-    app = open_page("pages/attacks.py")
+def open_own_texts_panel(**link):
+    """The Attacks page (of ``link``'s parameters) with "Attack your own sentences" opened (its form is built only
+    while it is open)."""
+    app = open_page("pages/attacks.py", **link)
     assert not any(element.key == "texts_target" for element in app.selectbox)  # closed: nothing built
     app.session_state["own-texts-open"] = True
     return app.run()
@@ -80,9 +81,7 @@ def test_a_label_that_is_not_a_class_is_one_line(home, workspace):
 
 def test_the_form_starts_on_the_run_the_page_shows(home, workspace):
     """Not on the newest pruning run (the structured one): on the attacked run the page shows."""
-    app = open_page("pages/attacks.py", run=workspace.krp_run_id)
-    app.session_state["own-texts-open"] = True
-    app.run()
+    app = open_own_texts_panel(run=workspace.krp_run_id)
     assert not app.exception and not app.error
     assert app.selectbox(key="run").value == workspace.krp_run_id
     assert app.selectbox(key="texts_target").value == workspace.krp_run_id
@@ -94,9 +93,7 @@ def test_the_form_starts_on_the_run_the_page_shows(home, workspace):
 def test_the_form_follows_the_model_run_a_new_attack_is_set_to(home, workspace):
     """From the Prune page's "Attack this run" (``target``): the model the page is about, in both forms; and when
     "Run a new attack" is set to another model, the sentences' form follows."""
-    app = open_page("pages/attacks.py", target=workspace.sparsegpt_run_id)
-    app.session_state["own-texts-open"] = True
-    app.run()
+    app = open_own_texts_panel(target=workspace.sparsegpt_run_id)
     assert not app.exception and not app.error
     assert app.selectbox(key="target").value == workspace.sparsegpt_run_id
     assert app.selectbox(key="texts_target").value == workspace.sparsegpt_run_id
