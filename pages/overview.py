@@ -28,7 +28,7 @@ with left:
 with middle:
     dataset = widgets.stored_choice("Dataset", [data for name, data in pairs if name == model], key="dataset")
 with right:
-    recipe = widgets.stored_choice("Attack recipe", overview.attack_recipes(store), key="recipe")
+    recipe = widgets.stored_choice("Attack recipe", overview.attack_recipes(cached.attack_runs(store)[0]), key="recipe")
 
 curves = cached.tradeoff_key(store, model, dataset, recipe)
 for kind in overview.PRUNING_KINDS:

@@ -8,8 +8,8 @@ from robustprune.dashboard.link_checks import checked, each_of, one_of
 store = widgets.page_frame()
 st.title("Runs")
 
-frame = runs.list_runs_frame(store)
-for damaged in runs.damaged_runs(store):
+frame, damaged_runs = runs.runs_and_damage(store, cached.every_run(store))
+for damaged in damaged_runs:
     st.warning(f"Run `{damaged.run_id}` ({damaged.kind}) is damaged ({damaged.damage}): it is treated as missing "
                "and computed again when asked for.", icon=":material/broken_image:")
 if frame.empty:

@@ -20,7 +20,7 @@ _guard = threading.Lock()  # Streamlit serves sessions from threads
 
 def file_version(path: Path | str) -> tuple[str, int, int]:
     stat = os.stat(path)
-    return str(Path(path).absolute()), stat.st_size, stat.st_mtime_ns
+    return os.path.abspath(path), stat.st_size, stat.st_mtime_ns
 
 
 def file_sha256(path: Path | str) -> str:

@@ -132,6 +132,15 @@ class JobQueue:
             rows = connection.execute("SELECT * FROM jobs ORDER BY created DESC LIMIT ?", (limit,)).fetchall()
         return [self._job(row) for row in rows]
 
+    def unfinished(self) -> list[Job]:
+        """The queued and running jobs, newest first, however many have finished since (``list`` shows the newest
+        ``limit``): what the sidebar shows, read on every page."""
+        self.reap_stale()
+        with self.store.connect() as connection:
+            rows = connection.execute(f"SELECT * FROM jobs WHERE status NOT IN ({', '.join('?' for _ in FINISHED)}) "
+                                      "ORDER BY created DESC", FINISHED).fetchall()
+        return [self._job(row) for row in rows]
+
     def claim(self, worker_pid: int) -> Job | None:
         """Atomically take the oldest queued job for this worker."""
         with self.store.connect() as connection:

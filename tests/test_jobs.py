@@ -59,6 +59,18 @@ def test_a_done_job_whose_run_was_deleted_runs_again(queue, fake_handlers):
     assert queue.get(job.job_id).status == "done" and len(fake_handlers) == 2
 
 
+def test_a_running_job_stays_among_the_unfinished_however_many_finish_after_it(queue, fake_handlers):
+    from robustprune.dashboard.job_progress import active_jobs
+
+    long = queue.submit("succeed", {"x": "sweep"})
+    assert queue.claim(os.getpid()).job_id == long.job_id  # running here, like a sweep's job
+    for x in range(55):  # more than the newest jobs ``list`` shows
+        queue.submit("succeed", {"x": x})
+    assert queue.work(once=True) == 55
+    assert long.job_id not in [job.job_id for job in queue.list()]
+    assert [job.job_id for job in active_jobs(queue)] == [long.job_id]  # the sidebar shows it
+
+
 def test_failed_job_shows_its_error_and_can_be_retried(queue, fake_handlers):
     job = queue.submit("fail", {"x": 1})
     queue.work(once=True)

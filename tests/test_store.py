@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import sqlite3
 
 import pytest
@@ -28,6 +29,29 @@ def test_written_run_is_listed_and_readable(tmp_path):
     assert (record.directory / "weights.bin").read_bytes() == b"123"
     assert [r.run_id for r in store.list(kind="prune")] == [record.run_id]
     assert store.list(kind="attack") == []
+
+
+def test_listings_filter_in_the_index_and_index_values_reads_only_the_index(tmp_path):
+    store = RunStore(tmp_path)
+    ids = {}
+    for name, kind, model, parent in (("dense", "finetune", "m1", None), ("krp", "prune", "m1", "dense"),
+                                      ("kprune", "structured", "m2", "dense"), ("attack", "attack", "m1", "krp"),
+                                      ("shard", "attack-shard", "m3", "krp")):
+        with store.write(kind, {"name": name}, model=model, dataset="d", parent=ids.get(parent)) as run:
+            (run.directory / "weights.bin").write_bytes(b"123")
+        ids[name] = run_id_for(kind, {"name": name})
+    assert [r.run_id for r in store.list(kinds=("prune", "structured"))] == [ids["kprune"], ids["krp"]]
+    assert [r.run_id for r in store.list(parent=ids["dense"], kind="prune")] == [ids["krp"]]
+    assert [r.run_id for r in store.list(parent=ids["krp"])] == [ids["attack"]]  # its shard is internal
+    assert store.index_values("model") == [("m1",), ("m2",)]  # newest run's first; no internal kind
+    assert store.index_values("model", "dataset", kinds=("structured", "prune")) == [("m2", "d"), ("m1", "d")]
+    weights = store.directory(ids["kprune"]) / "weights.bin"
+    weights.write_bytes(b"1")  # damaged: list leaves it out, the index still names its model
+    assert ids["kprune"] not in [r.run_id for r in store.list()] and ("m2",) in store.index_values("model")
+    shutil.rmtree(store.directory(ids["kprune"]))  # a folder gone: neither counts it
+    assert store.index_values("model") == [("m1",)]
+    with pytest.raises(ValueError, match="index_values takes columns of kind, model, dataset, method, parent"):
+        store.index_values("summary_json")
 
 
 def test_a_run_that_fails_half_way_leaves_nothing(tmp_path):
@@ -90,10 +114,11 @@ def test_a_truncated_file_makes_a_run_damaged_and_missing_until_written_again(tm
     with pytest.warns(DamagedRunWarning, match=r"weights.safetensors has 1,500 bytes where 4,\d+ were written"):
         assert store.get(run_id) is None
     assert store.list() == [] and [r.damage for r in store.list(include_damaged=True)] == [store.damage(run_id)]
+    assert store.damaged() == {run_id: store.damage(run_id)}
     with pytest.raises(RobustPruneError, match="is damaged .*treated as missing"):
         store.require(run_id)
     write_weights(store, {"a": 1})  # asking again computes again: the write replaces the damaged folder
-    assert store.get(run_id, verify=True) is not None and store.damage(run_id) is None
+    assert store.get(run_id, verify=True) is not None and store.damage(run_id) is None and store.damaged() == {}
 
 
 def test_changed_bytes_of_the_same_size_are_found_when_verified(tmp_path):

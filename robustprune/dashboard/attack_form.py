@@ -35,8 +35,7 @@ def attack_request_form(store: RunStore):
     from robustprune.dashboard.attacks import FORM_TARGET_KINDS, pruned_label
     from robustprune.dashboard.requests import AttackRequest
 
-    candidates = {record.run_id: record for record in store.list()
-                  if record.kind in FORM_TARGET_KINDS}
+    candidates = {record.run_id: record for record in store.list(kinds=FORM_TARGET_KINDS)}
     if not candidates:
         st.info("Nothing to attack yet: prune a model first.")
         return None

@@ -23,14 +23,13 @@ def attack_run_picker(store: RunStore, empty: str = EMPTY_ATTACKS, form_below: b
     """Pick an attacked run, then one of its attack runs (recipe); None (after saying ``empty``: what to do to make
     one) when there are none. With ``form_below`` (the Attacks page, whose "Run a new attack" form follows), a link
     to a model not attacked yet sets that form to it."""
-    from robustprune.dashboard import link_checks
-    from robustprune.dashboard.attacks import FORM_TARGET_KINDS, attacked_runs, list_attack_runs
+    from robustprune.dashboard import cached, link_checks
+    from robustprune.dashboard.attacks import FORM_TARGET_KINDS
 
-    infos = list_attack_runs(store)
+    infos, targets = cached.attack_runs(store)
     if not infos:
         st.info(f"{NO_ATTACKS} {empty}")
         return None
-    targets = attacked_runs(store, infos)
     labels = {run_id: label for label, run_id in targets.items()}
     wanted = st.query_params.get("run")
     if form_below and wanted and wanted not in labels and link_checks.fresh("run", wanted):

@@ -21,10 +21,10 @@ from robustprune.attack.changes import change_kinds, word_spans, words
 from robustprune.attack.records import RESULT_STATUSES, AttackExample, AttackResult, AttackSummary
 from robustprune.errors import RobustPruneError
 from robustprune.labels import budget_label
-from robustprune.store import RunRecord, RunStore
+from robustprune.store import PRUNING_KINDS, RunRecord, RunStore
 
 ATTACK_KIND = "attack"
-FORM_TARGET_KINDS = ("prune", "structured", "finetune")  # what "Run a new attack" offers: a pruned or fine-tuned model
+FORM_TARGET_KINDS = (*PRUNING_KINDS, "finetune")  # what "Run a new attack" offers: a pruned or fine-tuned model
 LABEL_COLOURS = ["#ef553b", "#00cc96", "#636efa", "#ab63fa", "#ffa15a"]
 EXAMPLE_FILTERS = ("all", *RESULT_STATUSES, "flipped in sparse only", "flipped in dense only")
 

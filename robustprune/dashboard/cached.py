@@ -36,7 +36,8 @@ def figure(name: str, key: tuple, build):
 def _tradeoff(root: str, state: tuple, model: str, dataset: str, recipe: str | None, kind: str):
     from robustprune.dashboard import overview
 
-    frame = overview.tradeoff_frame(RunStore(root), model, dataset, recipe, kind)
+    store = RunStore(root)
+    frame = overview.tradeoff_frame(store, model, dataset, recipe, kind, attack_runs(store)[0])
     if frame.empty:
         return frame, None, frame
     return frame, overview.tradeoff_figure(frame, overview.X_TITLES[kind]), overview.runs_table(frame)
@@ -51,6 +52,39 @@ def tradeoff_key(store: RunStore, model: str, dataset: str, recipe: str | None) 
 def tradeoff(key: tuple, kind: str):
     """The Overview's (points, figure, table) of ``tradeoff_key`` for one kind of pruning, built once per key."""
     return _tradeoff(*key, kind)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _attack_runs(root: str, state: tuple) -> tuple:
+    from robustprune.dashboard.attacks import attacked_runs, list_attack_runs
+
+    store = RunStore(root)
+    infos = list_attack_runs(store)
+    return tuple(infos), attacked_runs(store, infos)
+
+
+def attack_runs(store: RunStore) -> tuple[list, dict[str, str]]:
+    """(``attacks.list_attack_runs``, ``attacks.attacked_runs`` of them), listed once per state of the store (a run
+    added or deleted changes it, ``RunStore.state``). The Attacks and Embeddings pickers and the Overview's recipes
+    read them on every click, and a listing checks every attack's files: a thousand attacks took 0.3 s a click.
+    An attack damaged since the listing stays listed until the state changes; opening it checks its files
+    (``widgets.cached_run``)."""
+    infos, targets = _attack_runs(str(store.root), store.state())
+    return list(infos), dict(targets)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _every_run(root: str, state: tuple):
+    from robustprune.dashboard.runs import runs_frame
+
+    return runs_frame(RunStore(root).list(include_damaged=True))
+
+
+def every_run(store: RunStore):
+    """``runs.runs_frame`` of every run of the store, damaged or not, built once per state of the store: reading
+    a thousand runs' summaries took 50 ms a click of the Runs page. ``runs.runs_and_damage`` leaves out the damaged
+    ones, checked at each run."""
+    return _every_run(str(store.root), store.state())
 
 
 def run_stamp(store: RunStore, *run_ids: str) -> tuple:

@@ -79,7 +79,7 @@ def pruning_methods() -> list[str]:
 
 
 def cached_models(store: RunStore | None = None) -> set[str]:
-    return {record.model for record in (store or RunStore()).list() if record.model}
+    return {model for (model,) in (store or RunStore()).index_values("model") if model}
 
 
 def model_options(store: RunStore | None = None, *extra: str | None) -> list[str]:

@@ -56,7 +56,7 @@ def worker_line(queue: JobQueue | None = None) -> str:
 
 
 def active_jobs(queue: JobQueue | None = None) -> list[Job]:
-    return [job for job in (queue or JobQueue()).list() if not job.finished]
+    return (queue or JobQueue()).unfinished()
 
 
 def describe_job(job: Job) -> str:

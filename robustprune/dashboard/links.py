@@ -40,16 +40,15 @@ def dense_views(store: RunStore, run_id: str) -> list[tuple[str, str, dict[str, 
     """(label, page script, query parameters) of the views that show a dense start: the Overview's trade-off of its
     model and dataset, whose lines start from it at x = 0 (once it is pruned), and the Attacks page, with the attacks
     on it, or "Run a new attack" set to attack it (a fine-tune: what that form offers)."""
-    from robustprune.dashboard.attacks import FORM_TARGET_KINDS, list_attack_runs
+    from robustprune.dashboard.attacks import ATTACK_KIND, FORM_TARGET_KINDS
 
     record = store.require(run_id)
     views = []
-    pruned = next((child for child in store.list(model=record.model)
-                   if child.parent == run_id and child.kind in PRUNING_KINDS), None)
+    pruned = next(iter(store.list(kinds=PRUNING_KINDS, parent=run_id)), None)
     if pruned is not None:  # the Overview picks a model and dataset as its pruning runs name them
         views.append(("Overview: its pruning runs", "pages/overview.py",
                       {"model": pruned.model, "dataset": pruned.dataset}))
-    if any(info.target_run_id == run_id for info in list_attack_runs(store)):
+    if store.list(kind=ATTACK_KIND, parent=run_id):  # an attack's parent is the run it attacked
         views.append(("Attacks: the attacks on it", "pages/attacks.py", {"run": run_id}))
     elif record.kind in FORM_TARGET_KINDS:
         views.append(("Attacks: attack it", "pages/attacks.py", {"run": run_id}))

@@ -30,10 +30,9 @@ GREY = "#b0b0b0"
 
 
 def model_dataset_pairs(store: RunStore | None = None) -> list[tuple[str, str]]:
-    """(model, dataset) of every cached pruning run (unstructured or structured), most recent first."""
-    pairs = [(record.model, record.dataset) for record in (store or RunStore()).list()
-             if record.kind in PRUNING_KINDS]
-    return list(dict.fromkeys(pairs))
+    """(model, dataset) of every cached pruning run (unstructured or structured), most recent first; from the index
+    (``RunStore.index_values``): a damaged run's pair is still offered, and its curves leave the run out."""
+    return (store or RunStore()).index_values("model", "dataset", kinds=PRUNING_KINDS)
 
 
 def budget(record) -> float:
@@ -64,7 +63,7 @@ def collapse(record):
 
 
 def tradeoff_frame(store: RunStore | None, model: str, dataset: str, recipe: str | None = None,
-                   kind: str = "prune") -> pd.DataFrame:
+                   kind: str = "prune", attacks: list | None = None) -> pd.DataFrame:
     """Long form: one row per (run, metric) point of the pruning runs of ``kind`` ("prune": x is the sparsity;
     "structured": x is the fraction of FLOPs removed); ``recipe`` picks the attack runs (None: all).
 
@@ -72,6 +71,7 @@ def tradeoff_frame(store: RunStore | None, model: str, dataset: str, recipe: str
     texts a number is on: clean accuracy on the whole test split; accuracy under attack, and clean accuracy on the
     same attacked texts, on the attack's texts. A collapsed run (``collapsed``, with its ``reason``) predicts
     (nearly) one class: its accuracy under attack is no robustness. Runs of several seeds share a point.
+    ``attacks``: the store's attack runs when already listed (``attacks.list_attack_runs``), else listed here.
     """
     store = store or RunStore()
     runs = store.list(kind=kind, model=model, dataset=dataset)
@@ -94,7 +94,7 @@ def tradeoff_frame(store: RunStore | None, model: str, dataset: str, recipe: str
     rows += [{"method": line, "sparsity": 0.0, "metric": CLEAN, "accuracy": accuracy, "run": parent, "recipe": "",
               "texts": tested, "collapsed": False, "reason": None}
              for (line, parent), (accuracy, tested) in dense_of_line.items()]
-    for info in list_attack_runs(store):
+    for info in list_attack_runs(store) if attacks is None else attacks:
         if (recipe is not None and info.recipe != recipe) or info.dataset != dataset:
             continue  # another recipe, or texts someone brought (not this dataset's test split)
         if info.target_run_id in point_of and info.attacked_model == "sparse":
@@ -127,8 +127,9 @@ def points(frame: pd.DataFrame) -> pd.DataFrame:
                        reason=("reason", "first")).reset_index()
 
 
-def attack_recipes(store: RunStore | None = None) -> list[str]:
-    return sorted({info.recipe for info in list_attack_runs(store)})
+def attack_recipes(infos: list) -> list[str]:
+    """The recipes of these attack runs (``attacks.list_attack_runs``), sorted."""
+    return sorted({info.recipe for info in infos})
 
 
 def method_rank(line: str) -> tuple[int, str]:

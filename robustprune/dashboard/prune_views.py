@@ -16,7 +16,7 @@ from robustprune.dashboard.link_checks import checked, listed, number_in, one_of
 from robustprune.dashboard.prune_form import PATTERNS, UNSTRUCTURED, PruneForm, follow_link, is_structured
 from robustprune.pipeline import DENSE_STARTS
 from robustprune.presets import PRESETS
-from robustprune.store import RunStore
+from robustprune.store import PRUNING_KINDS, RunStore
 
 DENSE_START_LABELS = {"finetune": "one fine-tuned model", "soup": "greedy soup of fine-tuned models"}
 LINK_MEMORY = "prune-link"
@@ -130,7 +130,7 @@ def prefill_from_link(store: RunStore) -> None:
 
     run_id = st.query_params.get("run")
     record = store.get(run_id) if run_id else None
-    if record is None or record.kind not in ("prune", "structured"):
+    if record is None or record.kind not in PRUNING_KINDS:
         return
     if st.session_state.get(LINK_MEMORY, {}).get("linked") == run_id:
         return
@@ -145,7 +145,7 @@ def linked_run(store: RunStore, form: PruneForm) -> str | None:
     """The cached run named by ``?run=``, until the form is changed (then the parameter is dropped)."""
     run_id = st.query_params.get("run")
     record = store.get(run_id, verify=True) if run_id else None
-    if run_id and (record is None or record.kind not in ("prune", "structured")):
+    if run_id and (record is None or record.kind not in PRUNING_KINDS):
         damage = store.damage(run_id, verify=False) if record is None else None
         st.warning(f"The link names run {run_id!r}, which is damaged ({damage}): it is treated as missing, and asking "
                    "for it again computes it again; showing the form's run." if damage else

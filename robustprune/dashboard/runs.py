@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -23,21 +24,40 @@ EXPORT_FORMATS = {"CSV": ("text/csv", "csv"), "Parquet": ("application/vnd.apach
 def list_runs_frame(store: RunStore | None = None) -> pd.DataFrame:
     """One row per cached run, newest first; accuracy is the clean accuracy of the run's model (for an attack
     run: on the attacked examples); an N:M run's method names its pattern ("krp 2:4")."""
+    return runs_frame((store or RunStore()).list())
+
+
+@dataclass
+class DamagedRun:
+    run_id: str
+    kind: str
+    damage: str  # why its files no longer match what was written
+
+
+def runs_and_damage(store: RunStore, every_run: pd.DataFrame) -> tuple[pd.DataFrame, list[DamagedRun]]:
+    """(the rows of ``every_run`` that are intact, the damaged runs), ``every_run`` being ``runs_frame`` of every
+    run, damaged or not (built once per state of the store: ``cached.every_run``). Damage is checked now, by the
+    files' sizes (``RunStore.damaged``), so a run damaged since that frame was built is caught."""
+    damaged = store.damaged()
+    kinds = dict(zip(every_run["run"], every_run["kind"]))
+    return every_run[~every_run["run"].isin(list(damaged))].reset_index(drop=True), \
+        [DamagedRun(run_id, kinds.get(run_id, "run"), why) for run_id, why in damaged.items()]
+
+
+def runs_frame(records: list) -> pd.DataFrame:
+    """``list_runs_frame`` of these runs."""
     rows = []
-    for record in (store or RunStore()).list():
+    for record in records:
         summary = record.summary
         attack = summary.get("summary") if isinstance(summary.get("summary"), dict) else summary
         rows.append({"run": record.run_id, "kind": record.kind, "model": record.model, "dataset": record.dataset,
                      "method": run_method_label(record), "sparsity": summary.get("sparsity"),
                      "accuracy": summary.get("accuracy_sparse", summary.get("accuracy", attack.get("clean_accuracy"))),
                      "accuracy_under_attack": attack.get("accuracy_under_attack"), "parent": record.parent,
-                     "created": pd.Timestamp(record.created, unit="s").floor("s")})
-    return pd.DataFrame(rows, columns=RUN_COLUMNS)
-
-
-def damaged_runs(store: RunStore | None = None) -> list:
-    """Runs whose files no longer match what was written (by size), each with its ``damage``."""
-    return [record for record in (store or RunStore()).list(include_damaged=True) if record.damage]
+                     "created": record.created})
+    frame = pd.DataFrame(rows, columns=RUN_COLUMNS)
+    frame["created"] = pd.to_datetime(frame["created"], unit="s").dt.floor("s")
+    return frame
 
 
 def filter_runs(frame: pd.DataFrame, **allowed: list[str]) -> pd.DataFrame:
@@ -94,7 +114,7 @@ def compare_frame(store: RunStore, run_a: str, run_b: str) -> pd.DataFrame:
 
 def dependents(store: RunStore, run_id: str) -> list[str]:
     """Runs built on ``run_id`` (its pruned models, attacks on it, ...), recursively."""
-    children = [record.run_id for record in store.list() if record.parent == run_id]
+    children = [record.run_id for record in store.list(parent=run_id)]
     return children + [grandchild for child in children for grandchild in dependents(store, child)]
 
 
@@ -148,5 +168,5 @@ def model_archive(run_id: str, store: RunStore | None = None) -> bytes:
         return zip_folder(Path(folder))
 
 
-__all__ = ["default_comparison", "list_runs_frame", "damaged_runs", "filter_runs", "compare_frame", "dependents",
+__all__ = ["default_comparison", "list_runs_frame", "runs_and_damage", "runs_frame", "DamagedRun", "filter_runs", "compare_frame", "dependents",
            "delete_run", "export_bytes", "model_archive", "DOWNLOADABLE_KINDS", "EXPORT_FORMATS"]

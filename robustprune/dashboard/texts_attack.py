@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from robustprune.attack.run import AttackConfig
 from robustprune.attack.runs import AttackTexts, texts_attack_key
 from robustprune.errors import RobustPruneError
-from robustprune.store import RunStore, run_id_for
+from robustprune.store import PRUNING_KINDS, RunStore, run_id_for
 
 PASTED = "pasted"
 
@@ -64,7 +64,7 @@ def side_by_side_requests(store: RunStore, pruned_run_id: str, recipe: str,
                           texts: AttackTexts) -> dict[str, TextsAttackRequest]:
     """{"dense": the attack on the pruned run's dense parent, "pruned": the attack on the pruned run}."""
     record = store.require(pruned_run_id)
-    if record.kind not in ("prune", "structured") or not record.parent:
+    if record.kind not in PRUNING_KINDS or not record.parent:
         raise RobustPruneError(f"run {pruned_run_id!r} is of kind '{record.kind}'; pick a pruning run")
     config = AttackConfig(recipe=recipe, num_examples=len(texts.texts))
     return {"dense": TextsAttackRequest(record.parent, config, texts),

@@ -24,7 +24,7 @@ def texts_attack_panel(store: RunStore, shown: tuple[str | None, ...] = ()) -> N
     run; it follows the page when that changes."""
     from robustprune.attack.recipes import RECIPES
 
-    pruned = {record.run_id: record for record in store.list() if record.kind in PRUNING_KINDS}
+    pruned = {record.run_id: record for record in store.list(kinds=PRUNING_KINDS)}
     if not pruned:
         st.info("Nothing to compare yet: prune a model first, then attack your sentences on it and its dense model.")
         return

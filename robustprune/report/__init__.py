@@ -13,9 +13,9 @@ from pathlib import Path
 
 from robustprune.errors import RobustPruneError
 from robustprune.report.document import ReportDocument
-from robustprune.store import RunStore
+from robustprune.store import PRUNING_KINDS, RunStore
 
-REPORT_KINDS = ("prune", "structured", "attack")
+REPORT_KINDS = (*PRUNING_KINDS, "attack")
 
 
 def build_report(run: str | None = None, attack: str | None = None, overview: bool = False,

@@ -22,7 +22,7 @@ from robustprune.attack.layer_auc import block_errors, cached_layer_auc, ensure_
 from robustprune.attack.records import AttackExample, AttackResult
 from robustprune.dashboard import attacks, explanation, marks, overview, pruning, structured
 from robustprune.report.document import ReportDocument
-from robustprune.store import RunRecord, RunStore
+from robustprune.store import PRUNING_KINDS, RunRecord, RunStore
 
 EXAMPLES_PER_ATTACK = 6
 
@@ -82,7 +82,7 @@ def attack_report(document: ReportDocument, store: RunStore, record: RunRecord, 
     result = attacks.load_attack_result(record)
     names = attacks.label_names(store, info.dense_run_id)
     target = store.get(info.target_run_id)
-    if with_target and target is not None and target.kind in ("prune", "structured"):
+    if with_target and target is not None and target.kind in PRUNING_KINDS:
         document.heading(f"The attacked run: {attacks.pruned_label(target)} ({target.run_id})")
         pruning_run_sections(document, store, target, with_attacks=False)
     document.heading(f"Attack {record.run_id}: {info.recipe} on the {info.attacked_model} model")

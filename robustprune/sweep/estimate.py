@@ -12,7 +12,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from robustprune.device import resolve_device
-from robustprune.store import RunStore
+from robustprune.store import PRUNING_KINDS, RunStore
 from robustprune.sweep.plan import SweepPlan
 
 
@@ -90,7 +90,7 @@ def estimate_sweep(plan: SweepPlan, store: RunStore, device: str = "auto") -> Sw
             key, count = ("attack", cell.params["attack"]["recipe"], device_type), stop - start
         elif cell.kind == "attack":
             continue  # merging shards: seconds
-        elif cell.kind in ("prune", "structured"):
+        elif cell.kind in PRUNING_KINDS:
             method = cell.params["prune"]["method"] if cell.kind == "prune" else cell.params["method"]
             key, count = (cell.kind, method, device_type), 1
         else:

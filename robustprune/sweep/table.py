@@ -14,7 +14,7 @@ import math
 
 import pandas as pd
 
-from robustprune.store import RunStore
+from robustprune.store import PRUNING_KINDS, RunStore
 from robustprune.sweep.plan import SweepPlan
 
 COLUMNS = ["dense_start", "seed", "method", "sparsity", "recipe", "attacked", "succeeded", "failed", "skipped",
@@ -28,7 +28,7 @@ def _test_accuracy(record, dense) -> tuple[float, int]:
     """The attacked model's accuracy on the whole test split, and that split's size (its dense start's)."""
     size = dense.summary.get("test_examples", 0) if dense is not None else 0
     summary = record.summary
-    if record.kind in ("prune", "structured"):
+    if record.kind in PRUNING_KINDS:
         return summary["accuracy_sparse"], size
     return summary.get("soup_test_accuracy", summary.get("accuracy")), size
 
