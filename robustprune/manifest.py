@@ -83,8 +83,8 @@ def _parsed_manifest(folder: Path | str) -> tuple[dict, list[tuple[str, int]]] |
 def size_damage(folder: Path | str) -> str | None:
     """What is wrong with a run's files by their sizes (a missing or truncated file), or None.
 
-    One ``stat`` per file, on string paths (``pathlib`` would double the time): a page listing a thousand runs
-    checks several thousand files."""
+    One ``stat`` per file, on string paths (``pathlib``'s parsing took longer than the ``stat`` calls): a listing
+    of a thousand runs checks several thousand files."""
     try:
         parsed = _parsed_manifest(folder)
     except ValueError as error:

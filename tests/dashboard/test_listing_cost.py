@@ -13,29 +13,16 @@ import os
 import pytest
 
 import robustprune.store as store_module
-from robustprune.store import RunStore, run_id_for
-from tests.dashboard.conftest import constructed_attack_result, open_page, texts
+from robustprune.store import RunStore
+from tests.dashboard.conftest import constructed_attack_result, open_page, texts, write_attack_run
 
 EXTRA_ATTACKS = 12
 
 
 def write_attack_runs(store: RunStore, target_run_id: str, count: int, start: int = 0) -> list[str]:
-    """``count`` attack runs on ``target_run_id``, as ``robustprune.attack.runs`` lays them out (keys that differ
-    only in a copy number)."""
-    from robustprune.attack.runs import ATTACK_VERSION, AttackRun
-
-    target, result, ids = store.require(target_run_id), constructed_attack_result(), []
-    for copy in range(start, start + count):
-        key = {"target": target_run_id, "attack": {"recipe": result.summary.recipe, "copy": copy},
-               "dataset": target.dataset, "version": ATTACK_VERSION}
-        run = AttackRun(run_id_for("attack", key), target_run_id, target.parent, target.model, target.dataset,
-                        target.method, target.summary["sparsity"], result)
-        with store.write("attack", key, model=target.model, dataset=target.dataset, method=target.method,
-                         parent=target_run_id) as writer:
-            result.save(writer.directory / "attack")
-            writer.summary.update({name: value for name, value in run.to_dict().items() if name != "examples"})
-        ids.append(run.run_id)
-    return ids
+    """``count`` attack runs on ``target_run_id`` (keys that differ only in a copy number)."""
+    result = constructed_attack_result()
+    return [write_attack_run(store, result, target_run_id, copy=copy) for copy in range(start, start + count)]
 
 
 @pytest.fixture
