@@ -3,7 +3,7 @@ runs (default 1000), as a ratio.
 
 A sweep leaves hundreds of attack runs behind, and listing runs checks each one's files (``RunStore.list``): a view
 that lists more runs than it shows slows down as the store grows. Each view of ``bench_dashboard`` (a cached run of
-each page) runs with Streamlit's ``AppTest`` (the page's script, no browser), first over a copy of the store, then
+each page) and the Sweep page (its form as it opens, with its estimate) runs with Streamlit's ``AppTest`` (the page's script, no browser), first over a copy of the store, then
 over the same copy with N attack runs added: hard links of one of the store's attack runs under other ids (the same
 files, other keys, older than every real run, so each view shows what it showed before). The copy is made of hard
 links too, its index copied: nothing is written into the store itself. Medians of ``--repeats`` runs after a first
@@ -147,6 +147,7 @@ def main() -> None:
         plain, grown = Path(scratch) / "as-is", Path(scratch) / "grown"
         copy_store(source, plain)
         visits = cached_visits(RunStore(plain))  # (which may compute the Embeddings page's projection first)
+        visits.append(PageVisit("Sweep", "/sweep", {}, "", 0))  # its form as it opens: the default model's grid
         copy_store(plain, grown)
         copied = add_attack_runs(grown, args.runs)
         count = RunStore(plain).count()

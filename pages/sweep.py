@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from robustprune.dashboard import job_widgets, sweep, widgets
+from robustprune.dashboard import cached, job_widgets, sweep, widgets
 from robustprune.dashboard.choices import PAPER_SPARSITY_PERCENT, model_choice_source, sparsity_fraction
 from robustprune.dashboard.link_checks import checked, each_of, number_in, one_of
 from robustprune.errors import RobustPruneError
@@ -87,7 +87,7 @@ except RobustPruneError as error:
     st.stop()
 
 request = sweep.SweepRequest(spec, address)
-estimate = estimate_sweep(plan, store)
+estimate = estimate_sweep(plan, store, past=cached.sweep_history(store, spec.model))
 if estimate.missing:
     st.info(sweep.estimate_line(estimate, len(plan.rows)))
 else:

@@ -184,6 +184,20 @@ class RunStore:
                 records.append(record)
         return records
 
+    def intact(self, run_ids) -> set[str]:
+        """The ids among ``run_ids`` of finished, intact runs (by their files' sizes): what ``get(run_id) is not
+        None`` says of each, in one index query per 500 ids instead of one per id (a sweep's plan asks for
+        hundreds, every two seconds while its page is open)."""
+        wanted, found = list(dict.fromkeys(run_ids)), []
+        with self.connect() as connection:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                found += [row[0] for row in connection.execute(
+                    f"SELECT run_id FROM runs WHERE run_id IN ({', '.join('?' for _ in chunk)})", chunk).fetchall()]
+        runs_dir = os.fspath(self.runs_dir)
+        return {run_id for run_id in found
+                if os.path.isdir(f"{runs_dir}/{run_id}") and size_damage(f"{runs_dir}/{run_id}") is None}
+
     def damaged(self) -> dict[str, str]:
         """Run id -> why, for every damaged run ``list`` leaves out (by its files' sizes), its summary unread: what
         ``list(include_damaged=True)`` says of damage, without building a record of every run."""

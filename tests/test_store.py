@@ -54,6 +54,17 @@ def test_listings_filter_in_the_index_and_index_values_reads_only_the_index(tmp_
         store.index_values("summary_json")
 
 
+def test_intact_says_of_many_ids_what_get_says_of_each(tmp_path):
+    store = RunStore(tmp_path)
+    run_ids = [write_weights(store, {"a": a}) for a in range(3)]
+    weights = store.directory(run_ids[1]) / "weights.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    asked = [*run_ids, *(run_id_for("prune", {"never": n}) for n in range(600)), run_ids[0]]  # two index queries
+    assert store.intact(asked) == {run_ids[0], run_ids[2]}
+    with pytest.warns(DamagedRunWarning):
+        assert {run_id for run_id in asked if store.get(run_id) is not None} == store.intact(asked)
+
+
 def test_a_run_that_fails_half_way_leaves_nothing(tmp_path):
     store = RunStore(tmp_path)
     with pytest.raises(RuntimeError):

@@ -87,6 +87,19 @@ def every_run(store: RunStore):
     return _every_run(str(store.root), store.state())
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _sweep_history(root: str, state: tuple, model: str) -> dict:
+    from robustprune.sweep.estimate import history
+
+    return history(RunStore(root), model)
+
+
+def sweep_history(store: RunStore, model: str) -> dict:
+    """``sweep.estimate.history``: the seconds past runs of ``model`` took, read once per state of the store (it
+    parses every run's summary; the Sweep page estimates on every change of its form)."""
+    return _sweep_history(str(store.root), store.state(), model)
+
+
 def run_stamp(store: RunStore, *run_ids: str) -> tuple:
     """The part of a figure's key that names cached runs: (root, (run id, creation time), ...)."""
     return (str(store.root), *((run_id, store.require(run_id).created) for run_id in run_ids))

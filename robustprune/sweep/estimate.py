@@ -76,10 +76,12 @@ def history(store: RunStore, model: str) -> dict[tuple, list[float]]:
     return seen
 
 
-def estimate_sweep(plan: SweepPlan, store: RunStore, device: str = "auto") -> SweepEstimate:
-    """What is cached and how long the rest takes in one process, from this store's history."""
+def estimate_sweep(plan: SweepPlan, store: RunStore, device: str = "auto",
+                   past: dict[tuple, list[float]] | None = None) -> SweepEstimate:
+    """What is cached and how long the rest takes in one process, from this store's history (``past``: its
+    ``history`` of the plan's model, when already read; reading it parses every run's summary)."""
     device_type = resolve_device(device).type
-    past = history(store, plan.spec.model)
+    past = history(store, plan.spec.model) if past is None else past
     done = plan.cached(store)
     missing = [cell for cell in plan.cells if cell.run_id not in done]
     seconds, unknown = 0.0, []

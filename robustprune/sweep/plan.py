@@ -65,7 +65,7 @@ class SweepPlan:
 
     def cached(self, store: RunStore) -> set[str]:
         """Ids of the cells whose runs are in ``store`` (an attack counts its shards as done)."""
-        present = {cell.run_id for cell in self.cells if store.get(cell.run_id) is not None}
+        present = store.intact(cell.run_id for cell in self.cells)
         finished_attacks = {cell.run_id for cell in self.cells if cell.kind == "attack" and cell.run_id in present}
         return present | {cell.run_id for cell in self.cells
                           if cell.kind == SHARD_KIND and cell.params["attack_run_id"] in finished_attacks}

@@ -36,6 +36,9 @@ def test_a_grid_is_one_job_and_its_table_fills_in(home, workspace):
     assert not [button for button in app.button if button.key == "start-sweep"]
     table = app.dataframe[-1].value
     assert (table["attacked"] == 2).all() and not table["accuracy_under_attack"].isna().any()
+    # the store's history is read again now that it changed: magnitude and TextBugger have past runs to go by
+    [estimate] = [text for text in texts(sweep_page(workspace, sparsities="70.0").info) if "table rows" in text]
+    assert "not estimated" not in estimate and "to compute, about" in estimate, estimate
 
 
 def test_a_grid_that_cannot_work_says_why(home, workspace):
