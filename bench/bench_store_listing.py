@@ -34,9 +34,17 @@ from robustprune.store import RunStore, run_id_for
 APP = Path(__file__).resolve().parents[1] / "app.py"
 
 
+def link_or_copy(source: str, target: str) -> None:
+    """A hard link (no bytes copied), or a copy where the two paths are on different file systems."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 def copy_store(source: Path, target: Path) -> None:
     """A copy of the store at ``source``: hard links for the runs and data, a real copy of the index."""
-    shutil.copytree(source, target, copy_function=os.link,
+    shutil.copytree(source, target, copy_function=link_or_copy,
                     ignore=shutil.ignore_patterns("index.sqlite*", "locks", "worker.log"))
     with sqlite3.connect(source / "index.sqlite") as original, sqlite3.connect(target / "index.sqlite") as copy:
         original.backup(copy)  # the index with what its write-ahead log holds
@@ -55,7 +63,7 @@ def add_attack_runs(root: Path, count: int) -> str:
         for copy in range(count):
             key = {**json.loads(key_json), "bench_copy": copy}
             copy_id = run_id_for(kind, key)
-            shutil.copytree(root / "runs" / run_id, root / "runs" / copy_id, copy_function=os.link)
+            shutil.copytree(root / "runs" / run_id, root / "runs" / copy_id, copy_function=link_or_copy)
             summary = {**json.loads(summary_json), "run_id": copy_id}
             rows.append((copy_id, kind, model, dataset, method, parent, json.dumps(key, sort_keys=True),
                          json.dumps(summary), oldest - 1 - copy))
@@ -143,7 +151,8 @@ def main() -> None:
     os.environ["ROBUSTPRUNE_NO_AUTOWORKER"] = "1"
     time_script_runs()
     source = RunStore(args.home).root
-    with tempfile.TemporaryDirectory(prefix="bench-store-") as scratch:
+    # beside the store, on its file system: the copies are hard links
+    with tempfile.TemporaryDirectory(prefix=".bench-store-", dir=source.parent) as scratch:
         plain, grown = Path(scratch) / "as-is", Path(scratch) / "grown"
         copy_store(source, plain)
         visits = cached_visits(RunStore(plain))  # (which may compute the Embeddings page's projection first)
