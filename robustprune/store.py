@@ -172,12 +172,11 @@ class RunStore:
         where, values = self._where(kind, kinds, model=model, dataset=dataset, parent=parent)
         with self.connect() as connection:
             rows = connection.execute(f"SELECT * FROM runs {where} ORDER BY created DESC", values).fetchall()
-        records, runs_dir = [], os.fspath(self.runs_dir)
+        records = []
         for row in rows:
-            folder = f"{runs_dir}/{row[0]}"  # string paths: pathlib's took a third of a long listing
-            if not os.path.isdir(folder):
+            present, damage = self._folder_damage(row[0])
+            if not present:
                 continue
-            damage = size_damage(folder)
             if damage is None or include_damaged:
                 record = self._record(row)
                 record.damage = damage
@@ -194,9 +193,7 @@ class RunStore:
                 chunk = wanted[start:start + 500]
                 found += [row[0] for row in connection.execute(
                     f"SELECT run_id FROM runs WHERE run_id IN ({', '.join('?' for _ in chunk)})", chunk).fetchall()]
-        runs_dir = os.fspath(self.runs_dir)
-        return {run_id for run_id in found
-                if os.path.isdir(f"{runs_dir}/{run_id}") and size_damage(f"{runs_dir}/{run_id}") is None}
+        return {run_id for run_id in found if self._folder_damage(run_id) == (True, None)}
 
     def damaged(self) -> dict[str, str]:
         """Run id -> why, for every damaged run ``list`` leaves out (by its files' sizes), its summary unread: what
@@ -204,12 +201,8 @@ class RunStore:
         where, values = self._where(None)
         with self.connect() as connection:
             run_ids = [row[0] for row in connection.execute(f"SELECT run_id FROM runs {where}", values).fetchall()]
-        runs_dir, damaged = os.fspath(self.runs_dir), {}
-        for run_id in run_ids:
-            folder = f"{runs_dir}/{run_id}"
-            if os.path.isdir(folder) and (damage := size_damage(folder)) is not None:
-                damaged[run_id] = damage
-        return damaged
+        checked = {run_id: self._folder_damage(run_id) for run_id in run_ids}
+        return {run_id: damage for run_id, (present, damage) in checked.items() if present and damage is not None}
 
     def index_values(self, *columns: str, kinds: tuple[str, ...] | None = None) -> list[tuple]:
         """The distinct ``columns`` (e.g. "model", "dataset") of finished runs of ``kinds`` (default: the kinds
@@ -337,11 +330,20 @@ class RunStore:
         """(record, None) for an intact run, (None, why) for a damaged one, (None, None) for none."""
         with self.connect() as connection:
             row = connection.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        if row is None or not self.directory(run_id).is_dir():
+        if row is None:
             return None, None
-        folder = self.directory(run_id)
-        damage = content_damage(folder) if verify else size_damage(folder)
+        present, damage = self._folder_damage(run_id, verify)
+        if not present:
+            return None, None
         return (None, damage) if damage is not None else (self._record(row), None)
+
+    def _folder_damage(self, run_id: str, verify: bool = False) -> tuple[bool, str | None]:
+        """(whether the run's folder exists, why its files no longer match what was written or None): by their
+        sizes, and with ``verify`` their digests. String paths: pathlib's parsing took a third of a long listing."""
+        folder = f"{os.fspath(self.runs_dir)}/{run_id}"
+        if not os.path.isdir(folder):
+            return False, None
+        return True, (content_damage(Path(folder)) if verify else size_damage(folder))
 
     def _record(self, row) -> RunRecord:
         run_id, kind, model, dataset, method, parent, key_json, summary_json, created = row
