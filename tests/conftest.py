@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the hub
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -44,6 +45,14 @@ def tiny_bert(tokenizer, layers: int = 3, seed: int = 0, num_labels: int = 2) ->
     return BertForSequenceClassification(config).eval()
 
 
+def save_model_folder(model, tokenizer, folder: Path, **save) -> Path:
+    """``model`` and ``tokenizer`` saved as a model folder (config, weights, tokenizer), as a user would save one;
+    ``save``: ``save_pretrained``'s options for the weights (e.g. ``safe_serialization=False``)."""
+    model.save_pretrained(folder, **save)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
 @pytest.fixture
 def tiny_model(tokenizer):
     return tiny_bert(tokenizer)
@@ -52,10 +61,7 @@ def tiny_model(tokenizer):
 @pytest.fixture
 def tiny_model_dir(tmp_path, tokenizer):
     """A tiny random classifier saved like a user's local model directory."""
-    folder = tmp_path / "tiny-bert"
-    tiny_bert(tokenizer).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
+    return str(save_model_folder(tiny_bert(tokenizer), tokenizer, tmp_path / "tiny-bert"))
 
 
 @pytest.fixture

@@ -100,6 +100,7 @@ def test_adversarial_calibration_lowers_the_error_on_adversarial_inputs(tmp_path
     texts never contain), pruning calibrated on clean texts alone may lean on what clean inputs never vary; with
     the adversarial texts in the calibration set, the sparse model follows the dense one on them more closely."""
     from tests.attack.planted import planted_classifier
+    from tests.conftest import save_model_folder
 
     folder = tmp_path / "planted"
     model = planted_classifier(tokenizer)
@@ -108,8 +109,7 @@ def test_adversarial_calibration_lowers_the_error_on_adversarial_inputs(tmp_path
         for block in model.bert.encoder.layer:
             for linear in (block.intermediate.dense, block.output.dense):
                 linear.weight.normal_(0.0, 0.3)
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    save_model_folder(model, tokenizer, folder)
     data = load_task_data(planted_data(tmp_path), max_length=32)
     common = dict(calibration=24, heldout=8, adversarial_recipes=("textfooler",))
     plain = pipeline.prune(PruneConfig("krp", 0.5, **common), str(folder), data, "cpu", KEEP)

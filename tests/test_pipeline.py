@@ -100,11 +100,10 @@ def test_a_model_folders_key_follows_its_weights_config_and_tokenizer(tmp_path, 
     tokenizer's vocabulary gives a new dense run; touching a file does not."""
     import os
 
-    from tests.conftest import tiny_bert
+    from tests.conftest import save_model_folder, tiny_bert
 
-    folder = tmp_path / "bin-model"
-    tiny_bert(tokenizer, seed=0).save_pretrained(folder, safe_serialization=False)
-    tokenizer.save_pretrained(folder)
+    folder = save_model_folder(tiny_bert(tokenizer, seed=0), tokenizer, tmp_path / "bin-model",
+                               safe_serialization=False)
     assert (folder / "pytorch_model.bin").is_file() and not list(folder.glob("*.safetensors"))
     no_training = FinetuneConfig(epochs=0)
     first = pipeline.ensure_dense(str(folder), data, no_training, "cpu")

@@ -8,6 +8,7 @@ from planted import TRIGGER, planted_classifier, pruned_copy, tiny_config
 from transformers import BertForMaskedLM, BertTokenizerFast
 
 from robustprune.models.registry import embedded_model_dir
+from tests.conftest import save_model_folder
 
 
 @pytest.fixture(scope="session")
@@ -28,10 +29,7 @@ def sparse_model(dense_model):
 @pytest.fixture
 def planted_dir(tmp_path, tokenizer):
     """The planted classifier saved as a model folder (config, weights, tokenizer), for the CLI and run tests."""
-    folder = tmp_path / "planted"
-    planted_classifier(tokenizer).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
+    return str(save_model_folder(planted_classifier(tokenizer), tokenizer, tmp_path / "planted"))
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +39,4 @@ def planted_mlm_dir(tokenizer, tmp_path_factory):
     mlm = BertForMaskedLM(tiny_config(tokenizer)).eval()
     with torch.no_grad():
         mlm.cls.predictions.bias[tokenizer.convert_tokens_to_ids(TRIGGER)] = 1e4
-    directory = tmp_path_factory.mktemp("tiny_mlm")
-    mlm.save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return directory
+    return save_model_folder(mlm, tokenizer, tmp_path_factory.mktemp("tiny_mlm"))

@@ -23,7 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 from robustprune.attack.records import AttackExample, AttackResult, AttackSummary, LayerSimilarity, TransferSummary
 from robustprune.store import RunStore, run_id_for
-from tests.conftest import SENTENCES, tiny_bert
+from tests.conftest import SENTENCES, save_model_folder, tiny_bert
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 POSITIVE = {"great", "fine", "superb", "moving"}
@@ -105,8 +105,7 @@ def workspace(tmp_path_factory, tokenizer) -> Workspace:
     root = tmp_path_factory.mktemp("dashboard").resolve()
     data_dir = root / "data"
     model_dir = data_dir / "tiny-bert"
-    tiny_bert(tokenizer).save_pretrained(model_dir)
-    tokenizer.save_pretrained(model_dir)
+    save_model_folder(tiny_bert(tokenizer), tokenizer, model_dir)
     csv = write_reviews_csv(data_dir / "reviews.csv")
     store = RunStore(root / "home")
     data = load_task_data(str(csv))
