@@ -87,12 +87,13 @@ except RobustPruneError as error:
     st.stop()
 
 request = sweep.SweepRequest(spec, address)
-estimate = estimate_sweep(plan, store, past=cached.sweep_history(store, spec.model))
+cached_runs = plan.cached(store)
+estimate = estimate_sweep(plan, store, past=cached.sweep_history(store, spec.model), cached=cached_runs)
 if estimate.missing:
     st.info(sweep.estimate_line(estimate, len(plan.rows)))
 else:
     st.success(sweep.estimate_line(estimate, len(plan.rows)))
-job_widgets.sweep_progress(request, plan, store)
+job_widgets.sweep_progress(request, plan, store, cached_runs)
 
 st.subheader("The table")
 st.caption("Clean accuracy and accuracy under attack on the same attacked test texts; test accuracy on the whole "

@@ -100,37 +100,56 @@ def _submit_button(request, button_label: str, explanation: str, key: str) -> No
 
 
 
-@st.fragment(run_every=2 * POLL_SECONDS)
-def sweep_progress(request, plan, store: RunStore) -> None:
+def sweep_progress(request, plan, store: RunStore, cached: set[str]) -> None:
     """A sweep's runs: before it starts, what is cached and a Start button; while it runs, every run's state
-    (refreshed in place); a failed sweep shows which runs failed and why, with a Retry."""
-    from robustprune.dashboard import sweep
+    (refreshed in place); a failed sweep shows which runs failed and why, with a Retry.
 
+    Only a queued or running sweep refreshes (``_running_sweep``): a page whose sweep has not started, has finished
+    or has failed asks the browser for no reruns. ``cached``: the plan's cached runs (``plan.cached(store)``), as
+    the page has them."""
     queue = JobQueue()
     job = job_progress.find_job(request, queue)
-    cached = plan.cached(store)
-    if job is None or job.status == "done":
-        if len(cached) == len(plan.cells):
-            return  # the estimate above says so: nothing to start
-        with st.expander(f"The {len(plan.cells)} runs of this sweep", icon=":material/list:"):
-            st.dataframe(sweep.plan_frame(plan, store), hide_index=True, placeholder="")
-        if st.button("Start the sweep", type="primary", key="start-sweep", icon=":material/play_arrow:"):
-            try:
-                job_progress.submit(request, queue)
-            except RobustPruneError as error:
-                st.error(str(error))
-                return
-            st.rerun(scope="fragment")
+    if job is not None and job.status in ("queued", "running"):
+        _running_sweep(request, plan, store)
         return
-    cells = queue.cells(job.job_id)
-    if job.status == "failed":
+    if job is not None and job.status == "failed":
         st.error(f"The sweep stopped: {job.error}")
         if st.button("Retry", key="retry-sweep", icon=":material/refresh:"):
             job_progress.submit(request, queue)
-            st.rerun(scope="fragment")
-    else:
-        st.progress(min(job.fraction, 1.0), text=job_progress.describe_job(job))
-        rerun_when_changed("sweep-finished", len(cached))  # a run finished: the table below fills in
+            st.rerun()
+        _sweep_cells(queue.cells(job.job_id))
+        return
+    if len(cached) == len(plan.cells):
+        return  # the estimate above says so: nothing to start
+    from robustprune.dashboard import sweep
+
+    with st.expander(f"The {len(plan.cells)} runs of this sweep", icon=":material/list:"):
+        st.dataframe(sweep.plan_frame(plan, cached), hide_index=True, placeholder="")
+    if st.button("Start the sweep", type="primary", key="start-sweep", icon=":material/play_arrow:"):
+        try:
+            job_progress.submit(request, queue)
+        except RobustPruneError as error:
+            st.error(str(error))
+            return
+        st.rerun()  # the page now draws the running sweep's refreshing panel
+
+
+@st.fragment(run_every=2 * POLL_SECONDS)
+def _running_sweep(request, plan, store: RunStore) -> None:
+    """A queued or running sweep, refreshed in place; the page reruns when a run finishes (its table fills in) and
+    when the sweep ends (it stops refreshing)."""
+    queue = JobQueue()
+    job = job_progress.find_job(request, queue)
+    if job is None or job.status not in ("queued", "running"):
+        st.rerun(scope="app")
+    st.progress(min(job.fraction, 1.0), text=job_progress.describe_job(job))
+    rerun_when_changed("sweep-finished", len(plan.cached(store)))
+    _sweep_cells(queue.cells(job.job_id))
+
+
+def _sweep_cells(cells) -> None:
+    from robustprune.dashboard import sweep
+
     if cells:
         st.caption(sweep.progress_line(cells))
         st.dataframe(sweep.cells_frame(cells), hide_index=True, height=240, placeholder="")

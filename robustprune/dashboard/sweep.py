@@ -43,9 +43,8 @@ def method_options() -> list[str]:
     return methods + [f"{method}+refit" for method in methods if method not in STRUCTURED_METHODS]
 
 
-def plan_frame(plan: SweepPlan, store: RunStore) -> pd.DataFrame:
-    """The plan's runs: what each is, and whether it is cached."""
-    cached = plan.cached(store)
+def plan_frame(plan: SweepPlan, cached: set[str]) -> pd.DataFrame:
+    """The plan's runs: what each is, and whether it is cached (``cached``: ``plan.cached(store)``)."""
     return pd.DataFrame([{"run": cell.label, "kind": CELL_KINDS.get(cell.kind, cell.kind),
                           "status": "cached" if cell.run_id in cached else "to compute", "run_id": cell.run_id}
                          for cell in plan.cells], columns=["run", "kind", "status", "run_id"])

@@ -77,12 +77,13 @@ def history(store: RunStore, model: str) -> dict[tuple, list[float]]:
 
 
 def estimate_sweep(plan: SweepPlan, store: RunStore, device: str = "auto",
-                   past: dict[tuple, list[float]] | None = None) -> SweepEstimate:
+                   past: dict[tuple, list[float]] | None = None, cached: set[str] | None = None) -> SweepEstimate:
     """What is cached and how long the rest takes in one process, from this store's history (``past``: its
-    ``history`` of the plan's model, when already read; reading it parses every run's summary)."""
+    ``history`` of the plan's model, when already read; reading it parses every run's summary; ``cached``:
+    ``plan.cached(store)``, when already known)."""
     device_type = resolve_device(device).type
     past = history(store, plan.spec.model) if past is None else past
-    done = plan.cached(store)
+    done = plan.cached(store) if cached is None else cached
     missing = [cell for cell in plan.cells if cell.run_id not in done]
     seconds, unknown = 0.0, []
     for cell in missing:

@@ -41,6 +41,49 @@ def test_a_grid_is_one_job_and_its_table_fills_in(home, workspace):
     assert "not estimated" not in estimate and "to compute, about" in estimate, estimate
 
 
+@pytest.fixture
+def auto_reruns(monkeypatch):
+    """The reruns pages ask the browser for (``st.fragment(run_every=...)``), as (fragment id, seconds)."""
+    from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
+
+    asked, enqueue = [], ForwardMsgQueue.enqueue
+
+    def recording(queue, msg):
+        if msg.WhichOneof("type") == "auto_rerun":
+            asked.append((msg.auto_rerun.fragment_id, msg.auto_rerun.interval))
+        return enqueue(queue, msg)
+
+    monkeypatch.setattr(ForwardMsgQueue, "enqueue", recording)
+    return asked
+
+
+def test_the_page_refreshes_only_while_its_sweep_runs(home, workspace, auto_reruns):
+    """The sweep's panel was a fragment rerun every 2 s from the moment the page opened, sweep or none."""
+    app = sweep_page(workspace)
+    assert not app.exception and auto_reruns == []  # nothing started: nothing to refresh
+    app.button(key="start-sweep").click().run()
+    assert not app.exception
+    assert [bar for bar in app.get("progress") if "sweep" in bar.proto.text.lower()], "no running sweep's panel"
+    # the running sweep's panel and the sidebar's job list refresh, every 2 s
+    assert len({fragment for fragment, _ in auto_reruns}) == 2 and {seconds for _, seconds in auto_reruns} == {2.0}
+
+    queue = JobQueue()
+    [job] = [job for job in queue.list() if job.kind == "sweep"]
+    queue.claim(worker_pid=1)
+    queue.finish(job.job_id, error="RobustPruneError: planted failure")
+    auto_reruns.clear()
+    app = sweep_page(workspace)  # a failed sweep says why and offers a Retry, and does not refresh
+    assert not app.exception and auto_reruns == []
+    assert any("planted failure" in text for text in texts(app.error))
+    app.button(key="retry-sweep").click().run()
+    assert queue.get(job.job_id).status == "queued" and len({fragment for fragment, _ in auto_reruns}) == 2
+
+    assert queue.work(once=True) == 1 and queue.get(job.job_id).status == "done"
+    auto_reruns.clear()
+    app = sweep_page(workspace)
+    assert not app.exception and auto_reruns == []  # finished: nothing refreshes
+
+
 def test_a_grid_that_cannot_work_says_why(home, workspace):
     app = sweep_page(workspace, examples="5000")
     assert not app.exception
