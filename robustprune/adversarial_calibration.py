@@ -68,7 +68,7 @@ def calibration_attacks(data: TaskData, config, excluded: set[int], max_length: 
     """The attacks ``config`` (a ``PruneConfig``) needs, on training texts outside ``excluded`` (the run's
     calibration and held-out sample). A sweep plans them as cells of their own, before the pruning run."""
     from robustprune.attack import AttackConfig
-    from robustprune.attack.runs import AttackTexts
+    from robustprune.attack.texts import AttackTexts
 
     attacks = []
     for recipe_index, (recipe, wanted) in enumerate(zip(config.adversarial_recipes,

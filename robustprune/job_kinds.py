@@ -93,7 +93,8 @@ def run_sweep_job(params: dict, progress) -> str | None:
 
 def run_attack_job(params: dict, progress) -> str:
     from robustprune.attack import AttackConfig
-    from robustprune.attack.runs import AttackTexts, attack
+    from robustprune.attack.runs import attack
+    from robustprune.attack.texts import AttackTexts
 
     dataset = job_data(params) if params.get("dataset") else None
     given = params.get("texts")  # the user's own texts (AttackTexts.to_dict()), or none: the test split

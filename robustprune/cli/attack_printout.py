@@ -135,7 +135,7 @@ def changed_words(original: str, perturbed: str) -> str:
 
 def class_names(dense_run_id: str) -> list[str]:
     """The dense model's class names (from its saved config), [] if they cannot be read."""
-    from robustprune.attack.runs import stored_classes
+    from robustprune.attack.texts import stored_classes
     from robustprune.errors import RobustPruneError
     from robustprune.store import RunStore
 

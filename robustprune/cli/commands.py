@@ -156,7 +156,8 @@ def print_prune_result(result) -> None:
 
 
 def command_attack(args) -> dict:
-    from robustprune.attack.runs import DENSE_TARGET, attack, read_texts
+    from robustprune.attack.runs import DENSE_TARGET, attack
+    from robustprune.attack.texts import read_texts
 
     texts = None
     if args.texts:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from robustprune.attack.run import AttackConfig
-from robustprune.attack.runs import AttackTexts, texts_attack_key
+from robustprune.attack.runs import texts_attack_key
+from robustprune.attack.texts import AttackTexts
 from robustprune.errors import RobustPruneError
 from robustprune.store import PRUNING_KINDS, RunStore, run_id_for
 

@@ -51,7 +51,7 @@ def compute_cell(kind: str, params: dict, data: TaskData, store: RunStore, devic
 
         config = AttackConfig(**params["attack"])
         if "texts" in params:  # given texts (adversarial calibration's training texts): one run, not sharded
-            from robustprune.attack.runs import AttackTexts
+            from robustprune.attack.texts import AttackTexts
 
             attack(params["target"], config, store=store, device=device, progress=progress, concurrency=concurrency,
                    texts=AttackTexts.from_dict(params["texts"]))

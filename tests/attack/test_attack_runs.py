@@ -188,7 +188,7 @@ def test_bad_texts_get_one_clear_line(capsys, planted_dir, named_csv, tmp_path, 
 def test_a_bad_texts_file_is_one_clear_error(tmp_path, name, content, message):
     """Every way a texts file can be wrong is a RobustPruneError naming the file (the CLI's one line), never a
     parser's exception."""
-    from robustprune.attack.runs import read_texts
+    from robustprune.attack.texts import read_texts
 
     path = tmp_path / name
     path.mkdir() if content is None else path.write_bytes(content)
@@ -199,7 +199,7 @@ def test_a_bad_texts_file_is_one_clear_error(tmp_path, name, content, message):
 
 def test_texts_file_labels_are_read_as_written(tmp_path):
     """Integer labels stay "1" (pandas made a column with a gap 1.0 and nan); a .txt file has no labels."""
-    from robustprune.attack.runs import read_texts
+    from robustprune.attack.texts import read_texts
 
     (tmp_path / "mine.csv").write_text("text,label\ngood,1\nbad,negative\n", encoding="utf-8")
     texts = read_texts(tmp_path / "mine.csv")
@@ -211,7 +211,8 @@ def test_texts_file_labels_are_read_as_written(tmp_path):
 
 def test_the_library_attacks_texts_cached_by_their_content(planted_dir, named_csv):
     from robustprune.attack import AttackConfig
-    from robustprune.attack.runs import AttackTexts, attack
+    from robustprune.attack.runs import attack
+    from robustprune.attack.texts import AttackTexts
     from robustprune.data import load_task_data
 
     data = load_task_data(named_csv)
