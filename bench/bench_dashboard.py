@@ -17,7 +17,10 @@ click, each measurement of the app followed by one of the baseline. The goal: ev
 within 1.5x of the baseline reached the same way. The same server has a reference page,
 the kinds of elements a cached Prune view shows in plain Streamlit (a form, metrics, four
 chart images, a table-free page): its ratio is what Streamlit alone costs for such a page
-here, which no change inside robustprune can take away; every view's ratio to it is printed too.
+here, which no change inside robustprune can take away; every view's ratio to it is printed too. Its table page
+does the same for a click on a table's row (the Attacks page picks an example that way): Streamlit sends a table's
+selection to the server 150 ms after the click (a debounce in its data grid), which a one-line page's sidebar
+click does not wait for.
 
     python -m bench.bench_dashboard                      # the default cache (~/.cache/robustprune)
     python -m bench.bench_dashboard --home DIR --repeats 5 --screenshots assets
@@ -178,6 +181,7 @@ class Baseline:
         self.clicks: list[float] = []
         self.reference_links: list[float] = []
         self.reference_clicks: list[float] = []
+        self.row_clicks: list[float] = []
 
     def reference(self) -> None:
         """The reference page by link, then by a click from a one-line page (and back, untimed)."""
@@ -193,6 +197,20 @@ class Baseline:
         wait_rendered(self.page, "reference page", charts=4, timeout_ms=60_000)
         self.reference_clicks.append(time.perf_counter() - start)
         self.reference_elements = element_count(self.page)
+        navigation.get_by_role("link", name="Two", exact=True).click()
+        wait_rendered(self.page, "baseline two", timeout_ms=60_000)
+        self.shown = "two"
+
+    def table_rows(self, rows: tuple[int, ...] = (1, 0)) -> None:
+        """Rows of the table page clicked (Streamlit's own cost of a table-row click; the page reached untimed)."""
+        navigation = self.page.locator("[data-testid='stSidebarNav']")
+        navigation.get_by_role("link", name="Table", exact=True).click()
+        wait_rendered(self.page, "table row", timeout_ms=60_000)
+        for row in rows:
+            start = time.perf_counter()
+            click_row(self.page.locator("[data-testid='stDataFrame']").first, row)
+            wait_rendered(self.page, f"table row {row} chosen", timeout_ms=60_000)
+            self.row_clicks.append(time.perf_counter() - start)
         navigation.get_by_role("link", name="Two", exact=True).click()
         wait_rendered(self.page, "baseline two", timeout_ms=60_000)
         self.shown = "two"
@@ -226,13 +244,17 @@ def example_switches(store: RunStore, visits: list[PageVisit]) -> tuple[PageVisi
     return attack, explained[:2]
 
 
+def click_row(table, row: int) -> None:
+    """Click row ``row`` (from 0) of a ``st.dataframe`` (a canvas: by position)."""
+    box = table.bounding_box()
+    row_height = 35  # Streamlit's default row height, header included
+    table.page.mouse.click(box["x"] + 12, box["y"] + row_height * (row + 1) + row_height / 2)
+
+
 def example_seconds(page, row: int) -> float:
     """Click row ``row`` of the examples table (the example with that index, unfiltered) until it is drawn."""
     start = time.perf_counter()
-    table = page.locator("[data-testid='stDataFrame']").nth(1)  # 0: the summary
-    box = table.bounding_box()
-    row_height = 35  # Streamlit's default row height, header included
-    page.mouse.click(box["x"] + 12, box["y"] + row_height * (row + 1) + row_height / 2)
+    click_row(page.locator("[data-testid='stDataFrame']").nth(1), row)  # 0: the summary
     wait_rendered(page, f"Example {row}:", charts=1, timeout_ms=60_000)
     wait_rendered(page, "sparse · adversarial", charts=1, timeout_ms=60_000)
     return time.perf_counter() - start
@@ -311,6 +333,7 @@ def main() -> None:
                 for row in rows[1:] + rows[:1]:
                     example_times.append(example_seconds(page, row))
                     baseline.click()
+                baseline.table_rows()
             from robustprune.dashboard.attacks import load_attack_result
 
             count = len(load_attack_result(store.require(attack_visit.query["attack"])).examples)
@@ -352,14 +375,21 @@ def main() -> None:
           f"{reference_click:>14.2f} {reference_click / click_baseline:>10.2f} {1:>11.2f} {elements['reference']:>8}   "
           f"{verdict(reference_link / link_baseline)} / {verdict(reference_click / click_baseline)}   "
           "(plain Streamlit: a Prune view's kinds of elements, bench/one_line_app.py)")
+    row_click = statistics.median(baseline.row_clicks) if baseline.row_clicks else None
     for label, times in (("Prune: paper level clicked, cached run redrawn", switch_times),
                          ("Attacks: another example clicked (attributions cached)", example_times),
                          ("Attacks: Next example button (explained or not)", next_times)):
         if times:
             median = statistics.median(times)
+            row_ratio = (f", x table-row click {median / row_click:.2f}" if row_click and times is example_times
+                         else "")
             print(f"{label:<56} median {median:.2f} s (min {min(times):.2f}, max {max(times):.2f}, "
                   f"{len(times)} clicks), x one-line click {median / click_baseline:.2f}, x reference click "
-                  f"{median / reference_click:.2f}   {verdict(median / click_baseline)}")
+                  f"{median / reference_click:.2f}{row_ratio}   {verdict(median / click_baseline)}")
+    if row_click:
+        print(f"{'table-row click (plain Streamlit: a row of a table page)':<56} median {row_click:.2f} s "
+              f"(min {min(baseline.row_clicks):.2f}, max {max(baseline.row_clicks):.2f}, {len(baseline.row_clicks)} "
+              f"clicks), x one-line click {row_click / click_baseline:.2f}   {verdict(row_click / click_baseline)}")
 
 
 if __name__ == "__main__":

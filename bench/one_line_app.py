@@ -2,7 +2,9 @@
 reference page of the elements a cached Prune view shows, in plain Streamlit (no robustprune code, nothing read).
 
 The one-line pages are the issue's yardstick. The reference page tells what Streamlit itself costs for a page of
-such elements on the machine at hand: the part of a view's time that no change inside robustprune can remove.
+such elements on the machine at hand: the part of a view's time that no change inside robustprune can remove. The
+table page is the same yardstick for a click on a row of a table (``st.dataframe`` selection, as the Attacks page's
+examples table): a table and the one line its chosen row gives.
 """
 
 import streamlit as st
@@ -63,7 +65,18 @@ def elements() -> None:
     right.download_button("Export report", "report", "report.html", on_click="ignore")
 
 
+def table() -> None:
+    """A ten-row table whose chosen row is one line below it."""
+    import pandas as pd
+
+    chosen = st.dataframe(pd.DataFrame({"example": range(10), "result": ["Successful", "Failed"] * 5}),
+                          hide_index=True, on_select="rerun", selection_mode="single-row", key="rows")
+    rows = chosen.selection.rows
+    st.write(f"table row {rows[0] if rows else 'none'} chosen")
+
+
 pages = {"one": st.Page(one, title="One", default=True), "two": st.Page(two, title="Two", url_path="two"),
-         "elements": st.Page(elements, title="Elements", url_path="elements")}
+         "elements": st.Page(elements, title="Elements", url_path="elements"),
+         "table": st.Page(table, title="Table", url_path="table")}
 if __name__ == "__main__":  # the script Streamlit runs (bench/element_pages_app.py imports chart_svg from here)
     st.navigation(list(pages.values())).run()
