@@ -88,8 +88,8 @@ def projection():
                                         names)
     return embeddings.projection_figure(
         frame, index, f"{space} model, layer {layer}: coloured by its predicted label ({explained:.0%} of variance)",
-        names)
+        names, webgl=charts.webgl(len(frame)))
 
 
 charts.show("projection", (*cached.run_stamp(store, stored.run_id), layer, pooling, include_failed, space, index,
-                           *names), projection, key="projection")
+                           charts.interactive(), *names), projection, key="projection")

@@ -22,6 +22,12 @@ import streamlit as st
 from robustprune.dashboard import cached, static_charts
 from robustprune.dashboard.static_charts import CHARTS_ENV, fixed_mode
 
+# A scatter of this many markers or more is drawn with WebGL (go.Scattergl); bench.bench_large_scatter,
+# bench/results/large-scatter-cpu.md. As an image, plotly's exporter draws WebGL markers as one raster in the SVG:
+# at 1000 pairs of the projection (2000 markers) it drew in 0.79-0.96x the SVG's time at the same size, from 2000
+# pairs on at half the size or less in 21-70 % of the time (at 500 pairs: 0.73-1.16x, larger). As a plotly chart, WebGL pays only with a GPU: Chromium's software WebGL drew 1000 pairs
+# 2.2-2.3x slower than SVG and was even at 5000 pairs (10000 markers), so interactive charts switch there.
+WEBGL_MARKERS = {"static": 2000, "interactive": 10000}
 INTERACTIVE = "interactive-charts"  # the session's choice (not the switch's own state, which is per page)
 SWITCH = "interactive-charts-switch"
 PAGE_WIDTH = 1100  # pixels of the main column in a wide layout on a 1440-pixel window: the SVG's own size
@@ -53,6 +59,11 @@ def sidebar_switch() -> None:
                    "on the server.")
 
 
+def webgl(markers: int) -> bool:
+    """Whether a scatter of ``markers`` points is drawn with WebGL in this session's charts (``WEBGL_MARKERS``)."""
+    return markers >= WEBGL_MARKERS["interactive" if interactive() else "static"]
+
+
 @st.cache_resource(show_spinner=False, max_entries=512)
 def _svg(name: str, key: tuple, width: int, _build) -> str:
     return static_charts.figure_svg(_build(), width)
@@ -78,4 +89,5 @@ def show(name: str, cache_key: tuple, build, *, container=None, width: int = PAG
     return container.plotly_chart(cached.figure(name, cache_key, build), **plotly_options)
 
 
-__all__ = ["INTERACTIVE", "SWITCH", "CHARTS_ENV", "show", "interactive", "sidebar_switch", "fixed_mode"]
+__all__ = ["INTERACTIVE", "SWITCH", "CHARTS_ENV", "WEBGL_MARKERS", "show", "interactive", "webgl", "sidebar_switch",
+           "fixed_mode"]

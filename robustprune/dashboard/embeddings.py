@@ -88,29 +88,33 @@ def projection_frame(examples: list[AttackExample], coordinates: pd.DataFrame, m
     return pd.DataFrame(rows, columns=["index", "text", "x", "y", "label", "content"])
 
 
-def projection_figure(frame: pd.DataFrame, selected_index: int | None, title: str, names: list[str]) -> go.Figure:
+def projection_figure(frame: pd.DataFrame, selected_index: int | None, title: str, names: list[str],
+                      webgl: bool = False) -> go.Figure:
     """Originals as circles, adversarial texts as crosses, coloured by predicted label, a grey line per pair;
-    the selected pair drawn large with a black outline."""
+    the selected pair drawn large with a black outline. ``webgl``: every trace a ``go.Scattergl`` (thousands of
+    pairs; ``charts.webgl`` decides)."""
+    Scatter = go.Scattergl if webgl else go.Scatter
     figure = go.Figure()
     pairs = frame.pivot(index="index", columns="text", values=["x", "y"])
-    line_x, line_y = [], []
-    for index in pairs.index:
-        line_x += [pairs.loc[index, ("x", "original")], pairs.loc[index, ("x", "adversarial")], None]
-        line_y += [pairs.loc[index, ("y", "original")], pairs.loc[index, ("y", "adversarial")], None]
-    figure.add_trace(go.Scatter(x=line_x, y=line_y, mode="lines", line=dict(color="#bbbbbb", width=1),
+    # original, adversarial, a gap (NaN: plotly breaks a line there): one segment per pair, as one float array
+    # (a list with None in it cost plotly's validation half a second at 5000 pairs)
+    line_x, line_y = (np.column_stack([pairs[(axis, "original")].to_numpy(float),
+                                       pairs[(axis, "adversarial")].to_numpy(float),
+                                       np.full(len(pairs), np.nan)]).ravel() for axis in ("x", "y"))
+    figure.add_trace(Scatter(x=line_x, y=line_y, mode="lines", line=dict(color="#bbbbbb", width=1),
                                 hoverinfo="skip", name="pair"))
     present = set(frame["label"])
     for label in [name for name in names if name in present] + sorted(present - set(names)):
         for kind, symbol in (("original", "circle"), ("adversarial", "x")):
             part = frame[(frame["label"] == label) & (frame["text"] == kind)]
-            figure.add_trace(go.Scatter(
+            figure.add_trace(Scatter(
                 x=part["x"], y=part["y"], mode="markers", name=f"{kind}: {label}",
                 marker=dict(symbol=symbol, size=9, color=label_colour(label, names)),
                 customdata=np.stack([part["index"], part["content"].str.slice(0, 90)], axis=1) if len(part) else None,
                 hovertemplate="example %{customdata[0]}<br>%{customdata[1]}<extra></extra>"))
     if selected_index is not None and selected_index in set(frame["index"]):
         part = frame[frame["index"] == selected_index].sort_values("text", ascending=False)
-        figure.add_trace(go.Scatter(x=part["x"], y=part["y"], mode="lines+markers", name=f"example {selected_index}",
+        figure.add_trace(Scatter(x=part["x"], y=part["y"], mode="lines+markers", name=f"example {selected_index}",
                                     line=dict(color="black", width=3),
                                     marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(color="black", width=3))))
     figure.update_layout(title=title, height=480, margin=dict(l=10, r=10, t=40, b=10), xaxis_title="PC 1",

@@ -32,6 +32,31 @@ def test_a_figure_becomes_an_svg_of_its_own_content():
 
 
 @needs_browser
+def test_a_webgl_scatter_exports_as_an_image_of_its_markers():
+    """A large projection is a WebGL scatter (``charts.webgl``); plotly's exporter draws its markers as a raster in
+    the SVG. The raster holds the markers in their label colours, not a blank canvas."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from robustprune.dashboard.attacks import label_colour
+    from robustprune.dashboard.embeddings import projection_figure
+    from tests.dashboard.test_embeddings import planted_pairs
+
+    names = ["negative", "positive"]
+    svg = static_charts.figure_svg(projection_figure(planted_pairs(20), None, "pairs", names, webgl=True), width=640)
+    rasters = re.findall(r'<image[^>]*href="data:image/png;base64,([^"]+)"', svg)
+    assert rasters, "no raster in the SVG of a WebGL scatter"
+    pixels = np.concatenate([np.asarray(Image.open(io.BytesIO(base64.b64decode(raster))).convert("RGBA"))
+                             .reshape(-1, 4) for raster in rasters])
+    drawn = pixels[pixels[:, 3] > 200][:, :3]
+    for name in names:
+        colour = np.array([int(label_colour(name, names)[i:i + 2], 16) for i in (1, 3, 5)])
+        assert (np.abs(drawn.astype(int) - colour).sum(axis=1) < 30).sum() > 50, f"no {name} markers drawn"
+
+
+@needs_browser
 def test_the_prune_page_draws_its_charts_as_images_by_default(home, workspace, monkeypatch):
     monkeypatch.delenv("ROBUSTPRUNE_CHARTS")
     app = open_page("pages/prune.py", model=workspace.model_name, dataset=workspace.csv_name, calibration="16",

@@ -98,3 +98,40 @@ def test_an_attack_without_pairs_has_an_empty_projection(tiny_model, tokenizer):
     result = replace(result, examples=[replace(example, result="skipped") for example in result.examples])
     empty = projection.attack_projection(result, {"dense": tiny_model}, tokenizer, 32)
     assert empty.points.empty and empty.variance.empty and empty.models() == []
+
+
+def planted_pairs(count: int):
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    return pd.DataFrame([{"index": index, "text": text, "x": rng.random(), "y": rng.random(),
+                          "label": ("negative", "positive")[index % 2], "content": f"text {index}"}
+                         for index in range(count) for text in ("adversarial", "original")])
+
+
+@pytest.mark.parametrize("webgl, kind", [(False, "scatter"), (True, "scattergl")])
+def test_the_projection_joins_each_pair_by_one_segment(webgl, kind):
+    """The grey line runs from each original to its adversarial twin and breaks (NaN) before the next pair; with
+    ``webgl`` every trace is a WebGL scatter."""
+    frame = planted_pairs(3)
+    figure = embeddings.projection_figure(frame, 1, "title", ["negative", "positive"], webgl=webgl)
+    assert {trace.type for trace in figure.data} == {kind}
+    [line] = [trace for trace in figure.data if trace.name == "pair"]
+    for axis in ("x", "y"):
+        by_text = frame.pivot(index="index", columns="text", values=axis)
+        segments = np.asarray(getattr(line, axis), dtype=float).reshape(3, 3)
+        assert np.array_equal(segments[:, 0], by_text["original"].to_numpy())
+        assert np.array_equal(segments[:, 1], by_text["adversarial"].to_numpy())
+        assert np.isnan(segments[:, 2]).all()
+    markers = sum(len(trace.x) for trace in figure.data if trace.name.startswith(("original", "adversarial")))
+    assert markers == 6
+
+
+@pytest.mark.parametrize("mode", ["static", "interactive"])
+def test_large_scatters_switch_to_webgl_at_the_mode_s_threshold(mode, monkeypatch):
+    from robustprune.dashboard import charts
+
+    monkeypatch.setenv(charts.CHARTS_ENV, mode)
+    threshold = charts.WEBGL_MARKERS[mode]
+    assert not charts.webgl(threshold - 1) and charts.webgl(threshold)
+    assert charts.WEBGL_MARKERS["static"] < charts.WEBGL_MARKERS["interactive"]  # software WebGL pays later
