@@ -33,9 +33,9 @@ with right:
     index = widgets.url_selectbox("Highlighted example", list(texts), key="example",
                                   format_func=lambda number: f"{number}: {texts[number][:100]}")
 
-summary = embeddings.similarity_by_layer(result, measure)
 charts.show("similarity", (*cached.run_stamp(store, info.run_id), measure, index),
-            lambda: embeddings.similarity_figure(summary, measure, embeddings.example_similarity(result, index)),
+            lambda: embeddings.similarity_figure(embeddings.similarity_by_layer(result, measure), measure,
+                                                 embeddings.example_similarity(result, index)),
             key="similarity")
 
 if "sparse" in info.model_runs:
@@ -66,7 +66,7 @@ if stored is None:
                                  "on a CPU for MiniLM) and cached.")
     st.stop()
 
-layers = int(summary["layer"].max()) if len(summary) else 0
+layers = int(stored.variance["layer"].max()) if len(stored.variance) else 0  # the projected layers
 models = stored.models()
 left, middle, right = st.columns([2, 1, 1])
 with left:

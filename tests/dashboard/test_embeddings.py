@@ -65,6 +65,19 @@ def test_similarity_summary_per_model_and_layer():
     assert list(sparse["mean"]) == pytest.approx([1.0, 0.9, 0.8, 0.7]) and set(summary["count"]) == {2}
 
 
+@pytest.mark.parametrize("table", ["examples", "layer_similarities", "word_similarities", "transfer_examples"])
+def test_a_row_table_as_a_frame_holds_every_row_and_field(table):
+    """``AttackResult.frame`` builds its columns field by field; each row reads back as the record it was."""
+    from dataclasses import asdict, fields
+
+    result = constructed_attack_result()
+    rows, kind = getattr(result, table), result.ROW_TABLES[table]
+    frame = result.frame(table)
+    assert list(frame.columns) == [field.name for field in fields(kind)] and len(frame) == len(rows)
+    for position, row in enumerate(rows):
+        assert {name: frame[name].iloc[position] for name in frame.columns} == asdict(row)
+
+
 def test_the_projection_is_a_cached_run_of_its_attack(home, workspace):
     import pandas as pd
 
