@@ -8,7 +8,6 @@ from robustprune.dashboard.link_checks import checked, each_of, number_in, one_o
 from robustprune.errors import RobustPruneError
 from robustprune.sweep import SweepSpec, plan_sweep
 from robustprune.sweep.estimate import estimate_sweep
-from robustprune.sweep.table import sweep_table
 
 store = widgets.page_frame()
 st.title("Sweep")
@@ -98,7 +97,7 @@ job_widgets.sweep_progress(request, plan, store, cached_runs)
 st.subheader("The table")
 st.caption("Clean accuracy and accuracy under attack on the same attacked test texts; test accuracy on the whole "
            "test split. Empty cells fill in as their runs finish.")
-table = sweep_table(plan, store)
+table = cached.sweep_table(store, plan)
 percent = st.column_config.NumberColumn(format="percent")
 st.dataframe(table.drop(columns=["model_run_id", "attack_run_id"]), hide_index=True, placeholder="",
              column_config={name: percent for name in ("sparsity", "clean_accuracy", "accuracy_under_attack",

@@ -57,8 +57,13 @@ def model_collapse(model_record, attack_record):
 
 def sweep_table(plan: SweepPlan, store: RunStore) -> pd.DataFrame:
     """One row per planned (model, recipe); a row whose runs are not (all) cached has empty numbers."""
+    return grid_table(plan.rows, store)
+
+
+def grid_table(grid_rows, store: RunStore) -> pd.DataFrame:
+    """``sweep_table`` of these ``GridRow``s."""
     rows = []
-    for row in plan.rows:
+    for row in grid_rows:
         attack = store.get(row.attack_run_id)
         model = store.get(row.model_run_id)
         test_accuracy, test_examples = (_test_accuracy(model, store.get(row.dense_run_id)) if model is not None
@@ -105,4 +110,4 @@ def markdown_table(table: pd.DataFrame) -> str:
     return text + ("\n\n" + "\n".join(notes) if notes else "")
 
 
-__all__ = ["COLUMNS", "sweep_table", "summary_over_seeds", "markdown_table"]
+__all__ = ["grid_table", "COLUMNS", "sweep_table", "summary_over_seeds", "markdown_table"]
