@@ -14,17 +14,14 @@ look, which loads and caches the run), then the median of ``--repeats`` (moving 
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import logging
-import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 from bench.bench_dashboard import PageVisit
-from bench.bench_store_listing import copy_store, script_seconds, time_script_runs
+from bench.bench_store_listing import copy_store, script_seconds, start_timing_scripts, store_copy_arguments
 from robustprune.store import RunStore, run_id_for
 
 
@@ -72,15 +69,10 @@ def repeated_attack(store: RunStore, run_id: str, examples: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--home", default=os.environ.get("ROBUSTPRUNE_HOME"),
-                        help="the run store to copy (default: $ROBUSTPRUNE_HOME or ~/.cache/robustprune)")
+    parser = store_copy_arguments(__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=1000, help="examples of the large attack (default 1000)")
-    parser.add_argument("--repeats", type=int, default=5, help="script runs of each page (default 5)")
     args = parser.parse_args()
-    logging.getLogger("streamlit").setLevel(logging.ERROR)  # AppTest outside a server warns, harmlessly
-    os.environ["ROBUSTPRUNE_NO_AUTOWORKER"] = "1"
-    time_script_runs()
+    start_timing_scripts()
     from robustprune.attack.layer_auc import ensure_layer_auc
     from robustprune.attack.projection import ensure_projection
 

@@ -140,16 +140,28 @@ def listing_against_stat_floor(root: Path, repeats: int) -> tuple[int, float, fl
     return len(records), statistics.median(listing), statistics.median(floor)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def store_copy_arguments(description: str) -> argparse.ArgumentParser:
+    """The arguments of a bench over a copy of a store: ``--home`` (the store) and ``--repeats``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--home", default=os.environ.get("ROBUSTPRUNE_HOME"),
                         help="the run store to copy (default: $ROBUSTPRUNE_HOME or ~/.cache/robustprune)")
-    parser.add_argument("--runs", type=int, default=1000, help="attack runs to add (default 1000)")
     parser.add_argument("--repeats", type=int, default=5, help="script runs of each view (default 5)")
-    args = parser.parse_args()
-    logging.getLogger("streamlit").setLevel(logging.ERROR)  # AppTest outside a server warns, harmlessly
+    return parser
+
+
+def start_timing_scripts() -> None:
+    """Time the app's script runs in this process (``time_script_runs``), with no worker started by a page and
+    Streamlit's warnings about running outside a server quiet."""
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
     os.environ["ROBUSTPRUNE_NO_AUTOWORKER"] = "1"
     time_script_runs()
+
+
+def main() -> None:
+    parser = store_copy_arguments(__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1000, help="attack runs to add (default 1000)")
+    args = parser.parse_args()
+    start_timing_scripts()
     source = RunStore(args.home).root
     # beside the store, on its file system: the copies are hard links
     with tempfile.TemporaryDirectory(prefix=".bench-store-", dir=source.parent) as scratch:
