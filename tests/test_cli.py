@@ -185,16 +185,24 @@ def test_the_worker_says_where_it_waits_and_stops_on_ctrl_c(isolated_cache):
     import subprocess
     import sys
 
+    # started as from a terminal, Ctrl-C at its default: a test run started in the background (``cmd &``, nohup)
+    # ignores SIGINT, and a child inherits that; the worker rightly keeps to it
     worker = subprocess.Popen([sys.executable, "-m", "robustprune.cli", "worker"], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, env=os.environ.copy(), text=True)
+                              stderr=subprocess.PIPE, env=os.environ.copy(), text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         ready, _, _ = select.select([worker.stdout], [], [], 120)
         first_line = worker.stdout.readline() if ready else ""
     finally:
         worker.send_signal(signal.SIGINT)
-        rest, errors = worker.communicate(timeout=60)
+        try:
+            rest, errors = worker.communicate(timeout=60)
+        except subprocess.TimeoutExpired:  # say what it printed, and leave no worker behind
+            worker.kill()
+            rest, errors = worker.communicate()
+            rest += "\n(still running 60 s after Ctrl-C: killed)"
     assert f"pid {worker.pid}" in first_line and str(isolated_cache) in first_line and "Ctrl-C" in first_line
-    assert worker.returncode == 0 and "Traceback" not in errors and "stopped" in rest
+    assert worker.returncode == 0 and "Traceback" not in errors and "stopped" in rest, (rest, errors[-3000:])
 
 
 def test_the_readme_names_the_recipes_as_the_cli_does():
