@@ -37,7 +37,7 @@ def largest_sparse_attack(store: RunStore):
 
 def repeated_attack(store: RunStore, run_id: str, examples: int) -> str:
     """A new attack run of ``examples`` examples: ``run_id``'s records repeated under new indices."""
-    from robustprune.attack.runs import AttackRun
+    from robustprune.attack.runs import AttackRun, save_attack_run
     from robustprune.dashboard.attacks import load_attack_result
 
     record = store.require(run_id)
@@ -51,7 +51,8 @@ def repeated_attack(store: RunStore, run_id: str, examples: int) -> str:
 
     summary = result.summary
     kept = repeated(result.examples)
-    counts = {status: sum(example.result == status for example in kept) for status in ("succeeded", "failed", "skipped")}
+    counts = {status: sum(example.result == status for example in kept)
+              for status in ("succeeded", "failed", "skipped")}
     large = dataclasses.replace(
         result, summary=dataclasses.replace(summary, num_examples=len(kept), successful_attacks=counts["succeeded"],
                                             failed_attacks=counts["failed"], skipped_attacks=counts["skipped"]),
@@ -61,10 +62,7 @@ def repeated_attack(store: RunStore, run_id: str, examples: int) -> str:
     key = {**record.key, "bench_examples": examples}
     run = AttackRun(run_id_for("attack", key), target.run_id, target.parent, target.model, target.dataset,
                     target.method, target.summary["sparsity"], large)
-    with store.write("attack", key, model=target.model, dataset=target.dataset, method=target.method,
-                     parent=target.run_id) as writer:
-        large.save(writer.directory / "attack")
-        writer.summary.update({name: value for name, value in run.to_dict().items() if name != "examples"})
+    save_attack_run(store, key, run)
     return run.run_id
 
 
@@ -96,7 +94,8 @@ def main() -> None:
                                   "", 0)
                 first = script_seconds(root, visit)
                 times[run_id, page] = first, statistics.median(script_seconds(root, visit) for _ in range(args.repeats))
-        sizes = {run_id: store.require(run_id).summary["summary"]["num_examples"] for run_id in (original.run_id, large)}
+        sizes = {run_id: store.require(run_id).summary["summary"]["num_examples"]
+                 for run_id in (original.run_id, large)}
 
     print(f"store {source}: its attack {original.run_id} ({sizes[original.run_id]} examples) and one of "
           f"{sizes[large]} examples (its records repeated); each page's script run (AppTest, no browser), example 1 "

@@ -67,6 +67,16 @@ class AttackRun:
                 "examples": [example_record(example) for example in self.result.examples], "cached": self.cached}
 
 
+def save_attack_run(store: RunStore, key: dict, run: AttackRun, **summary) -> None:
+    """Write ``run`` to ``store`` under ``key``: its result in ``attack/``, the rest of its record (and ``summary``)
+    as the run's summary, beside the run it attacked."""
+    with store.write("attack", key, model=run.model, dataset=run.dataset, method=run.method,
+                     parent=run.target_run_id) as writer:
+        run.result.save(writer.directory / "attack")
+        writer.summary.update({name: value for name, value in run.to_dict().items() if name != "examples"},
+                              **summary)
+
+
 def example_record(example) -> dict:
     return {"index": example.index, "original": example.original_text, "perturbed": example.perturbed_text,
             "changed_words": example.changed_word_indices, "label": example.label, "result": example.result,
@@ -252,11 +262,7 @@ def _search_and_finish(key, run_id, config, store, progress, texts, labels, data
                            device=first.device, parts=first.parts, progress=progress)
     model_name = store.require(dense_run_id).model
     run = AttackRun(run_id, target_run_id, dense_run_id, model_name, dataset_name, method, sparsity, result)
-    with store.write("attack", key, model=model_name, dataset=dataset_name, method=method,
-                     parent=target_run_id) as writer:
-        result.save(writer.directory / "attack")
-        writer.summary.update({name: value for name, value in run.to_dict().items() if name != "examples"})
-        writer.summary["shards"] = len(wanted)
+    save_attack_run(store, key, run, shards=len(wanted))
     for start, stop in wanted:  # merged into the run: the shards are no longer needed
         shard_id = run_id_for(SHARD_KIND, shard_key(key, start, stop))
         if store.get(shard_id) is not None:

@@ -107,10 +107,9 @@ def sweep_history(store: RunStore, model: str) -> dict:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _sweep_table(root: str, state: tuple, rows: tuple):
-    from robustprune.sweep.plan import GridRow
     from robustprune.sweep.table import grid_table
 
-    return grid_table([GridRow(*values) for values in rows], RunStore(root))
+    return grid_table(rows, RunStore(root))
 
 
 def sweep_table(store: RunStore, plan):
@@ -118,9 +117,7 @@ def sweep_table(store: RunStore, plan):
     dense row reads its attack's records (the collapse check): on the walkthrough store 0.25 ms a pruned model's row,
     2.5 ms a dense row, and the Sweep page built it on every change of its form and every time a sweep's run
     finished. A run damaged since is shown until the store changes (opening it says so)."""
-    import dataclasses
-
-    return _sweep_table(str(store.root), store.state(), tuple(dataclasses.astuple(row) for row in plan.rows))
+    return _sweep_table(str(store.root), store.state(), tuple(plan.rows))  # GridRows: hashed by their fields
 
 
 def run_stamp(store: RunStore, *run_ids: str) -> tuple:

@@ -25,8 +25,9 @@ from robustprune.dashboard.static_charts import CHARTS_ENV, fixed_mode
 # A scatter of this many markers or more is drawn with WebGL (go.Scattergl); bench.bench_large_scatter,
 # bench/results/large-scatter-cpu.md. As an image, plotly's exporter draws WebGL markers as one raster in the SVG:
 # at 1000 pairs of the projection (2000 markers) it drew in 0.79-0.96x the SVG's time at the same size, from 2000
-# pairs on at half the size or less in 21-70 % of the time (at 500 pairs: 0.73-1.16x, larger). As a plotly chart, WebGL pays only with a GPU: Chromium's software WebGL drew 1000 pairs
-# 2.2-2.3x slower than SVG and was even at 5000 pairs (10000 markers), so interactive charts switch there.
+# pairs on at half the size or less in 21-70 % of the time (at 500 pairs: 0.73-1.16x, larger). As a plotly
+# chart, WebGL pays only with a GPU: Chromium's software WebGL drew 1000 pairs 2.2-2.3x slower than SVG and was
+# even at 5000 pairs (10000 markers), so interactive charts switch there.
 WEBGL_MARKERS = {"static": 2000, "interactive": 10000}
 INTERACTIVE = "interactive-charts"  # the session's choice (not the switch's own state, which is per page)
 SWITCH = "interactive-charts-switch"

@@ -102,7 +102,7 @@ def projection_figure(frame: pd.DataFrame, selected_index: int | None, title: st
                                        pairs[(axis, "adversarial")].to_numpy(float),
                                        np.full(len(pairs), np.nan)]).ravel() for axis in ("x", "y"))
     figure.add_trace(Scatter(x=line_x, y=line_y, mode="lines", line=dict(color="#bbbbbb", width=1),
-                                hoverinfo="skip", name="pair"))
+                             hoverinfo="skip", name="pair"))
     present = set(frame["label"])
     for label in [name for name in names if name in present] + sorted(present - set(names)):
         for kind, symbol in (("original", "circle"), ("adversarial", "x")):
@@ -115,8 +115,8 @@ def projection_figure(frame: pd.DataFrame, selected_index: int | None, title: st
     if selected_index is not None and selected_index in set(frame["index"]):
         part = frame[frame["index"] == selected_index].sort_values("text", ascending=False)
         figure.add_trace(Scatter(x=part["x"], y=part["y"], mode="lines+markers", name=f"example {selected_index}",
-                                    line=dict(color="black", width=3),
-                                    marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(color="black", width=3))))
+                                 line=dict(color="black", width=3),
+                                 marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(color="black", width=3))))
     figure.update_layout(title=title, height=480, margin=dict(l=10, r=10, t=40, b=10), xaxis_title="PC 1",
                          yaxis_title="PC 2", legend_title_text="")
     return figure

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from robustprune.store import RunStore
 from robustprune.sweep import SweepPlan, SweepSpec
 from robustprune.sweep.estimate import SweepEstimate
 

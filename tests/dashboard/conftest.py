@@ -80,17 +80,14 @@ def constructed_attack_result() -> AttackResult:
 def write_attack_run(store: RunStore, result: AttackResult, target_run_id: str, copy: int | None = None) -> str:
     """An attack run laid out as ``robustprune.attack.runs.attack`` writes one, from constructed records; ``copy``
     numbers runs of the same records that are other runs (their keys differ in it)."""
-    from robustprune.attack.runs import ATTACK_VERSION, AttackRun
+    from robustprune.attack.runs import ATTACK_VERSION, AttackRun, save_attack_run
 
     target = store.require(target_run_id)
     attack = {"recipe": result.summary.recipe, "constructed": True, **({} if copy is None else {"copy": copy})}
     key = {"target": target_run_id, "attack": attack, "dataset": target.dataset, "version": ATTACK_VERSION}
     run = AttackRun(run_id_for("attack", key), target_run_id, target.parent, target.model, target.dataset,
                     target.method, target.summary["sparsity"], result)
-    with store.write("attack", key, model=target.model, dataset=target.dataset, method=target.method,
-                     parent=target_run_id) as writer:
-        result.save(writer.directory / "attack")
-        writer.summary.update({name: value for name, value in run.to_dict().items() if name != "examples"})
+    save_attack_run(store, key, run)
     return run.run_id
 
 
