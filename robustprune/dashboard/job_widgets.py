@@ -99,7 +99,6 @@ def _submit_button(request, button_label: str, explanation: str, key: str) -> No
         st.rerun()
 
 
-
 def sweep_progress(request, plan, store: RunStore, cached: set[str]) -> None:
     """A sweep's runs: before it starts, what is cached and a Start button; while it runs, every run's state
     (refreshed in place); a failed sweep shows which runs failed and why, with a Retry.
@@ -163,8 +162,19 @@ def rerun_when_changed(key: str, value) -> None:
         st.rerun(scope="app")
 
 
-@st.fragment(run_every=2 * POLL_SECONDS)
 def refresh_as_runs_finish(store: RunStore) -> None:
-    """While jobs run (a sweep's cells finishing one by one), redraw the page each time a run is added."""
+    """While jobs run (a sweep's cells finishing one by one), redraw the page each time a run is added.
+
+    Only while jobs are queued or running does the page ask the browser for reruns: an idle page asks for none (it
+    did every 2 s, for a look at the job table each time)."""
     if job_progress.active_jobs():
-        rerun_when_changed("runs-seen", store.count())
+        st.session_state["runs-seen"] = store.count()
+        _rerun_as_runs_finish(store)
+
+
+@st.fragment(run_every=2 * POLL_SECONDS)
+def _rerun_as_runs_finish(store: RunStore) -> None:
+    """The page reruns when a run is added, and once more when the last job ends (which stops the refreshing)."""
+    if not job_progress.active_jobs():
+        st.rerun(scope="app")
+    rerun_when_changed("runs-seen", store.count())

@@ -138,6 +138,22 @@ def home(empty_home, workspace) -> Path:
     return empty_home
 
 
+@pytest.fixture
+def auto_reruns(monkeypatch):
+    """The reruns pages ask the browser for (``st.fragment(run_every=...)``), as (fragment id, seconds)."""
+    from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
+
+    asked, enqueue = [], ForwardMsgQueue.enqueue
+
+    def recording(queue, msg):
+        if msg.WhichOneof("type") == "auto_rerun":
+            asked.append((msg.auto_rerun.fragment_id, msg.auto_rerun.interval))
+        return enqueue(queue, msg)
+
+    monkeypatch.setattr(ForwardMsgQueue, "enqueue", recording)
+    return asked
+
+
 def open_page(page: str | None = None, **query: str) -> AppTest:
     """The app, on ``page`` (e.g. "pages/prune.py") with ``query`` as URL parameters, run once."""
     app = AppTest.from_file(str(APP), default_timeout=120)

@@ -213,3 +213,23 @@ def test_a_methods_variants_are_shades_of_its_colour_and_the_preset_stands_out()
                           for n, line in enumerate(("krp", "krp (paper setup)"))], columns=COLUMNS)
     widths = {trace.name: trace.line.width for trace in tradeoff_figure(frame).data}
     assert widths["krp (paper setup)"] > widths["krp"]
+
+
+def test_the_page_refreshes_only_while_jobs_run(home, workspace, auto_reruns):
+    """The Overview asked the browser for a rerun every 2 s, jobs or none, and read the job table each time."""
+    from robustprune.jobs import JobQueue
+
+    app = open_page(model=workspace.model_dir)
+    assert not app.exception and auto_reruns == []  # no job: nothing to refresh
+    queue = JobQueue()
+    job = queue.submit("finetune", {"model": "planted", "dataset": "planted"})
+    app = open_page(model=workspace.model_dir)
+    # the page's own refresh (runs appear on the curves as they finish) and the sidebar's job list, every 2 s
+    assert not app.exception and len({fragment for fragment, _ in auto_reruns}) == 2
+    assert {seconds for _, seconds in auto_reruns} == {2.0}
+
+    queue.claim(worker_pid=1)
+    queue.finish(job.job_id, error="RobustPruneError: planted failure")
+    auto_reruns.clear()
+    app = open_page(model=workspace.model_dir)
+    assert not app.exception and auto_reruns == []  # the job ended: nothing refreshes

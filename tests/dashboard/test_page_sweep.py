@@ -41,22 +41,6 @@ def test_a_grid_is_one_job_and_its_table_fills_in(home, workspace):
     assert "not estimated" not in estimate and "to compute, about" in estimate, estimate
 
 
-@pytest.fixture
-def auto_reruns(monkeypatch):
-    """The reruns pages ask the browser for (``st.fragment(run_every=...)``), as (fragment id, seconds)."""
-    from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
-
-    asked, enqueue = [], ForwardMsgQueue.enqueue
-
-    def recording(queue, msg):
-        if msg.WhichOneof("type") == "auto_rerun":
-            asked.append((msg.auto_rerun.fragment_id, msg.auto_rerun.interval))
-        return enqueue(queue, msg)
-
-    monkeypatch.setattr(ForwardMsgQueue, "enqueue", recording)
-    return asked
-
-
 def test_the_page_refreshes_only_while_its_sweep_runs(home, workspace, auto_reruns):
     """The sweep's panel was a fragment rerun every 2 s from the moment the page opened, sweep or none."""
     app = sweep_page(workspace)
