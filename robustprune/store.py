@@ -149,15 +149,25 @@ class RunStore:
         """Why a cached run's files no longer match what was written, or None (intact, or not cached)."""
         return self._lookup(run_id, verify)[1]
 
-    def require(self, run_id: str, verify: bool = False) -> RunRecord:
-        """The intact run with this id; RobustPruneError says when it is not cached or damaged."""
+    def require(self, run_id: str, verify: bool = False, kinds: tuple[str, ...] | None = None) -> RunRecord:
+        """The intact run with this id; RobustPruneError says when it is not cached or damaged, and names cached
+        runs to use instead (of ``kinds``, those the caller takes, when given)."""
         record, damage = self._lookup(run_id, verify)
         if damage is not None:
             raise RobustPruneError(damaged_message(run_id, damage))
         if record is None:
-            known = ", ".join(run.run_id for run in self.list()[:8]) or "none yet"
+            known = ", ".join(self.suggestions(run_id, kinds)) or "none yet"
             raise RobustPruneError(f"no cached run {run_id!r}; `robustprune runs` lists them (e.g. {known})")
         return record
+
+    def suggestions(self, run_id: str, kinds: tuple[str, ...] | None = None, count: int = 8) -> list[str]:
+        """Cached runs (of ``kinds``) to name in place of a ``run_id`` that is not cached: those spelled like it
+        (a mistyped or cut id) first, then the newest."""
+        import difflib
+
+        known = [run.run_id for run in self.list(kinds=kinds)]
+        close = difflib.get_close_matches(run_id, known, n=3, cutoff=0.6)
+        return list(dict.fromkeys(close + known))[:count]
 
     def list(self, kind: str | None = None, model: str | None = None, dataset: str | None = None,
              include_damaged: bool = False, parent: str | None = None,

@@ -97,6 +97,26 @@ def test_delete_and_unknown_run(tmp_path):
         store.require(run_id)
 
 
+def test_an_unknown_run_names_the_runs_to_use_instead(tmp_path):
+    """The message named the eight newest runs of any kind: for a mistyped id, rarely the one meant."""
+    store = RunStore(tmp_path)
+    ids = {}
+    for kind, count in (("prune", 3), ("attack", 9)):  # the attacks are the newest
+        for number in range(count):
+            with store.write(kind, {"n": number}) as run:
+                run.summary["n"] = number
+            ids[kind, number] = run_id_for(kind, {"n": number})
+    meant = ids["prune", 1]
+    with pytest.raises(RobustPruneError) as raised:
+        store.require(meant[:-1])  # one character short
+    named = str(raised.value).split("(e.g. ")[1].rstrip(")").split(", ")
+    assert named[0] == meant and len(named) == 8
+    with pytest.raises(RobustPruneError) as raised:
+        store.require("prune-000000000000", kinds=("prune",))
+    assert set(str(raised.value).split("(e.g. ")[1].rstrip(")").split(", ")) == \
+        {ids["prune", number] for number in range(3)}
+
+
 def write_weights(store: RunStore, key: dict) -> str:
     from safetensors.torch import save_file
 

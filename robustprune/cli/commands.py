@@ -179,7 +179,6 @@ def refuse_unattackable_run(run_id: str) -> None:
     """A run id that is not cached, or names a run that cannot be attacked (an attack, an attribution, ...), fails
     naming runs that can be: dense ones and pruning runs, a close match first. A damaged run is left to ``attack``,
     which says so."""
-    import difflib
 
     from robustprune.attack.runs import ATTACKABLE_KINDS
     from robustprune.store import RunStore
@@ -190,9 +189,7 @@ def refuse_unattackable_run(run_id: str) -> None:
     record = store.get(run_id)
     if record is not None and record.kind in ATTACKABLE_KINDS:
         return
-    attackable = [run.run_id for run in store.list() if run.kind in ATTACKABLE_KINDS]
-    close = difflib.get_close_matches(run_id, attackable, n=3, cutoff=0.6)
-    suggested = list(dict.fromkeys(close + attackable))[:8]
+    suggested = store.suggestions(run_id, ATTACKABLE_KINDS)
     problem = (f"no cached run {run_id!r}" if record is None else
                f"run {run_id!r} is of kind '{record.kind}', which cannot be attacked")
     if not suggested:

@@ -32,12 +32,13 @@ def build_report(run: str | None = None, attack: str | None = None, overview: bo
         document = ReportDocument("robustprune: every cached run", f"run store {store.root}")
         sections.overview_report(document, store)
         return document.render()
-    record = store.require(run or attack)
+    record = store.require(run or attack, kinds=("attack",) if attack is not None else REPORT_KINDS)
     if attack is not None and record.kind != "attack":
         raise RobustPruneError(f"run {attack!r} is of kind '{record.kind}', not an attack run; use --run for it")
     if record.kind not in REPORT_KINDS:
+        known = ", ".join(store.suggestions(record.run_id, REPORT_KINDS, count=4)) or "none cached yet"
         raise RobustPruneError(f"run {record.run_id!r} is of kind '{record.kind}'; a report is of a pruning run "
-                               f"({', '.join(REPORT_KINDS[:2])}), an attack run, or the overview")
+                               f"({', '.join(REPORT_KINDS[:2])}), an attack run (e.g. {known}), or the overview")
     if record.kind == "attack":
         summary = record.summary
         document = ReportDocument(f"Attack {record.run_id}: {summary['summary']['recipe_label']}",

@@ -69,8 +69,20 @@ def test_a_report_is_of_one_thing(home, workspace):
         build_report(run=workspace.krp_run_id, overview=True)
     with pytest.raises(RobustPruneError, match="not an attack run"):
         build_report(attack=workspace.krp_run_id)
-    with pytest.raises(RobustPruneError, match="is of kind .finetune."):
+    with pytest.raises(RobustPruneError, match="is of kind .finetune.") as raised:
         build_report(run=workspace.dense_run_id)
+    assert workspace.krp_run_id in str(raised.value)  # it names runs a report can be of
+
+
+def test_an_unknown_run_names_runs_a_report_can_be_of(home, workspace):
+    """It named the newest runs of any kind: attributions, projections, a dense run."""
+    with pytest.raises(RobustPruneError, match="no cached run") as raised:
+        build_report(attack=workspace.attack_run_id[:-1])  # one character short
+    assert str(raised.value).endswith(f"(e.g. {workspace.attack_run_id})")
+    with pytest.raises(RobustPruneError, match="no cached run") as raised:
+        build_report(run=workspace.krp_run_id[:-1])
+    named = str(raised.value).split("(e.g. ")[1].rstrip(")").split(", ")
+    assert named[0] == workspace.krp_run_id and workspace.dense_run_id not in named
 
 
 def test_the_report_command(home, workspace, tmp_path, capsys):
