@@ -246,6 +246,7 @@ def example_switches(store: RunStore, visits: list[PageVisit]) -> tuple[PageVisi
 
 def click_row(table, row: int) -> None:
     """Click row ``row`` (from 0) of a ``st.dataframe`` (a canvas: by position)."""
+    table.scroll_into_view_if_needed()  # a button below it, clicked before, may have scrolled it away
     box = table.bounding_box()
     row_height = 35  # Streamlit's default row height, header included
     table.page.mouse.click(box["x"] + 12, box["y"] + row_height * (row + 1) + row_height / 2)

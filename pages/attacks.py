@@ -29,8 +29,8 @@ if info is None or not widgets.cached_run(store, info.run_id):
 
 @st.fragment
 def attack_run_view(info) -> None:
-    """The run's summary, its examples and the chosen example. A fragment: choosing another example, filter or
-    toggle reruns only this part, not the sidebar, the pickers and the launcher above."""
+    """The run's summary and its examples. A fragment: a click on another example's row, filter or toggle reruns
+    only this part, not the sidebar, the pickers and the launcher above."""
     result = cached.attack_result(store, info.run_id)
     names = attacks.label_names(store, info.dense_run_id)
 
@@ -46,11 +46,18 @@ def attack_run_view(info) -> None:
                                                                key="filter", bind="query-params"),
                         listed(attacks.EXAMPLE_FILTERS), one_of(attacks.EXAMPLE_FILTERS))
         examples = attacks.filter_examples(cached.examples_frame(store, info.run_id, names), which or "all")
-        index = widgets.example_picker(examples)
-    if index is None:
-        return
+        if not widgets.example_table(examples):
+            return
+    example_view(info, examples, names)
 
-    example = attacks.find_example(result, index)
+
+@st.fragment
+def example_view(info, examples, names) -> None:
+    """One example, dense vs sparse. A fragment of its own: the Previous and Next buttons, the picker and the
+    invisible-characters toggle redraw only the example, not the summary and the examples' table (a thousand rows
+    in a paper-sized attack)."""
+    index = widgets.example_choice(examples)
+    example = attacks.find_example(cached.attack_result(store, info.run_id), index)
     heading, toggle = st.columns([3, 1], vertical_alignment="bottom")
     heading.subheader(f"Example {index}: {example.result}, true label {names[example.label]}")
     show_invisible = toggle.toggle("Show invisible characters", key="invisible", bind="query-params",

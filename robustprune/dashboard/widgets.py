@@ -159,17 +159,28 @@ def sparsity_picker(default_percent: float = 50.0) -> float:
         number_in(0, 95), lambda percent: f"{percent:g} %")
 
 
-def example_picker(frame, key: str = "example") -> int | None:
-    """A URL-bound example picker over ``frame`` (index, text), with the table's row selection feeding it."""
+def example_table(frame, key: str = "example") -> bool:
+    """The examples ``frame`` (index, text, ...) as a table whose row selection chooses the example (``key``, the
+    state ``example_choice`` shows); False, after saying so, when it is empty."""
     if frame.empty:
         st.info("No examples match this filter.")
-        return None
-    texts = dict(zip(frame["index"], frame["text"]))
+        return False
 
     def select_row() -> None:
         rows = st.session_state[f"{key}-table"].selection.rows
         if rows:
             st.session_state[key] = int(frame.iloc[rows[0]]["index"])
+
+    st.dataframe(frame, hide_index=True, height=260, key=f"{key}-table",
+                 on_select=select_row, selection_mode="single-row",
+                 column_config={"text": st.column_config.TextColumn("text", width="large")})
+    return True
+
+
+def example_choice(frame, key: str = "example") -> int:
+    """The chosen example of ``frame`` (not empty): a URL-bound picker, with Previous and Next buttons."""
+    texts = dict(zip(frame["index"], frame["text"]))
+    options = [int(index) for index in frame["index"]]
 
     def step(offset: int) -> None:
         """The previous or next example of the table (wrapping round), as a row click would choose it."""
@@ -177,11 +188,7 @@ def example_picker(frame, key: str = "example") -> int | None:
         position = options.index(current) if current in options else 0
         st.session_state[key] = options[(position + offset) % len(options)]
 
-    st.dataframe(frame, hide_index=True, height=260, key=f"{key}-table",
-                 on_select=select_row, selection_mode="single-row",
-                 column_config={"text": st.column_config.TextColumn("text", width="large")})
-    options = [int(index) for index in frame["index"]]
-    picker, previous, following = st.columns([2, 1, 1], vertical_alignment="bottom")
+    picker, previous, following = st.columns([4, 1, 1], vertical_alignment="bottom")
     # the buttons answer at once; the table reports a row click to the server only after 150 ms (Streamlit's
     # data grid debounces its selection)
     previous.button("Previous", icon=":material/arrow_back:", key=f"{key}-previous", on_click=step, args=(-1,),

@@ -50,6 +50,42 @@ def test_previous_and_next_step_through_the_shown_examples(home, workspace):
     assert app.selectbox(key="example").value == 1 and not app.exception
 
 
+@pytest.fixture
+def elements_by_fragment(monkeypatch):
+    """The elements each script run sends, as (fragment id, element type, element id): a fragment's id names what
+    its rerun redraws."""
+    from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
+
+    sent, enqueue = [], ForwardMsgQueue.enqueue
+
+    def recording(queue, msg):
+        if msg.WhichOneof("type") == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            element = msg.delta.new_element
+            kind = element.WhichOneof("type")
+            sent.append((msg.delta.fragment_id, kind, getattr(getattr(element, kind), "id", "")))
+        return enqueue(queue, msg)
+
+    monkeypatch.setattr(ForwardMsgQueue, "enqueue", recording)
+    return sent
+
+
+def test_stepping_through_examples_redraws_the_example_not_the_tables(home, workspace, elements_by_fragment):
+    """Previous, Next and the picker were in the fragment of the summary and the examples' table (a thousand rows
+    in a paper-sized attack), which each of their clicks sent again."""
+    app = open_page("pages/attacks.py", run=workspace.krp_run_id, attack=workspace.attack_run_id, example="0")
+    assert not app.exception
+    fragment_of = {}
+    for fragment, kind, element_id in elements_by_fragment:
+        fragment_of.setdefault(kind, set()).add(fragment)
+        if "example-next" in element_id:
+            fragment_of["next"] = fragment
+    tables = fragment_of["dataframe"]
+    assert len(tables) == 1 and "" not in tables  # the summary and the examples: one fragment
+    assert fragment_of["next"] and fragment_of["next"] not in tables  # the example: a fragment of its own
+    in_example = [kind for fragment, kind, _ in elements_by_fragment if fragment == fragment_of["next"]]
+    assert "selectbox" in in_example and "dataframe" not in in_example
+
+
 def test_no_attack_runs_yet(empty_home):
     """Said in a user's words (what to do to get one), not the store's ("kind", "attack" in quotes)."""
     app = open_page("pages/attacks.py")
