@@ -3,7 +3,7 @@
 import streamlit as st
 
 from robustprune.dashboard import (attack_form, attack_picker, attacks, cached, charts, explanation, job_widgets,
-                                   marks, texts_form, widgets)
+                                   texts_form, widgets)
 from robustprune.dashboard.link_checks import checked, listed, one_of
 from robustprune.dashboard.requests import AttributionRequest
 
@@ -63,13 +63,7 @@ def example_view(info, examples, names) -> None:
     show_invisible = toggle.toggle("Show invisible characters", key="invisible", bind="query-params",
                                    help="every zero-width, format, unusual-space and look-alike character of both "
                                         "texts, as its code point, changed or not")
-    original_html, perturbed_html = attacks.example_html(example, show_invisible)
-    for column, side, title, text in zip(st.columns(2), ("original", "perturbed"), ("Original", "Adversarial"),
-                                         (original_html, perturbed_html)):
-        with column:
-            st.markdown(f"**{title}**")
-            st.html(text + attacks.prediction_html(example, side, names))
-    st.html(marks.changes_html(example.original_text, example.perturbed_text))
+    st.html(attacks.example_panel_html(example, names, show_invisible))
 
     st.subheader("Why: each word's share of the prediction, and where the two models part")
     request = AttributionRequest(info.run_id, index)

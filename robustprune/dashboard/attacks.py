@@ -203,6 +203,22 @@ def example_html(example: AttackExample, show_invisible: bool = False) -> tuple[
     return example_sides_html(example.original_text, example.perturbed_text, show_invisible)
 
 
+def example_panel_html(example: AttackExample, names: list[str], show_invisible: bool = False) -> str:
+    """One example as one HTML block: the original and the adversarial text side by side (one under the other on a
+    narrow screen), each with the dense and sparse predictions on it, and the list of changes below. One block, not
+    two columns of a heading, a text and bars each: every element costs a page's click time (``bench/results/
+    streamlit-elements-cpu.md``)."""
+    from robustprune.dashboard.marks import changes_html
+
+    original, perturbed = example_html(example, show_invisible)
+    sides = "".join(f'<div><div style="font-weight:600;margin-bottom:0.3rem">{title}</div>{text}'
+                    f"{prediction_html(example, side, names)}</div>"
+                    for title, side, text in (("Original", "original", original),
+                                              ("Adversarial", "perturbed", perturbed)))
+    return (f'<div style="display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));column-gap:2rem">'
+            f"{sides}</div>{changes_html(example.original_text, example.perturbed_text)}")
+
+
 def example_change(example: AttackExample) -> str:
     """The kinds of change of an example, for the table ("homoglyph, word swap"); empty when nothing changed."""
     if example.result == "skipped" or example.original_text == example.perturbed_text:
@@ -256,4 +272,4 @@ def prediction_figure(example: AttackExample, side: str, names: list[str]) -> go
 __all__ = ["ATTACK_KIND", "EXAMPLE_FILTERS", "AttackRunInfo", "attack_run_info", "list_attack_runs",
            "load_attack_result", "pruned_label", "attacked_runs", "label_names", "summary_table", "examples_frame",
            "filter_examples", "find_example", "word_spans", "words", "perturbed_word_indices", "highlighted_html",
-           "example_html", "example_change", "prediction_html", "prediction_figure"]
+           "example_html", "example_panel_html", "example_change", "prediction_html", "prediction_figure"]

@@ -188,7 +188,7 @@ def example_choice(frame, key: str = "example") -> int:
         position = options.index(current) if current in options else 0
         st.session_state[key] = options[(position + offset) % len(options)]
 
-    picker, previous, following = st.columns([4, 1, 1], vertical_alignment="bottom")
+    picker, previous, following = st.columns([3, 1, 1], vertical_alignment="bottom")
     # the buttons answer at once; the table reports a row click to the server only after 150 ms (Streamlit's
     # data grid debounces its selection)
     previous.button("Previous", icon=":material/arrow_back:", key=f"{key}-previous", on_click=step, args=(-1,),

@@ -16,10 +16,11 @@ def test_summary_and_example_side_by_side(home, workspace):
     assert "recipe" not in summary and "textfooler (test records)" in texts(app.caption)  # above, where it wraps
     assert list(app.dataframe[1].value["index"]) == [0, 1, 2, 3]
 
-    html = [text for text in texts(app.get("html")) if "<mark" in text]
-    assert ">movie</mark>" in html[0] and ">soared</mark>" in html[0]  # replaced words, original side
-    assert ">film</mark>" in html[1] and ">flew</mark>" in html[1]  # their replacements
-    original, perturbed = html
+    [panel] = [text for text in texts(app.get("html")) if "<mark" in text]  # one block: both sides, the changes
+    original, perturbed = panel.split(">Adversarial<")
+    assert ">movie</mark>" in original and ">soared</mark>" in original  # replaced words, original side
+    assert ">film</mark>" in perturbed and ">flew</mark>" in perturbed  # their replacements
+    assert "<li><code>movie</code> → <code>film</code>: <b>word swap</b></li>" in perturbed  # the list below
     assert "prediction on the original text" in original and "positive 95%" in original and "positive 90%" in original
     # dense then sparse on the adversarial text; label names from the dense model
     assert re.search(r"dense</span>.*width:55.0%.*negative 55%.*sparse</span>.*width:85.0%.*negative 85%", perturbed)
