@@ -179,7 +179,6 @@ def refuse_unattackable_run(run_id: str) -> None:
     """A run id that is not cached, or names a run that cannot be attacked (an attack, an attribution, ...), fails
     naming runs that can be: dense ones and pruning runs, a close match first. A damaged run is left to ``attack``,
     which says so."""
-
     from robustprune.attack.runs import ATTACKABLE_KINDS
     from robustprune.store import RunStore
 

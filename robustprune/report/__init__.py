@@ -38,7 +38,7 @@ def build_report(run: str | None = None, attack: str | None = None, overview: bo
     if record.kind not in REPORT_KINDS:
         known = ", ".join(store.suggestions(record.run_id, REPORT_KINDS, count=4)) or "none cached yet"
         raise RobustPruneError(f"run {record.run_id!r} is of kind '{record.kind}'; a report is of a pruning run "
-                               f"({', '.join(REPORT_KINDS[:2])}), an attack run (e.g. {known}), or the overview")
+                               f"({', '.join(REPORT_KINDS[:2])}), an attack run, or the overview (e.g. {known})")
     if record.kind == "attack":
         summary = record.summary
         document = ReportDocument(f"Attack {record.run_id}: {summary['summary']['recipe_label']}",
