@@ -41,8 +41,9 @@ def build_report(run: str | None = None, attack: str | None = None, overview: bo
                                f"({', '.join(REPORT_KINDS[:2])}), an attack run, or the overview (e.g. {known})")
     if record.kind == "attack":
         summary = record.summary
-        document = ReportDocument(f"Attack {record.run_id}: {summary['summary']['recipe_label']}",
-                                  f"{record.model} on {record.dataset}; attacked run {summary['target_run_id']}")
+        attack = summary["summary"]  # the title names the recipe; its parts are a row of the attack's table
+        document = ReportDocument(f"Attack {record.run_id}: {attack['recipe']} on the {attack['attacked_model']} "
+                                  "model", f"{record.model} on {record.dataset}; attacked run {summary['target_run_id']}")
         sections.attack_report(document, store, record, examples or sections.EXAMPLES_PER_ATTACK, compute)
     else:
         document = ReportDocument(f"Pruning run {record.run_id}: {record.method}",

@@ -27,6 +27,9 @@ def test_an_attack_report_holds_its_run_its_summary_and_its_examples(home, works
     assert report.index("Example 0: flipped in the sparse model only") < report.index("Example 1: succeeded")
     assert ">great</mark>" in report and ">okay</mark>" in report and "<b>word swap</b>" in report
     assert "Example 3" not in report  # skipped examples were never attacked
+    # a title a stakeholder reads: the recipe and the model attacked; the recipe's parts are in the attack's table
+    assert f"<h1>Attack {workspace.attack_run_id}: textfooler on the sparse model</h1>" in report
+    assert "<td>textfooler (test records)</td>" in report
 
 
 def test_cached_explanations_join_the_report(home, workspace, capsys):
