@@ -67,6 +67,32 @@ def test_a_pruning_run_report_and_the_overview(home, workspace):
     assert workspace.attack_run_id in overview
 
 
+def test_the_trade_off_is_one_figure_per_recipe(home, workspace, monkeypatch):
+    """With a TextFooler and a TextBugger attack on one run, the report's curves held one point under attack:
+    their mean (and "1, 2 attacked" in its table), where the Overview shows each recipe's own."""
+    import dataclasses
+
+    from robustprune.report.document import ReportDocument
+    from robustprune.store import RunStore
+    from tests.dashboard.conftest import constructed_attack_result, write_attack_run
+
+    textfooler = constructed_attack_result()
+    textbugger = dataclasses.replace(textfooler, summary=dataclasses.replace(
+        textfooler.summary, recipe="textbugger", accuracy_under_attack=0.75))
+    write_attack_run(RunStore(), textbugger, workspace.krp_run_id)
+    headings, tables = [], []
+    monkeypatch.setattr(ReportDocument, "heading", lambda self, text, level=2: headings.append(text))
+    monkeypatch.setattr(ReportDocument, "table", lambda self, frame, float_format="": tables.append(frame))
+    build_report(overview=True)
+    under = [heading for heading in headings if heading.startswith("Trade-off: accuracy vs sparsity")]
+    assert [heading.split(",")[0] for heading in under] == ["Trade-off: accuracy vs sparsity under textbugger",
+                                                            "Trade-off: accuracy vs sparsity under textfooler"]
+    krp_rows = [table[table["run"] == workspace.krp_run_id] for table in tables
+                if "run" in table and (table["run"] == workspace.krp_run_id).any()]
+    assert [float(rows["accuracy under attack"].iloc[0]) for rows in krp_rows] == [0.75, 0.25]
+    assert all(rows["runs"].iloc[0] == "1" for rows in krp_rows)
+
+
 def test_a_report_is_of_one_thing(home, workspace):
     with pytest.raises(RobustPruneError, match="one thing"):
         build_report(run=workspace.krp_run_id, overview=True)
