@@ -137,12 +137,17 @@ def tradeoff_sections(document: ReportDocument, store: RunStore, model: str, dat
     """The Overview's trade-off curves (and their table) for one model and dataset: one set per attack recipe, as
     the Overview shows them (accuracy under two recipes is two numbers, never their mean)."""
     infos = [info for info in attacks.list_attack_runs(store) if info.model == model and info.dataset == dataset]
-    for recipe in overview.attack_recipes(infos) or [None]:
-        for kind in overview.PRUNING_KINDS:
-            frame = overview.tradeoff_frame(store, model, dataset, recipe, kind, attacks=infos)
+    for kind in overview.PRUNING_KINDS:
+        frames = {recipe: overview.tradeoff_frame(store, model, dataset, recipe, kind, attacks=infos)
+                  for recipe in overview.attack_recipes(infos) or [None]}
+        attacked = {recipe: frame for recipe, frame in frames.items()
+                    if not frame.empty and overview.UNDER_ATTACK in set(frame["metric"])}
+        # the recipes whose attacks reached these runs; none: the clean curves once
+        shown = attacked or {None: next(iter(frames.values()))}
+        x_title = overview.X_TITLES[kind]
+        for recipe, frame in shown.items():
             if frame.empty:
                 continue
-            x_title = overview.X_TITLES[kind]
             document.heading(f"Trade-off: accuracy vs {x_title}" + (f" under {recipe}" if recipe else "")
                              + f", {model} on {dataset}" + (" (structured pruning)" if kind == "structured" else ""),
                              3)

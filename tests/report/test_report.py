@@ -91,6 +91,9 @@ def test_the_trade_off_is_one_figure_per_recipe(home, workspace, monkeypatch):
                 if "run" in table and (table["run"] == workspace.krp_run_id).any()]
     assert [float(rows["accuracy under attack"].iloc[0]) for rows in krp_rows] == [0.75, 0.25]
     assert all(rows["runs"].iloc[0] == "1" for rows in krp_rows)
+    # no attack reached the structured runs: their clean curves once, under no recipe
+    structured = [heading for heading in headings if heading.startswith("Trade-off: accuracy vs FLOPs removed")]
+    assert [heading.split(",")[0] for heading in structured] == ["Trade-off: accuracy vs FLOPs removed"]
 
 
 def test_a_report_is_of_one_thing(home, workspace):
