@@ -52,6 +52,9 @@ if "sparse" in info.model_runs:
     else:
         charts.show("layer-auc", cached.run_stamp(store, auc.run_id), lambda: explanation.layer_auc_figure(auc),
                     key="layer-auc")
+        st.caption("The band: the 95 % DeLong interval of the AUC on the adversarial texts; a filled marker: a "
+                   "Mann–Whitney p-value below 0.05. With few sparse-only flips the interval spans most of [0, 1]: "
+                   "read a layer's AUC as a finding only where its interval stays clear of 0.5.")
 
 st.subheader("The pairs in two dimensions (PCA of one layer's pooled states)")
 projection_request = ProjectionRequest(info.run_id)

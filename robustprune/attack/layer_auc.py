@@ -81,6 +81,46 @@ def flip_auc_by_layer(divergence: np.ndarray, flipped: np.ndarray) -> list[float
     return [float(roc_auc_score(flipped, divergence[:, layer])) for layer in range(divergence.shape[1])]
 
 
+def flip_auc_intervals(divergence: np.ndarray, flipped: np.ndarray, level: float = 0.95
+                       ) -> tuple[list[float], list[float]]:
+    """Per layer, DeLong's confidence interval for the AUC (DeLong, DeLong & Clarke-Pearson 1988; with midranks as
+    in Sun & Xu 2014): the AUC's variance is S10/m + S01/n, where S10 is the sample variance over the m flipped
+    examples of the share of other examples each one outranks (ties half), and S01 the same over the n others, of
+    the share of flipped examples that outrank it. Normal, clipped to [0, 1]; NaN with fewer than two of either.
+    A layer that separates the two perfectly has variance 0: its interval is the point, however few examples."""
+    from scipy.stats import norm, rankdata
+
+    flipped = np.asarray(flipped, dtype=bool)
+    m, n = int(flipped.sum()), int((~flipped).sum())
+    if m < 2 or n < 2:
+        return [math.nan] * divergence.shape[1], [math.nan] * divergence.shape[1]
+    z = norm.ppf(0.5 + level / 2)
+    lows, highs = [], []
+    for layer in range(divergence.shape[1]):
+        positives, negatives = divergence[flipped, layer], divergence[~flipped, layer]
+        overall = rankdata(np.concatenate([positives, negatives]))
+        outranked = (overall[:m] - rankdata(positives)) / n         # V10: others below each flipped example
+        outranking = 1.0 - (overall[m:] - rankdata(negatives)) / m  # V01: flipped examples above each other one
+        auc = float(outranked.mean())
+        half_width = z * math.sqrt(outranked.var(ddof=1) / m + outranking.var(ddof=1) / n)
+        lows.append(float(max(0.0, auc - half_width)))
+        highs.append(float(min(1.0, auc + half_width)))
+    return lows, highs
+
+
+def flip_auc_p_values(divergence: np.ndarray, flipped: np.ndarray) -> list[float]:
+    """Per layer, the two-sided p-value of the Mann–Whitney U test, the AUC's own test (U = AUC · m · n): how often
+    a layer that carries no information would be as far from 0.5 (exact for small samples without ties). Not
+    corrected for the number of layers tested. NaN without both kinds of example."""
+    from scipy.stats import mannwhitneyu
+
+    flipped = np.asarray(flipped, dtype=bool)
+    if flipped.all() or not flipped.any():
+        return [math.nan] * divergence.shape[1]
+    return [float(mannwhitneyu(divergence[flipped, layer], divergence[~flipped, layer],
+                               alternative="two-sided").pvalue) for layer in range(divergence.shape[1])]
+
+
 @dataclass
 class BlockErrors:
     """A pruning run's reconstruction error per encoder block (block b = layer b + 1), and which error it is."""
@@ -129,15 +169,28 @@ class LayerFlipAUC:
     seconds: float = 0.0
     run_id: str = ""
 
-    def layer_rows(self) -> list[dict]:
-        """One row per layer: both AUCs, the mean divergence of each class, the run's error at that layer."""
-        rows = []
-        perturbed = np.asarray(self.divergence_perturbed, dtype=float).reshape(len(self.examples), -1)
+    def divergence(self, side: str = "perturbed") -> np.ndarray:
+        """d_l(x) on the ``side`` ("perturbed" or "original") texts: examples × layers."""
+        values = self.divergence_perturbed if side == "perturbed" else self.divergence_original
+        return np.asarray(values, dtype=float).reshape(len(self.examples), len(self.layers))
+
+    def layer_rows(self, level: float = 0.95) -> list[dict]:
+        """One row per layer: both AUCs, with DeLong's ``level`` interval and the Mann–Whitney p-value of each
+        (``flip_auc_intervals``, ``flip_auc_p_values``), the mean divergence of each class on the adversarial
+        texts, and the run's error at that layer."""
         flipped = np.asarray(self.flipped, dtype=bool)
+        columns = {}
+        for side in ("perturbed", "original"):
+            divergence = self.divergence(side)
+            columns[f"auc_{side}_low"], columns[f"auc_{side}_high"] = flip_auc_intervals(divergence, flipped, level)
+            columns[f"p_{side}"] = flip_auc_p_values(divergence, flipped)
+        perturbed = self.divergence("perturbed")
+        rows = []
         for position, layer in enumerate(self.layers):
-            column = perturbed[:, position] if len(perturbed) else np.zeros(0)
+            column = perturbed[:, position]
             rows.append({"layer": layer, "auc_perturbed": self.auc_perturbed[position],
                          "auc_original": self.auc_original[position],
+                         **{name: values[position] for name, values in columns.items()},
                          "divergence_flipped": float(column[flipped].mean()) if flipped.any() else math.nan,
                          "divergence_others": float(column[~flipped].mean()) if (~flipped).any() else math.nan,
                          "reconstruction_error": self.block_error.get(layer - 1, math.nan)})
@@ -242,6 +295,7 @@ def ensure_layer_auc(attack_run_id: str, store: RunStore | None = None, device: 
     return outcome
 
 
-__all__ = ["LAYER_AUC_KIND", "layer_divergences", "flipped_in_sparse_only", "flip_auc_by_layer", "BlockErrors",
+__all__ = ["LAYER_AUC_KIND", "layer_divergences", "flipped_in_sparse_only", "flip_auc_by_layer", "flip_auc_intervals",
+           "flip_auc_p_values", "BlockErrors",
            "block_errors", "LayerFlipAUC", "layer_flip_auc", "layer_auc_run_id", "cached_layer_auc",
            "ensure_layer_auc"]

@@ -132,26 +132,42 @@ def layer_agreement_figure(explanation: ExampleExplanation, errors: BlockErrors 
     return figure
 
 
-def layer_auc_figure(auc: LayerFlipAUC) -> go.Figure:
-    """Per layer: AUC of the dense–sparse divergence for the sparse-only flips (adversarial text solid, original
-    dashed, chance at 0.5), and the run's reconstruction error as bars on a second axis."""
+def layer_auc_figure(auc: LayerFlipAUC, significance: float = 0.05) -> go.Figure:
+    """Per layer: AUC of the dense–sparse divergence for the sparse-only flips (adversarial text solid, with its 95 %
+    DeLong interval as a band; original dashed; chance at 0.5; a filled marker where the Mann–Whitney p-value is
+    below ``significance``), and the run's reconstruction error as bars on a second axis."""
     figure = make_subplots(specs=[[{"secondary_y": True}]])
     layers = auc.layers
+    rows = auc.layer_rows()
     if auc.block_error:
-        figure.add_trace(go.Bar(x=layers, y=[row["reconstruction_error"] for row in auc.layer_rows()],
+        figure.add_trace(go.Bar(x=layers, y=[row["reconstruction_error"] for row in rows],
                                 name="reconstruction error", marker_color=ERROR_COLOUR, opacity=0.5,
                                 hovertemplate="layer %{x}: %{y:.4f}<extra>" + (auc.error_measure or "") + "</extra>"),
                          secondary_y=True)
-    for values, name, colour, dash in ((auc.auc_perturbed, "AUC, adversarial texts", AUC_COLOUR, "solid"),
-                                       (auc.auc_original, "AUC, original texts", ORIGINAL_COLOUR, "dash")):
-        figure.add_trace(go.Scatter(x=layers, y=values, mode="lines+markers", name=name,
-                                    line=dict(color=colour, dash=dash, width=3 if dash == "solid" else 2),
-                                    hovertemplate="layer %{x}: AUC %{y:.3f}<extra></extra>"), secondary_y=False)
+    figure.add_trace(go.Scatter(x=layers, y=[row["auc_perturbed_high"] for row in rows], mode="lines",
+                                name="95 % interval, upper end", line=dict(width=0), showlegend=False,
+                                hoverinfo="skip"), secondary_y=False)
+    figure.add_trace(go.Scatter(x=layers, y=[row["auc_perturbed_low"] for row in rows], mode="lines",
+                                line=dict(width=0), fill="tonexty", fillcolor="rgba(239, 85, 59, 0.15)",
+                                name="95 % interval (DeLong), adversarial", hoverinfo="skip"), secondary_y=False)
+    for side, name, colour, dash in (("perturbed", "AUC, adversarial texts", AUC_COLOUR, "solid"),
+                                     ("original", "AUC, original texts", ORIGINAL_COLOUR, "dash")):
+        figure.add_trace(go.Scatter(
+            x=layers, y=[row[f"auc_{side}"] for row in rows], mode="lines+markers", name=name,
+            line=dict(color=colour, dash=dash, width=3 if dash == "solid" else 2),
+            marker=dict(size=8, symbol=["circle" if row[f"p_{side}"] < significance else "circle-open"
+                                        for row in rows]),
+            customdata=[[row[f"auc_{side}_low"], row[f"auc_{side}_high"], row[f"p_{side}"]] for row in rows],
+            hovertemplate="layer %{x}: AUC %{y:.3f}, 95 % interval %{customdata[0]:.2f}–%{customdata[1]:.2f}, "
+                          "p = %{customdata[2]:.3f}<extra></extra>"), secondary_y=False)
     figure.add_hline(y=0.5, line_dash="dot", line_color="#868e96", annotation_text="chance",
                      annotation_position="bottom right")
     figure.update_layout(title=f"Which layer's dense–sparse divergence tells the sparse-only flips ({auc.positives}) "
                                f"from the other attacked examples ({auc.negatives})", height=380,
                          margin=dict(l=10, r=10, t=40, b=10), legend_title_text="")
+    figure.add_annotation(text=f"filled marker: p < {significance:g} (Mann–Whitney U, two-sided, "
+                               f"{len(layers)} layers, not corrected)", xref="paper", yref="paper", x=0, y=1.0,
+                          xanchor="left", yanchor="bottom", showarrow=False, font=dict(size=11, color="#495057"))
     figure.update_xaxes(title="layer (0 = embeddings)", tickmode="linear", dtick=1)
     figure.update_yaxes(title="ROC AUC", range=[0, 1.02], secondary_y=False)
     figure.update_yaxes(title="reconstruction error", secondary_y=True, **ERROR_AXIS)

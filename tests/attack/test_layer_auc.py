@@ -105,3 +105,77 @@ def test_auc_by_layer_is_the_share_of_correctly_ordered_pairs():
     assert all(math.isnan(value) for value in flip_auc_by_layer(divergence, np.ones(4, dtype=bool)))
     with pytest.raises(RobustPruneError, match="one flag per example"):
         flip_auc_by_layer(divergence, flipped[:3])
+
+
+def delong_by_definition(positives: np.ndarray, negatives: np.ndarray) -> tuple[float, float]:
+    """AUC and its variance from DeLong's structural components, pair by pair: psi = 1, 1/2 or 0."""
+    psi = (positives[:, None] > negatives[None, :]) + 0.5 * (positives[:, None] == negatives[None, :])
+    v10, v01 = psi.mean(axis=1), psi.mean(axis=0)
+    return psi.mean(), v10.var(ddof=1) / len(positives) + v01.var(ddof=1) / len(negatives)
+
+
+def test_the_auc_interval_is_delongs():
+    """The interval from midranks equals DeLong's variance computed pair by pair, ties included."""
+    from scipy.stats import norm
+
+    from robustprune.attack.layer_auc import flip_auc_intervals
+
+    rng = np.random.default_rng(0)
+    flipped = rng.random(40) < 0.3
+    divergence = np.round(rng.normal(size=(40, 3)) + 0.8 * flipped[:, None] * np.arange(3), 1)  # ties
+    lows, highs = flip_auc_intervals(divergence, flipped, level=0.9)
+    for layer in range(3):
+        auc, variance = delong_by_definition(divergence[flipped, layer], divergence[~flipped, layer])
+        assert auc == pytest.approx(flip_auc_by_layer(divergence, flipped)[layer])
+        half = norm.ppf(0.95) * math.sqrt(variance)
+        assert (lows[layer], highs[layer]) == pytest.approx((max(0.0, auc - half), min(1.0, auc + half)))
+    assert all(math.isnan(value) for value in flip_auc_intervals(divergence[:5], np.array([1, 0, 0, 0, 0], bool))[0])
+
+
+def test_the_auc_interval_covers_the_true_auc_as_often_as_it_says():
+    """Divergences of the flipped examples shifted by delta from N(0, 1): the true AUC is Phi(delta / sqrt 2)."""
+    from scipy.stats import norm
+
+    from robustprune.attack.layer_auc import flip_auc_intervals
+
+    rng = np.random.default_rng(1)
+    delta, flipped = 0.8, np.arange(100) < 30
+    true_auc = norm.cdf(delta / math.sqrt(2))
+    divergence = rng.normal(size=(100, 400)) + delta * flipped[:, None]  # 400 independent "layers"
+    lows, highs = flip_auc_intervals(divergence, flipped)
+    covered = np.mean([low <= true_auc <= high for low, high in zip(lows, highs)])
+    assert 0.91 <= covered <= 0.98, covered
+
+
+def test_few_examples_cannot_make_a_layer_significant():
+    """Two sparse-only flips among seven, perfectly separated: AUC 1, and yet the exact two-sided p-value is 2 / 21
+    (2 of the C(7, 2) = 21 ways to place the two flips are as extreme)."""
+    from robustprune.attack.layer_auc import flip_auc_intervals, flip_auc_p_values
+
+    divergence = np.array([[0.9], [0.8], [0.1], [0.2], [0.3], [0.4], [0.5]])
+    flipped = np.array([True, True, False, False, False, False, False])
+    assert flip_auc_by_layer(divergence, flipped) == [1.0]
+    assert flip_auc_p_values(divergence, flipped) == pytest.approx([2 / 21])
+    assert flip_auc_intervals(divergence, flipped) == ([1.0], [1.0])  # DeLong's variance is 0 here: see the p-value
+
+
+def test_the_figure_shows_each_layers_interval_and_which_layers_are_significant():
+    """Layer 1 separates 10 sparse-only flips from 20 other examples; layers 0 and 2 carry noise."""
+    from robustprune.attack.layer_auc import LayerFlipAUC
+    from robustprune.dashboard.explanation import layer_auc_figure
+
+    rng = np.random.default_rng(2)
+    flipped = np.arange(30) < 10
+    divergence = rng.normal(size=(30, 3)) + np.array([0.0, 3.0, 0.0]) * flipped[:, None]
+    auc = LayerFlipAUC("attack-0", "prune-0", [0, 1, 2], flip_auc_by_layer(divergence, flipped),
+                       flip_auc_by_layer(-divergence, flipped), 10, 20, examples=list(range(30)),
+                       divergence_perturbed=divergence.tolist(), divergence_original=(-divergence).tolist(),
+                       flipped=flipped.tolist())
+    rows = auc.layer_rows()
+    assert [row["p_perturbed"] < 0.05 for row in rows] == [False, True, False]
+    assert all(row["auc_perturbed_low"] <= row["auc_perturbed"] <= row["auc_perturbed_high"] for row in rows)
+    traces = {trace.name: trace for trace in layer_auc_figure(auc).data}
+    band = traces["95 % interval (DeLong), adversarial"]
+    assert list(band.y) == [row["auc_perturbed_low"] for row in rows] and band.fill == "tonexty"
+    assert list(traces["95 % interval, upper end"].y) == [row["auc_perturbed_high"] for row in rows]
+    assert list(traces["AUC, adversarial texts"].marker.symbol) == ["circle-open", "circle", "circle-open"]
