@@ -207,15 +207,34 @@ def _append_nltk_path(folder: Path) -> None:
     nltk.data.path.append(str(folder))
 
 
+def own_copies(folder: Path) -> int:
+    """Give every file under ``folder`` that has other hard links a copy of its own; returns how many.
+
+    NLTK (3.9.3 on) refuses to open a data file with more than one link ("refusing multiply-linked file", a guard
+    against links out of its data folders), so a cache copied with ``cp -al`` or restored by a backup tool that
+    links identical files could no longer attack. The copy is written beside the file and renamed over it."""
+    mended = 0
+    for path in folder.rglob("*") if folder.is_dir() else ():
+        if path.is_file() and not path.is_symlink() and path.stat().st_nlink > 1:
+            partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+            shutil.copy2(path, partial)
+            os.replace(partial, path)
+            mended += 1
+    return mended
+
+
 def prepare_nltk() -> Path:
     """WordNet on disk and NLTK able to find an English stopword list; returns robustprune's NLTK data dir.
 
     robustprune's folders are searched after NLTK's own, so an installed NLTK corpus wins.
     ``import textattack`` needs some stopword list to import at all: NLTK's (installed or
-    from the registry) when there is one, else the scikit-learn fallback.
+    from the registry) when there is one, else the scikit-learn fallback. Files of robustprune's folders with
+    other hard links get copies of their own (``own_copies``): NLTK would refuse them.
     """
     root = nltk_data_dir()
     ensure_wordnet(root)
+    for folder in (root, fallback_nltk_dir()):
+        own_copies(folder)
     _append_nltk_path(root)
     if installed_nltk_stopwords() is None and registry_stopwords(root)[0] is None:
         if (root / "corpora" / "stopwords").exists():  # a stale scikit-learn folder that could not be replaced

@@ -87,3 +87,21 @@ def test_textattacks_first_import_downloads_nothing(isolated_cache, tmp_path):
     assert result.returncode == 0 and "imported" in result.stdout, result.stderr[-2000:]
     assert "[nltk_data]" not in result.stdout + result.stderr
     assert (tmp_path / "fresh-home" / ".cache" / "textattack" / "post_install_check_3").exists()  # TextAttack's own
+
+
+def test_hard_linked_nltk_data_gets_copies_of_its_own(tmp_path):
+    """A cache copied with ``cp -al``: NLTK 3.9.3 on refuses a multiply-linked data file ("Security Violation
+    [pathsec.open]: refusing multiply-linked file"), and every attack failed with a traceback."""
+    import os
+
+    import nltk
+
+    root = resources.prepare_nltk()
+    english = root / "corpora" / "stopwords" / "english"
+    words = english.read_bytes()
+    os.link(english, tmp_path / "the-copy's-link")
+    assert english.stat().st_nlink == 2
+    resources.prepare_nltk()
+    assert english.stat().st_nlink == 1 and english.read_bytes() == words
+    assert (tmp_path / "the-copy's-link").read_bytes() == words  # the other link is left as it was
+    assert "the" in nltk.corpus.stopwords.words("english")
