@@ -3,7 +3,8 @@
 First start (the dense default fine-tuned by the worker the app starts), a tiny prune
 from the Prune page with live progress until the heatmaps show, then a tiny attack from
 the Attacks page until an example shows original and adversarial text side by side, a
-click on a row of its examples table to open another example, and a click on a point of the
+click on a row of its examples table to open another example, that example explained (a job)
+and stepped away from and back to, and a click on a point of the
 Overview's curves to open that run on the Prune page.
 """
 
@@ -57,6 +58,17 @@ def test_prune_and_attack_in_a_real_browser(empty_home, workspace, tmp_path):
         click_table_row(page, page.locator("[data-testid='stDataFrame']").nth(1), row=1)  # 0: the summary
         wait_rendered(page, "Example 1:")
         assert "example=1" in page.url
+
+        # the example's own fragment: "Explain this example" runs a job whose panel refreshes inside it, and the
+        # attributions show once it is done; Next and Previous step away and back to them
+        page.get_by_role("button", name="Explain this example").click()
+        wait_rendered(page, "sparse · adversarial", timeout_ms=180_000)
+        page.get_by_role("button", name="Next").click()
+        wait_rendered(page, "Example 0:")
+        assert page.get_by_role("button", name="Explain this example").count() == 1 and "example=0" in page.url
+        page.get_by_role("button", name="Previous").click()
+        wait_rendered(page, "Example 1:")
+        wait_rendered(page, "sparse · adversarial")
 
         # a row of the Overview's table opens its run on the Prune page
         page.goto(server.url("/"))
