@@ -138,20 +138,26 @@ def home(empty_home, workspace) -> Path:
     return empty_home
 
 
-@pytest.fixture
-def auto_reruns(monkeypatch):
-    """The reruns pages ask the browser for (``st.fragment(run_every=...)``), as (fragment id, seconds)."""
+def record_sent_messages(monkeypatch, pick) -> list:
+    """What the app sends the browser, as ``pick(msg)`` of every ForwardMsg for which it is not None."""
     from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
 
-    asked, enqueue = [], ForwardMsgQueue.enqueue
+    sent, enqueue = [], ForwardMsgQueue.enqueue
 
     def recording(queue, msg):
-        if msg.WhichOneof("type") == "auto_rerun":
-            asked.append((msg.auto_rerun.fragment_id, msg.auto_rerun.interval))
+        if (item := pick(msg)) is not None:
+            sent.append(item)
         return enqueue(queue, msg)
 
     monkeypatch.setattr(ForwardMsgQueue, "enqueue", recording)
-    return asked
+    return sent
+
+
+@pytest.fixture
+def auto_reruns(monkeypatch):
+    """The reruns pages ask the browser for (``st.fragment(run_every=...)``), as (fragment id, seconds)."""
+    return record_sent_messages(monkeypatch, lambda msg: (msg.auto_rerun.fragment_id, msg.auto_rerun.interval)
+                                if msg.WhichOneof("type") == "auto_rerun" else None)
 
 
 def open_page(page: str | None = None, **query: str) -> AppTest:

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.dashboard.conftest import open_page, plotly_figures, texts
+from tests.dashboard.conftest import open_page, plotly_figures, record_sent_messages, texts
 
 
 def test_summary_and_example_side_by_side(home, workspace):
@@ -55,19 +55,13 @@ def test_previous_and_next_step_through_the_shown_examples(home, workspace):
 def elements_by_fragment(monkeypatch):
     """The elements each script run sends, as (fragment id, element type, element id): a fragment's id names what
     its rerun redraws."""
-    from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
+    def element(msg):
+        if msg.WhichOneof("type") != "delta" or msg.delta.WhichOneof("type") != "new_element":
+            return None
+        kind = msg.delta.new_element.WhichOneof("type")
+        return msg.delta.fragment_id, kind, getattr(getattr(msg.delta.new_element, kind), "id", "")
 
-    sent, enqueue = [], ForwardMsgQueue.enqueue
-
-    def recording(queue, msg):
-        if msg.WhichOneof("type") == "delta" and msg.delta.WhichOneof("type") == "new_element":
-            element = msg.delta.new_element
-            kind = element.WhichOneof("type")
-            sent.append((msg.delta.fragment_id, kind, getattr(getattr(element, kind), "id", "")))
-        return enqueue(queue, msg)
-
-    monkeypatch.setattr(ForwardMsgQueue, "enqueue", recording)
-    return sent
+    return record_sent_messages(monkeypatch, element)
 
 
 def test_stepping_through_examples_redraws_the_example_not_the_tables(home, workspace, elements_by_fragment):
