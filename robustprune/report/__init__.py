@@ -41,8 +41,8 @@ def build_report(run: str | None = None, attack: str | None = None, overview: bo
                                f"({', '.join(REPORT_KINDS[:2])}), an attack run, or the overview (e.g. {known})")
     if record.kind == "attack":
         summary = record.summary
-        attack = summary["summary"]  # the title names the recipe; its parts are a row of the attack's table
-        document = ReportDocument(f"Attack {record.run_id}: {attack['recipe']} on the {attack['attacked_model']} "
+        outcome = summary["summary"]  # the title names the recipe; its parts are a row of the attack's table
+        document = ReportDocument(f"Attack {record.run_id}: {outcome['recipe']} on the {outcome['attacked_model']} "
                                   "model", f"{record.model} on {record.dataset}; attacked run {summary['target_run_id']}")
         sections.attack_report(document, store, record, examples or sections.EXAMPLES_PER_ATTACK, compute)
     else:

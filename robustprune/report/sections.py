@@ -130,16 +130,18 @@ def pruning_run_sections(document: ReportDocument, store: RunStore, record: RunR
         document.figure(pruning.depth_figure(pruning.depth_frame({pruning.run_label(result): result})))
         document.figure(pruning.sparsity_figure(layers, result.target_sparsity))
     if with_attacks:
-        tradeoff_sections(document, store, record.model, record.dataset)
-        for info in attacks.list_attack_runs(store):
+        infos = attacks.list_attack_runs(store)
+        tradeoff_sections(document, store, record.model, record.dataset, infos)
+        for info in infos:
             if info.target_run_id == record.run_id:
                 attack_report(document, store, store.require(info.run_id), examples, compute, with_target=False)
 
 
-def tradeoff_sections(document: ReportDocument, store: RunStore, model: str, dataset: str) -> None:
+def tradeoff_sections(document: ReportDocument, store: RunStore, model: str, dataset: str, attack_runs: list) -> None:
     """The Overview's trade-off curves (and their table) for one model and dataset: one set per attack recipe, as
-    the Overview shows them (accuracy under two recipes is two numbers, never their mean)."""
-    infos = [info for info in attacks.list_attack_runs(store) if info.model == model and info.dataset == dataset]
+    the Overview shows them (accuracy under two recipes is two numbers, never their mean). ``attack_runs``: the
+    store's (``attacks.list_attack_runs``), read once by the caller."""
+    infos = [info for info in attack_runs if info.model == model and info.dataset == dataset]
     for kind in overview.PRUNING_KINDS:
         frames = {recipe: overview.tradeoff_frame(store, model, dataset, recipe, kind, attacks=infos)
                   for recipe in overview.attack_recipes(infos) or [None]}
@@ -162,10 +164,10 @@ def overview_report(document: ReportDocument, store: RunStore) -> None:
     pairs = overview.model_dataset_pairs(store)
     if not pairs:
         document.paragraph("No pruning runs are cached yet.")
+    infos = attacks.list_attack_runs(store)
     for model, dataset in pairs:
         document.heading(f"{model} on {dataset}")
-        tradeoff_sections(document, store, model, dataset)
-    infos = attacks.list_attack_runs(store)
+        tradeoff_sections(document, store, model, dataset, infos)
     if infos:
         document.heading("Attack runs")
         document.table(pd.DataFrame([{"attack run": info.run_id, "recipe": info.recipe,
