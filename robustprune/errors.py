@@ -6,3 +6,8 @@ class RobustPruneError(Exception):
 
     The CLI prints it as one line and exits non-zero; the dashboard shows it in place.
     """
+
+
+class StoreNotice(UserWarning):
+    """Something the run store did or found that a user should hear of in one line (a damaged run treated as
+    missing, an index rebuilt from the run folders); the CLI prints it as one line on stderr."""

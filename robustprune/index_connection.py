@@ -1,12 +1,23 @@
 """The run store's SQLite index, as ``RunStore.connect`` hands it out: one connection per process, thread and
-index file, and statements that come back fully read."""
+index file, and statements that come back fully read.
+
+The index is a cache of the run folders (``robustprune.index_rebuild``): an index file that SQLite cannot read
+(overwritten, truncated, not a database) is moved aside, never read again and never deleted, and a new one is
+built in its place (``IndexRebuiltWarning`` says so in one line)."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
 import threading
+import time
+import warnings
 from pathlib import Path
+from typing import Callable
+
+from filelock import FileLock
+
+from robustprune.errors import StoreNotice
 
 _connections = threading.local()
 
@@ -49,9 +60,35 @@ class IndexConnection:
         self._connection.executescript(script)
 
 
-def thread_connection(path: Path) -> sqlite3.Connection:
+class IndexRebuiltWarning(StoreNotice):
+    """The run index was unreadable or missing runs; it was rebuilt from the run folders."""
+
+
+def unreadable(error: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite's error says the file itself is bad (not a database, malformed), not that it is busy or
+    that a statement is wrong (``OperationalError``: locked, no such table, ...)."""
+    return not isinstance(error, sqlite3.OperationalError) or "malformed" in str(error)
+
+
+def move_aside(path: Path) -> str:
+    """Rename the index file (and its WAL and shared-memory files) to ``<name>.unreadable-<time>``; the new name
+    (a file name, no folder: it is shown to users)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.name}.unreadable-{stamp}-{os.getpid()}")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            os.replace(source, f"{aside}{suffix}")
+    return aside.name
+
+
+def thread_connection(path: Path, prepare: Callable[[sqlite3.Connection], None] | None = None) -> sqlite3.Connection:
     """This thread's open connection to the SQLite file at ``path``: opened once per process, thread and file
-    (the file's inode and change time: a file deleted and made anew is another file, even on a reused inode)."""
+    (the file's inode and change time: a file deleted and made anew is another file, even on a reused inode).
+
+    ``prepare(connection)`` runs on each connection when it is opened (the store's schema, its integrity check, its
+    rebuild from the run folders); where SQLite says the file is not a readable database, the file is moved aside
+    and a new one opened and prepared in its place."""
     def identity() -> tuple[int, int] | None:
         try:
             status = os.stat(path)
@@ -68,10 +105,42 @@ def thread_connection(path: Path) -> sqlite3.Connection:
         return known[1]
     if known is not None:
         known[1].close()
-    connection = sqlite3.connect(path, timeout=30)
-    connection.execute("PRAGMA journal_mode=WAL")
+    try:
+        connection = open_prepared(path, prepare)
+    except sqlite3.DatabaseError as error:
+        if not unreadable(error):
+            raise
+        locks = path.parent / "locks"
+        locks.mkdir(exist_ok=True)
+        with FileLock(locks / f"{path.name}.repair.lock"):  # one process moves a bad file aside, the others open the new
+
+            try:
+                connection = open_prepared(path, prepare)
+            except sqlite3.DatabaseError as again:
+                if not unreadable(again):
+                    raise
+                aside = move_aside(path)
+                with warnings.catch_warnings():  # the rebuild's own line ("lacked runs") would say it twice
+                    warnings.simplefilter("ignore", IndexRebuiltWarning)
+                    connection = open_prepared(path, prepare)
+                warnings.warn(IndexRebuiltWarning(
+                    f"the run index could not be read ({again}); it was moved aside as {aside} and rebuilt from "
+                    "the run folders"), stacklevel=3)
     open_here[path] = (identity(), connection)
     return connection
 
 
-__all__ = ["IndexConnection", "StatementRows", "thread_connection"]
+def open_prepared(path: Path, prepare: Callable[[sqlite3.Connection], None] | None) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, timeout=30)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        if prepare is not None:
+            prepare(connection)
+            connection.commit()
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+__all__ = ["IndexConnection", "IndexRebuiltWarning", "StatementRows", "thread_connection"]

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from robustprune.errors import RobustPruneError
 from robustprune.job_kinds import HANDLERS, RERUN_WHEN_DONE
-from robustprune.store import RunStore, canonical_json, run_id_for
+from robustprune.store import RunStore, add_index_schema, canonical_json, run_id_for
 
 STALE_SECONDS = 120
 JOB_SCHEMA = """
@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS sweep_cells (
     PRIMARY KEY (job_id, run_id)
 );
 """
+add_index_schema(JOB_SCHEMA)  # made again with the runs' table when the index file is made anew
 FINISHED = ("done", "failed")
 _running_here: set[str] = set()  # ids of the jobs this process is running now (JobQueue.run)
 

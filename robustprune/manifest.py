@@ -9,11 +9,17 @@ write, so a finished run always has one. A run is checked against it in two dept
   to be used: a cache hit, a model loaded, a page reading its tables). Digests are cached per
   file version, so a long-running process hashes a file once.
 
-Runs written before manifests existed have none. They are checked by format instead (a
-safetensors file's header against the file's length, a Parquet file's magic markers at
-both ends, and on the deep check every JSON file parses); the first deep check that
-passes writes their manifest (trust on first use), and from then on they are checked like
-any other run.
+A manifest covers the folder: a file it does not list is damage, and so is a manifest that
+lists nothing (every run has its ``summary.json``). The store's own record of the run
+(``run.json``, ``robustprune.run_folder``) is not listed: it holds the manifest's digest, so
+a manifest replaced or deleted after the run was written is damage too.
+
+Runs written before manifests existed have none (and their ``run.json``, if any, says so).
+They are checked by format instead (a safetensors file's header against the file's length, a
+Parquet file's magic markers at both ends, and on the deep check every JSON file parses); the
+first deep check that passes writes their manifest (trust on first use), and from then on they
+are checked like any other run. A run whose ``run.json`` names a manifest is never trusted
+that way: its missing manifest is damage.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import uuid
 from pathlib import Path
 
 from robustprune.hashing import file_sha256, file_version
+from robustprune.run_folder import RUN_RECORD, read_run_record
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
@@ -32,9 +39,16 @@ _parsed: dict[tuple[str, int, int], tuple[dict, list[tuple[str, int]]]] = {}
 _guard = threading.Lock()
 
 
+STORE_FILES = (MANIFEST, RUN_RECORD)  # the store's own files in a run's folder, never listed in its manifest
+
+
 def run_files(folder: Path) -> list[Path]:
-    """Every regular file of a run's folder (recursively), the manifest itself excepted."""
-    return sorted(path for path in folder.rglob("*") if path.is_file() and path.relative_to(folder).as_posix() != MANIFEST)
+    """Every regular file of a run's folder (recursively), the store's own files (and their temporary copies while
+    they are written) excepted."""
+    def own(name: str) -> bool:
+        return name in STORE_FILES or any(name.startswith(f".{own_file}.") for own_file in STORE_FILES)
+
+    return sorted(path for path in folder.rglob("*") if path.is_file() and not own(path.relative_to(folder).as_posix()))
 
 
 def write_manifest(folder: Path) -> dict:
@@ -90,7 +104,9 @@ def size_damage(folder: Path | str) -> str | None:
     except ValueError as error:
         return str(error)
     if parsed is None:
-        return format_damage(Path(folder), deep=False)
+        return missing_manifest_damage(folder) or format_damage(Path(folder), deep=False)
+    if not parsed[1]:
+        return f"{MANIFEST} lists no files"
     root = os.fspath(folder)
     for name, written in parsed[1]:
         try:
@@ -112,16 +128,32 @@ def content_damage(folder: Path) -> str | None:
     except ValueError as error:
         return str(error)
     if manifest is None:
-        damage = format_damage(folder, deep=True)
+        damage = missing_manifest_damage(folder) or format_damage(folder, deep=True)
         if damage is None:
             write_manifest(folder)
         return damage
     damage = size_damage(folder)
     if damage is not None:
         return damage
+    unlisted = [name for name in (path.relative_to(folder).as_posix() for path in run_files(folder))
+                if name not in manifest["files"]]
+    if unlisted:
+        return f"{unlisted[0]} is not in {MANIFEST} (not written with the run)"
     for name, entry in manifest["files"].items():
         if file_sha256(folder / name) != entry["sha256"]:
             return f"{name} does not hash to what was written (same size, other bytes)"
+    record = read_run_record(folder)
+    if record is not None and record.get("manifest_sha256") not in (None, file_sha256(folder / MANIFEST)):
+        return f"{MANIFEST} is not the one the run was written with"
+    return None
+
+
+def missing_manifest_damage(folder: Path | str) -> str | None:
+    """A run without a manifest whose ``run.json`` says it was written with one: its manifest was lost (never
+    trusted on first use). None for a run written before manifests."""
+    record = read_run_record(folder)
+    if record is not None and record.get("manifest_sha256"):
+        return f"{MANIFEST} is missing"
     return None
 
 
@@ -171,5 +203,5 @@ def parquet_damage(path: Path) -> str | None:
     return None if size >= 12 and start == end == b"PAR1" else f"is truncated ({size:,} bytes, no Parquet footer)"
 
 
-__all__ = ["MANIFEST", "write_manifest", "read_manifest", "size_damage", "content_damage", "format_damage",
+__all__ = ["MANIFEST", "STORE_FILES", "write_manifest", "read_manifest", "size_damage", "content_damage", "format_damage",
            "run_files"]

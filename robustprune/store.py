@@ -18,11 +18,15 @@ with ``verify=True`` (made before a run's files are used) also checks the digest
 whose files no longer match is *damaged*: lookups treat it as missing (with a
 ``DamagedRunWarning``), so that asking for it again computes it again, and the new write
 replaces the damaged folder.
+
+The index is a cache of the run folders: each folder also holds its own index row (``run.json``,
+``robustprune.run_folder``), and an index that is missing, emptied, truncated or unreadable is
+rebuilt from the folders when it is opened (``robustprune.index_rebuild``; an unreadable file is
+moved aside, never deleted). Nothing deletes a run folder for lacking an index row.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -37,10 +41,12 @@ from typing import Iterator
 from filelock import FileLock
 
 from robustprune import paths
-from robustprune.errors import RobustPruneError
-from robustprune.hashing import remember
-from robustprune.index_connection import IndexConnection, thread_connection
-from robustprune.manifest import content_damage, size_damage, write_manifest
+from robustprune.errors import RobustPruneError, StoreNotice
+from robustprune.hashing import file_sha256, remember
+from robustprune.index_connection import IndexConnection, IndexRebuiltWarning, thread_connection
+from robustprune.index_rebuild import ReindexReport, adopt_unindexed, prepare_index, run_folders
+from robustprune.manifest import MANIFEST, content_damage, size_damage, write_manifest
+from robustprune.run_folder import IndexRow, canonical_json, run_id_for, write_run_record
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -65,6 +71,15 @@ RUN_KINDS = (*DENSE_KINDS, *PRUNING_KINDS, "attack", *DERIVED_KINDS)
 # runs that are parts of other runs (an attack run's cached shards), left out of listings unless asked for
 INTERNAL_KINDS = ("attack-shard",)
 INDEX_COLUMNS = ("kind", "model", "dataset", "method", "parent")  # what index_values reads
+# the tables of the index file: the runs', and those other modules keep beside them (``add_index_schema``)
+INDEX_SCHEMAS = [SCHEMA]
+
+
+def add_index_schema(schema: str) -> None:
+    """Tables another module keeps in the index file (the job queue's): created with the runs' table whenever the
+    file is opened, a rebuilt one included."""
+    if schema not in INDEX_SCHEMAS:
+        INDEX_SCHEMAS.append(schema)
 
 
 @dataclass
@@ -82,7 +97,7 @@ class RunRecord:
     damage: str | None = None  # why its files no longer match its manifest (``list(include_damaged=True)``)
 
 
-class DamagedRunWarning(UserWarning):
+class DamagedRunWarning(StoreNotice):
     """A cached run's files no longer match what was written; it is treated as missing."""
 
 
@@ -99,21 +114,13 @@ def damaged_message(run_id: str, damage: str) -> str:
             "(the same command or page) to compute it again")
 
 
-def canonical_json(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def run_id_for(kind: str, key: dict) -> str:
-    return f"{kind}-{hashlib.sha256(canonical_json({'kind': kind, **key}).encode()).hexdigest()[:12]}"
-
-
 class RunStore:
     def __init__(self, root: Path | str | None = None) -> None:
         self.root = Path(root) if root is not None else paths.home()
         self.runs_dir = self.root / "runs"
         self.runs_dir.mkdir(parents=True, exist_ok=True)
-        with self.connect() as connection:
-            connection.executescript(SCHEMA)
+        with self.connect():  # opened, checked and rebuilt from the run folders where it lacks runs
+            pass
 
     @contextmanager
     def connect(self) -> Iterator[IndexConnection]:
@@ -122,13 +129,23 @@ class RunStore:
         Opening a connection and setting WAL mode costs about 0.3 ms, as much as the look-up itself, and a
         dashboard page makes dozens of look-ups: each thread of each process keeps one connection per index
         file, opened again when the file is another one (a store deleted and made anew at the same path)."""
-        connection = thread_connection(self.root / "index.sqlite")
+        connection = thread_connection(self.root / "index.sqlite", self._prepare_index)
         try:
             yield IndexConnection(connection)
             connection.commit()
         except BaseException:
             connection.rollback()
             raise
+
+    def _prepare_index(self, connection) -> None:
+        prepare_index(connection, self.runs_dir, INDEX_SCHEMAS, (*RUN_KINDS, *INTERNAL_KINDS))
+
+    def reindex(self) -> tuple[ReindexReport, int]:
+        """Add to the index every run folder it lacks (what opening a store does where there are more folders than
+        rows, on demand: ``robustprune runs --reindex``); the report and how many folders there are."""
+        folders = run_folders(self.runs_dir)
+        with self.connect() as connection:
+            return adopt_unindexed(connection, folders, (*RUN_KINDS, *INTERNAL_KINDS)), len(folders)
 
     def directory(self, run_id: str) -> Path:
         return self.runs_dir / run_id
@@ -288,6 +305,8 @@ class RunStore:
             (partial / "summary.json").write_text(json.dumps(writer.summary, indent=2, default=str))
             paths.permissions_as_created(partial)
             manifest = write_manifest(partial)
+            row = IndexRow(run_id, kind, model, dataset, method, parent, key, writer.summary, time.time())
+            write_run_record(partial, row, file_sha256(partial / MANIFEST))
             final = self.directory(run_id)
             if final.exists():  # a damaged run, or a leftover without an index row (killed between rename and insert)
                 shutil.rmtree(final)
@@ -295,10 +314,7 @@ class RunStore:
             for name, entry in manifest["files"].items():  # the digests just computed hold under the final name
                 remember(final / name, entry["sha256"])
             with self.connect() as connection:
-                connection.execute(
-                    "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (run_id, kind, model, dataset, method, parent, canonical_json(key),
-                     json.dumps(writer.summary, default=str), time.time()))
+                connection.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row.values())
             writer.directory = final
         finally:
             if partial.exists():
@@ -312,28 +328,26 @@ class RunStore:
             connection.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
         shutil.rmtree(self.directory(run_id), ignore_errors=True)
 
-    def remove_leftovers(self, unindexed_after_seconds: float = 60.0) -> int:
-        """Delete what killed writers left: partial folders of processes that are gone, and run folders without an
-        index row (killed between the rename and the insert) older than ``unindexed_after_seconds`` (a live
-        writer is between the two for milliseconds). Neither is ever listed; returns how many were removed."""
+    def remove_leftovers(self) -> int:
+        """Delete what killed writers left half-done: the partial folders of processes that are gone (never listed);
+        returns how many were removed. A finished folder without an index row (its writer killed between the
+        rename and the insert) is a finished run: it is added to the index, never deleted."""
         import psutil
 
-        with self.connect() as connection:
-            indexed = {row[0] for row in connection.execute("SELECT run_id FROM runs")}
         removed = 0
         for folder in self.runs_dir.iterdir():
-            if folder.name.startswith(".partial-"):
-                try:
-                    pid = int(folder.name.rsplit("-", 2)[1])  # .partial-<run_id>-<pid>-<random>
-                except (IndexError, ValueError):
-                    continue
-                if pid == os.getpid() or psutil.pid_exists(pid):
-                    continue
-            elif folder.name.startswith(".") or folder.name in indexed or \
-                    time.time() - folder.stat().st_mtime < unindexed_after_seconds:
+            if not folder.name.startswith(".partial-"):
+                continue
+            try:
+                pid = int(folder.name.rsplit("-", 2)[1])  # .partial-<run_id>-<pid>-<random>
+            except (IndexError, ValueError):
+                continue
+            if pid == os.getpid() or psutil.pid_exists(pid):
                 continue
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
+        with self.connect() as connection:  # finished runs whose writers died before their rows were inserted
+            adopt_unindexed(connection, run_folders(self.runs_dir), (*RUN_KINDS, *INTERNAL_KINDS))
         return removed
 
     def _lookup(self, run_id: str, verify: bool) -> tuple[RunRecord | None, str | None]:

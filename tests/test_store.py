@@ -167,14 +167,42 @@ def test_changed_bytes_of_the_same_size_are_found_when_verified(tmp_path):
 def test_a_run_written_before_manifests_is_checked_by_format_then_given_a_manifest(tmp_path):
     store = RunStore(tmp_path)
     intact, truncated = write_weights(store, {"a": 1}), write_weights(store, {"a": 2})
-    for run_id in (intact, truncated):
+    for run_id in (intact, truncated):  # as an old version wrote them: neither a manifest nor a run.json
         (store.directory(run_id) / "manifest.json").unlink()
+        (store.directory(run_id) / "run.json").unlink()
     weights = store.directory(truncated) / "weights.safetensors"
     weights.write_bytes(weights.read_bytes()[:-8])
     assert "its header describes" in store.damage(truncated, verify=False)
     assert store.get(intact, verify=True) is not None
     assert (store.directory(intact) / "manifest.json").is_file()  # trusted on first use, checked from now on
     assert not (store.directory(truncated) / "manifest.json").exists()
+
+
+def test_a_lost_manifest_is_damage_never_trusted_on_first_use(tmp_path):
+    """A run written with a manifest that lost it is damaged: a deep check must not write a new manifest over
+    files that may themselves be damaged."""
+    store = RunStore(tmp_path)
+    run_id = write_weights(store, {"a": 1})
+    (store.directory(run_id) / "manifest.json").unlink()
+    assert store.damage(run_id, verify=False) == store.damage(run_id, verify=True) == "manifest.json is missing"
+    assert not (store.directory(run_id) / "manifest.json").exists()
+
+
+def test_a_manifest_that_does_not_cover_the_folder_is_damage(tmp_path):
+    store = RunStore(tmp_path)
+    empty, extra, swapped = (write_weights(store, {"a": n}) for n in (1, 2, 3))
+    (store.directory(empty) / "manifest.json").write_text(json.dumps({"version": 1, "files": {}}))
+    (store.directory(extra) / "weights-2.safetensors").write_bytes(b"planted")
+    manifest = json.loads((store.directory(swapped) / "manifest.json").read_text())
+    del manifest["files"]["weights.safetensors"]  # a manifest rewritten after the run: the weights unchecked
+    (store.directory(swapped) / "manifest.json").write_text(json.dumps(manifest))
+    assert store.damage(empty, verify=False) == "manifest.json lists no files"
+    assert store.damage(extra) == "weights-2.safetensors is not in manifest.json (not written with the run)"
+    assert store.damage(swapped) == "weights.safetensors is not in manifest.json (not written with the run)"
+    assert {record.run_id for record in store.list()} == {extra, swapped}  # sizes: the deep check finds those two
+    for run_id in (empty, extra, swapped):
+        with pytest.warns(DamagedRunWarning):
+            assert store.get(run_id, verify=True) is None
 
 
 def test_the_run_lock_excludes_other_holders_until_released(tmp_path):
@@ -205,23 +233,27 @@ def test_the_run_lock_excludes_other_holders_until_released(tmp_path):
     assert outside == ["waited", "acquired"]
 
 
-def test_what_killed_writers_left_is_removed(tmp_path):
+def test_what_killed_writers_left_is_removed_and_finished_runs_never_are(tmp_path):
+    """Only a writer's partial folder is half-done; a folder renamed into place whose row never reached the index
+    (killed between the two) is a finished run: it is added to the index. A folder that is no run is left alone."""
     import subprocess
     import sys
-    import time
-
     store = RunStore(tmp_path)
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     dead = store.runs_dir / f".partial-prune-abc-{gone.pid}-0000"
     alive = store.runs_dir / f".partial-prune-abc-{os.getppid()}-0000"
-    unindexed, fresh = store.runs_dir / "prune-000000000001", store.runs_dir / "prune-000000000002"
-    for folder in (dead, alive, unindexed, fresh):
+    stranger = store.runs_dir / "prune-000000000001"
+    for folder in (dead, alive, stranger):
         folder.mkdir()
-    os.utime(unindexed, (time.time() - 120, time.time() - 120))  # renamed into place, never indexed, long ago
-    kept = write_weights(store, {"a": 1})
-    assert store.remove_leftovers() == 2
-    assert {path.name for path in store.runs_dir.iterdir()} == {alive.name, fresh.name, kept}
+    kept, unindexed = write_weights(store, {"a": 1}), write_weights(store, {"a": 2})
+    with store.connect() as connection:  # as if killed between the rename and the insert
+        connection.execute("DELETE FROM runs WHERE run_id = ?", (unindexed,))
+    assert store.remove_leftovers() == 1
+    assert {path.name for path in store.runs_dir.iterdir()} == {alive.name, stranger.name, kept, unindexed}
+    assert {record.run_id for record in store.list()} == {kept, unindexed}
+    report, folders = store.reindex()  # on demand: the index lacks nothing now, the stranger is said
+    assert (report.added, list(report.unreadable), folders) == ([], [stranger.name], 3)
 
 
 def write_run(store: RunStore, number: int) -> str:

@@ -105,7 +105,7 @@ def explanation_run_id(attack_run_id: str, index: int, settings: IGSettings = IG
 
 def cached_explanation(store: RunStore, attack_run_id: str, index: int,
                        settings: IGSettings = IGSettings()) -> ExampleExplanation | None:
-    record = store.get(explanation_run_id(attack_run_id, index, settings))
+    record = store.get(explanation_run_id(attack_run_id, index, settings), verify=True)
     return None if record is None else ExampleExplanation.load(record.directory, record.run_id)
 
 

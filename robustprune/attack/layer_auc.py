@@ -132,7 +132,7 @@ class BlockErrors:
 def block_errors(store: RunStore, run_id: str) -> BlockErrors | None:
     """The error at the output of each block: an unstructured run's end-to-end error of the FFN output Linear,
     a structured run's FFN sub-layer error after tuning; None for a dense run."""
-    record = store.get(run_id)
+    record = store.get(run_id, verify=True)
     if record is None:
         return None
     if record.kind == "prune":
@@ -257,7 +257,7 @@ def layer_auc_run_id(attack_run_id: str) -> str:
 
 
 def cached_layer_auc(store: RunStore, attack_run_id: str) -> LayerFlipAUC | None:
-    record = store.get(layer_auc_run_id(attack_run_id))
+    record = store.get(layer_auc_run_id(attack_run_id), verify=True)
     return None if record is None else LayerFlipAUC.load(record.directory, record.run_id)
 
 

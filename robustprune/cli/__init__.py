@@ -23,20 +23,21 @@ COMMANDS = {"finetune": command_finetune, "prune": command_prune, "attack": comm
 
 @contextmanager
 def one_line_warnings():
-    """Show a damaged cached run (``robustprune.store.DamagedRunWarning``) as one line on stderr, every time."""
-    from robustprune.store import DamagedRunWarning
+    """Show what the store tells a user (``robustprune.errors.StoreNotice``: a damaged cached run, an index rebuilt
+    from the run folders) as one line on stderr, every time."""
+    from robustprune.errors import StoreNotice
 
     with warnings.catch_warnings():
         default = warnings.showwarning
 
         def show(message, category, filename, lineno, file=None, line=None):
-            if issubclass(category, DamagedRunWarning):
+            if issubclass(category, StoreNotice):
                 print(f"robustprune: warning: {message}", file=sys.stderr)
             else:
                 default(message, category, filename, lineno, file, line)
 
         warnings.showwarning = show
-        warnings.simplefilter("always", DamagedRunWarning)
+        warnings.simplefilter("always", StoreNotice)
         yield
 
 

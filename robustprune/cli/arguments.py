@@ -240,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
                       "attack, attribution, layer-auc or projection")
     runs.add_argument("--verify", action="store_true",
                       help="check every file's SHA-256 against what was written (default: sizes only)")
+    runs.add_argument("--reindex", action="store_true",
+                      help="first add to the index every run folder it lacks (done by itself when the index is "
+                           "missing, emptied or unreadable)")
     runs.add_argument("--json", action="store_true")
 
     worker = commands.add_parser("worker", help="run queued dashboard jobs (pruning, fine-tuning, attacks) until "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict
 
 from robustprune.cli.arguments import DEFAULT_FLOPS_REDUCTION, DEFAULT_SPARSITY, attack_config, split_list
@@ -225,6 +226,9 @@ def command_runs(args) -> dict:
     if args.kind is not None and args.kind not in RUN_KINDS + INTERNAL_KINDS:
         raise RobustPruneError(f"unknown kind {args.kind!r}; use one of {', '.join(RUN_KINDS)}")
     store = RunStore()
+    if args.reindex:
+        report, folders = store.reindex()
+        print(f"robustprune: reindexed: {report.line(folders)}", file=sys.stderr)
     records = store.list(kind=args.kind, include_damaged=True)
     if args.verify:
         for record in records:

@@ -32,7 +32,7 @@ def build_report(run: str | None = None, attack: str | None = None, overview: bo
         document = ReportDocument("robustprune: every cached run", f"run store {store.root}")
         sections.overview_report(document, store)
         return document.render()
-    record = store.require(run or attack, kinds=("attack",) if attack is not None else REPORT_KINDS)
+    record = store.require(run or attack, verify=True, kinds=("attack",) if attack is not None else REPORT_KINDS)
     if attack is not None and record.kind != "attack":
         raise RobustPruneError(f"run {attack!r} is of kind '{record.kind}', not an attack run; use --run for it")
     if record.kind not in REPORT_KINDS:

@@ -81,7 +81,7 @@ def attack_report(document: ReportDocument, store: RunStore, record: RunRecord, 
     info = attacks.attack_run_info(record)
     result = attacks.load_attack_result(record)
     names = attacks.label_names(store, info.dense_run_id)
-    target = store.get(info.target_run_id)
+    target = store.get(info.target_run_id, verify=True)
     if with_target and target is not None and target.kind in PRUNING_KINDS:
         document.heading(f"The attacked run: {attacks.pruned_label(target)} ({target.run_id})")
         pruning_run_sections(document, store, target, with_attacks=False)
@@ -134,7 +134,7 @@ def pruning_run_sections(document: ReportDocument, store: RunStore, record: RunR
         tradeoff_sections(document, store, record.model, record.dataset, infos)
         for info in infos:
             if info.target_run_id == record.run_id:
-                attack_report(document, store, store.require(info.run_id), examples, compute, with_target=False)
+                attack_report(document, store, store.require(info.run_id, verify=True), examples, compute, with_target=False)
 
 
 def tradeoff_sections(document: ReportDocument, store: RunStore, model: str, dataset: str, attack_runs: list) -> None:

@@ -179,3 +179,19 @@ def test_a_report_exported_from_the_dashboard_has_real_colours(home, workspace, 
     report = build_report(run=workspace.krp_run_id)
     assert figures(report) >= 3
     assert not re.search(r'"#0000(0[1-9]|[12][0-9]|30)"', report)  # the placeholders: #000001 to #000030
+
+
+@pytest.mark.parametrize("option, table", [("--run", "layers.parquet"), ("--attack", "attack/examples.parquet")])
+def test_a_report_of_a_run_with_a_damaged_table_is_one_line(home, workspace, tmp_path, capsys, option, table):
+    """The report reads a run's tables through the store's verified read: same size, other bytes is damage, said
+    in one line (it was a pyarrow traceback)."""
+    run_id = workspace.krp_run_id if option == "--run" else workspace.attack_run_id
+    damaged = home / "runs" / run_id / table
+    content = bytearray(damaged.read_bytes())
+    content[len(content) // 2] ^= 0xFF
+    damaged.write_bytes(bytes(content))
+    output = tmp_path / "report.html"
+    assert main(["report", option, run_id, "-o", str(output)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "Traceback" not in error and not output.exists()
+    assert f"cached run {run_id} is damaged ({table} does not hash to what was written" in error
