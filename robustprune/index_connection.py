@@ -65,9 +65,22 @@ class IndexRebuiltWarning(StoreNotice):
 
 
 def unreadable(error: sqlite3.DatabaseError) -> bool:
-    """Whether SQLite's error says the file itself is bad (not a database, malformed), not that it is busy or
-    that a statement is wrong (``OperationalError``: locked, no such table, ...)."""
-    return not isinstance(error, sqlite3.OperationalError) or "malformed" in str(error)
+    """Whether SQLite's error says the file itself is bad (not a database, malformed; a disk I/O error on opening:
+    a ``-wal`` left behind by another database), not that it is busy or that a statement is wrong
+    (``OperationalError``: locked, no such table, ...)."""
+    return (not isinstance(error, sqlite3.OperationalError) or "malformed" in str(error)
+            or "disk I/O error" in str(error))
+
+
+def forget_thread_connection(path: Path) -> None:
+    """Close this thread's connection to ``path``, if any: the next ``thread_connection`` opens (and prepares) the
+    file anew. After an error that says the file went bad under an open connection."""
+    open_here = getattr(_connections, "by_path", None)
+    if open_here is not None and _connections.pid == os.getpid() and path in open_here:
+        try:
+            open_here.pop(path)[1].close()
+        except sqlite3.Error:
+            pass
 
 
 def move_aside(path: Path) -> str:
@@ -105,14 +118,19 @@ def thread_connection(path: Path, prepare: Callable[[sqlite3.Connection], None] 
         return known[1]
     if known is not None:
         known[1].close()
+    if headerless_beside_a_wal(path):
+        with repair_lock(path):
+            if headerless_beside_a_wal(path):
+                aside = move_aside(path)
+                warnings.warn(IndexRebuiltWarning(
+                    f"the run index was emptied while its write-ahead log remained; both were moved aside as {aside} "
+                    "and the index rebuilt from the run folders"), stacklevel=3)
     try:
         connection = open_prepared(path, prepare)
     except sqlite3.DatabaseError as error:
         if not unreadable(error):
             raise
-        locks = path.parent / "locks"
-        locks.mkdir(exist_ok=True)
-        with FileLock(locks / f"{path.name}.repair.lock"):  # one process moves a bad file aside, the others open the new
+        with repair_lock(path):  # one process moves a bad file aside, the others open the new one
 
             try:
                 connection = open_prepared(path, prepare)
@@ -130,6 +148,21 @@ def thread_connection(path: Path, prepare: Callable[[sqlite3.Connection], None] 
     return connection
 
 
+def repair_lock(path: Path) -> FileLock:
+    locks = path.parent / "locks"
+    locks.mkdir(exist_ok=True)
+    return FileLock(locks / f"{path.name}.repair.lock")
+
+
+def headerless_beside_a_wal(path: Path) -> bool:
+    """An index file shorter than SQLite's 100-byte header (emptied: ``truncate -s 0``) beside a ``-wal`` of the
+    database it was: SQLite would wait on the other processes' locks of that log for ever ("database is locked")."""
+    try:
+        return os.stat(path).st_size < 100 and os.path.exists(f"{path}-wal")
+    except FileNotFoundError:
+        return False
+
+
 def open_prepared(path: Path, prepare: Callable[[sqlite3.Connection], None] | None) -> sqlite3.Connection:
     connection = sqlite3.connect(path, timeout=30)
     try:
@@ -143,4 +176,4 @@ def open_prepared(path: Path, prepare: Callable[[sqlite3.Connection], None] | No
     return connection
 
 
-__all__ = ["IndexConnection", "IndexRebuiltWarning", "StatementRows", "thread_connection"]
+__all__ = ["IndexConnection", "IndexRebuiltWarning", "StatementRows", "forget_thread_connection", "thread_connection"]

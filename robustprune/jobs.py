@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -232,19 +233,25 @@ class JobQueue:
         finished = 0
         self.store.remove_leftovers()  # what killed workers were writing
         while True:
-            self.heartbeat(pid)
-            self.reap_stale()
-            job = self.claim(pid)
-            if job is None and parent_pid is not None and not process_alive(parent_pid):
-                job = self.retire(pid)
-                if job is None:
+            try:
+                self.heartbeat(pid)
+                self.reap_stale()
+                job = self.claim(pid)
+                if job is None and parent_pid is not None and not process_alive(parent_pid):
+                    job = self.retire(pid)
+                    if job is None:
+                        return finished
+                if job is not None:
+                    self.run(job)
+                    finished += 1
+                elif once:
                     return finished
-            if job is not None:
-                self.run(job)
-                finished += 1
-            elif once:
-                return finished
-            else:
+                else:
+                    time.sleep(poll_seconds)
+            except sqlite3.DatabaseError as error:  # the index file replaced or broken under this worker: the next
+                # round opens it anew (and rebuilds it from the run folders); a job it ran is reaped or retried then
+                print(f"robustprune worker: the run index failed ({error}); opening it again", file=sys.stderr,
+                      flush=True)
                 time.sleep(poll_seconds)
 
     def retire(self, pid: int) -> Job | None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import time
 import uuid
 import warnings
@@ -43,7 +44,8 @@ from filelock import FileLock
 from robustprune import paths
 from robustprune.errors import RobustPruneError, StoreNotice
 from robustprune.hashing import file_sha256, remember
-from robustprune.index_connection import IndexConnection, IndexRebuiltWarning, thread_connection
+from robustprune.index_connection import (IndexConnection, IndexRebuiltWarning, forget_thread_connection,
+                                         thread_connection, unreadable)
 from robustprune.index_rebuild import ReindexReport, adopt_unindexed, prepare_index, run_folders
 from robustprune.manifest import MANIFEST, content_damage, size_damage, write_manifest
 from robustprune.run_folder import IndexRow, canonical_json, run_id_for, write_run_record
@@ -129,12 +131,18 @@ class RunStore:
         Opening a connection and setting WAL mode costs about 0.3 ms, as much as the look-up itself, and a
         dashboard page makes dozens of look-ups: each thread of each process keeps one connection per index
         file, opened again when the file is another one (a store deleted and made anew at the same path)."""
-        connection = thread_connection(self.root / "index.sqlite", self._prepare_index)
+        path = self.root / "index.sqlite"
+        connection = thread_connection(path, self._prepare_index)
         try:
             yield IndexConnection(connection)
             connection.commit()
-        except BaseException:
-            connection.rollback()
+        except BaseException as error:
+            try:
+                connection.rollback()
+            except sqlite3.Error:
+                pass
+            if isinstance(error, sqlite3.DatabaseError) and unreadable(error):  # the file went bad under us: the next
+                forget_thread_connection(path)  # block opens it anew, and moves it aside and rebuilds it if need be
             raise
 
     def _prepare_index(self, connection) -> None:

@@ -169,3 +169,33 @@ def test_the_cli_lists_the_runs_of_a_store_whose_index_is_garbage_with_one_line(
     lines = result.stderr.strip().splitlines()
     assert "Traceback" not in result.stderr and str(tmp_path) not in result.stderr
     assert lines[0].startswith("robustprune: warning: the run index could not be read (file is not a database)")
+
+
+@pytest.mark.parametrize("how", ["emptied", "deleted", "garbage", "wal-without-database"])
+def test_the_index_lost_while_another_process_reads_it_is_rebuilt_here_and_there(tmp_path, how):
+    """A worker or a page holds its connection (and the write-ahead log's shared memory) while the index is lost:
+    this process rebuilds it without waiting on their locks, and theirs reads the rebuilt one."""
+    written = write_store(tmp_path)
+    reader = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\n"
+        "from robustprune.store import RunStore\n"
+        f"store = RunStore({str(tmp_path)!r})\n"
+        "print(len(store.list(kinds=('finetune', 'prune', 'attack'))), flush=True)\n"
+        "sys.stdin.readline()\n"
+        "print(len(store.list(kinds=('finetune', 'prune', 'attack'))), flush=True)\n")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "3"
+        if how == "wal-without-database":
+            wal = (tmp_path / "index.sqlite-wal").read_bytes()
+            (tmp_path / "index.sqlite").unlink()
+            (tmp_path / "index.sqlite-wal").write_bytes(wal)
+        else:
+            lose_index(tmp_path, how)
+        with pytest.warns(IndexRebuiltWarning):
+            assert rows_of(RunStore(tmp_path)).keys() == written.keys()
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == "3"
+    finally:
+        reader.kill()

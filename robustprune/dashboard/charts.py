@@ -1,15 +1,15 @@
-"""How the dashboard shows a figure: a static SVG (fast, the default) or an interactive plotly chart.
+"""How the dashboard shows a figure: an interactive plotly chart (the default) or a static SVG.
 
-Every chart of a page goes through ``show``. By default a figure of cached runs is drawn
-once on the server as SVG (``static_charts``, plotly's exporter) and shown as an image: a
-page switch then costs the browser a few milliseconds per chart instead of 50-90 ms, and a
-link opened does not load plotly.js at all (``python -m bench.bench_dashboard``). The
-sidebar's "Interactive charts" switch (kept for the session) draws the same figures as
-plotly charts: hover, zoom, and on the Overview a click on a point opens its run. When
-static charts cannot be drawn here (no kaleido, or no Chrome/Chromium for it) every
-chart is interactive and the sidebar says why.
+Every chart of a page goes through ``show``. By default a figure is a plotly chart: hover a
+point for its values, zoom, and on the Overview click a point to open its run. The sidebar's
+"Interactive charts" switch (kept for the session) turned off draws the same figures once on
+the server as SVG (``static_charts``, plotly's exporter) and shows them as images: a page
+switch then costs the browser a few milliseconds per chart instead of 50-90 ms, and a link
+opened does not load plotly.js at all (``python -m bench.bench_dashboard``). When static
+charts cannot be drawn here (no kaleido, or no Chrome/Chromium for it) every chart is
+interactive and the sidebar says why.
 
-``ROBUSTPRUNE_CHARTS=interactive`` (or ``static``) fixes the choice for a server; the
+``ROBUSTPRUNE_CHARTS=static`` (or ``interactive``) fixes the choice for a server; the
 dashboard tests use it to read the figures' data.
 """
 
@@ -40,7 +40,7 @@ def interactive() -> bool:
     mode = fixed_mode()
     if mode is not None:
         return mode == "interactive"
-    return bool(st.session_state.get(INTERACTIVE)) or static_charts.unavailable_reason() is not None
+    return bool(st.session_state.get(INTERACTIVE, True)) or static_charts.unavailable_reason() is not None
 
 
 def sidebar_switch() -> None:
@@ -54,7 +54,8 @@ def sidebar_switch() -> None:
     def keep_choice() -> None:  # a widget's state ends with its page; the session's choice holds for every page
         st.session_state[INTERACTIVE] = st.session_state[SWITCH]
 
-    st.toggle("Interactive charts", value=bool(st.session_state.get(INTERACTIVE)), key=SWITCH, on_change=keep_choice,
+    st.toggle("Interactive charts", value=bool(st.session_state.get(INTERACTIVE, True)), key=SWITCH,
+              on_change=keep_choice,
               help="hover for values, zoom, click a point on the Overview to open its run; pages switch more "
                    "slowly (each plotly chart is drawn in the browser). Off: the same figures as images drawn once "
                    "on the server.")

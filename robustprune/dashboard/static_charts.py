@@ -40,12 +40,13 @@ def fixed_mode() -> str | None:
 
 
 def start_in_background() -> None:
-    """Start the exporter's browser in a thread of its own, once per process, unless every chart is interactive.
+    """Start the exporter's browser in a thread of its own, once per process, when the server's charts are fixed
+    to static ones (by default charts are interactive: the exporter starts with the first static figure).
 
     A fresh server's first page spends seconds importing its modules; the browser (another process) starts
     meanwhile on the other core, and the first figure finds it ready instead of waiting about 2 s for it. A failed
     start is remembered like one on the first figure (``unavailable_reason``)."""
-    if fixed_mode() == "interactive":
+    if fixed_mode() != "static":
         return
     with _lock:
         if _state["started"] or _state["starting"] or _state["unavailable"]:

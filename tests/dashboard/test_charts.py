@@ -1,4 +1,4 @@
-"""Charts as static SVG (the default) or interactive plotly charts, and the fall-back when SVG cannot be drawn."""
+"""Charts as interactive plotly charts (the default) or static SVG, and the fall-back when SVG cannot be drawn."""
 
 import base64
 import re
@@ -57,12 +57,15 @@ def test_a_webgl_scatter_exports_as_an_image_of_its_markers():
 
 
 @needs_browser
-def test_the_prune_page_draws_its_charts_as_images_by_default(home, workspace, monkeypatch):
+def test_the_prune_page_draws_plotly_charts_by_default_and_images_when_switched(home, workspace, monkeypatch):
     monkeypatch.delenv("ROBUSTPRUNE_CHARTS")
     app = open_page("pages/prune.py", model=workspace.model_name, dataset=workspace.csv_name, calibration="16",
                     method="krp", sparsity="50")
     assert not app.exception and not app.error
-    assert not app.get("plotly_chart") and len(app.get("image")) == 4  # heatmaps, depth, sparsity, accuracy
+    assert not app.get("image") and len(plotly_figures(app)) == 4  # heatmaps, depth, sparsity, accuracy
+    assert app.toggle(key="interactive-charts-switch").value is True
+    app.toggle(key="interactive-charts-switch").set_value(False).run()  # the sidebar's switch: the same figures, SVG
+    assert not app.get("plotly_chart") and len(app.get("image")) == 4
     svgs = [svg_of(image) for image in app.get("image")]
     assert "local reconstruction error" in svgs[0] and "end-to-end reconstruction error" in svgs[0]
     assert "Reconstruction error over depth" in svgs[1] and "sparsegpt 50.0%" in svgs[1]  # compared by default
@@ -73,9 +76,6 @@ def test_the_prune_page_draws_its_charts_as_images_by_default(home, workspace, m
                                                                 svg)]
     assert len(tick_ends) >= 8 and min(tick_ends) >= 30
     assert not any(re.search(r"rgb\(0, 0, ([1-9]|[12][0-9]|30)\)", svg) for svg in svgs)
-    assert app.toggle(key="interactive-charts-switch").value is False
-    app.toggle(key="interactive-charts-switch").set_value(True).run()  # the sidebar's switch: the same figures, plotly
-    assert not app.get("image") and len(plotly_figures(app)) == 4
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def join_background_start() -> None:
 def test_the_exporter_starts_in_the_background_once_and_the_first_figure_waits_for_it(monkeypatch, fresh_exporter):
     import time
 
-    monkeypatch.delenv("ROBUSTPRUNE_CHARTS", raising=False)
+    monkeypatch.setenv("ROBUSTPRUNE_CHARTS", "static")
     starts = []
 
     def slow_start():
@@ -117,7 +117,7 @@ def test_the_exporter_starts_in_the_background_once_and_the_first_figure_waits_f
 def test_a_failed_background_start_is_remembered_and_said(monkeypatch, fresh_exporter):
     from choreographer.browsers.chromium import Chromium
 
-    monkeypatch.delenv("ROBUSTPRUNE_CHARTS", raising=False)
+    monkeypatch.setenv("ROBUSTPRUNE_CHARTS", "static")
     monkeypatch.setattr(Chromium, "find_browser", classmethod(lambda cls, **options: None))
     static_charts.start_in_background()
     join_background_start()
@@ -126,8 +126,13 @@ def test_a_failed_background_start_is_remembered_and_said(monkeypatch, fresh_exp
         static_charts.figure_svg(go.Figure(go.Bar(y=[1])), 400)
 
 
-def test_no_browser_starts_when_the_server_fixes_interactive_charts(monkeypatch, fresh_exporter):
-    monkeypatch.setenv("ROBUSTPRUNE_CHARTS", "interactive")
+@pytest.mark.parametrize("mode", ["interactive", None])
+def test_no_browser_starts_unless_the_server_fixes_static_charts(monkeypatch, fresh_exporter, mode):
+    """Charts are interactive by default: the exporter's browser starts with the first static figure, if any."""
+    if mode is None:
+        monkeypatch.delenv("ROBUSTPRUNE_CHARTS", raising=False)
+    else:
+        monkeypatch.setenv("ROBUSTPRUNE_CHARTS", mode)
     monkeypatch.setattr(static_charts, "_start", lambda: pytest.fail("a browser was started"))
     static_charts.start_in_background()
     join_background_start()
@@ -144,6 +149,7 @@ def test_without_a_browser_for_kaleido_the_charts_are_interactive_and_the_sideba
     app = open_page("pages/prune.py", model=workspace.model_name, dataset=workspace.csv_name, calibration="16",
                     method="krp", sparsity="50")
     assert not app.exception and not app.error
+    app.toggle(key="interactive-charts-switch").set_value(False).run()  # static asked for: cannot be drawn here
     assert len(plotly_figures(app)) == 4 and not app.get("image")
     app.run()  # from the next run on, the sidebar says why (the first chart found out during this run)
     assert any("static charts are unavailable: no Chrome or Chromium" in caption
