@@ -10,19 +10,23 @@ app costs), on the Prune page a click on another paper level (another cached run
 the Attacks page a click on another row of the examples table (an example whose
 attributions are cached): moving between cached runs and examples.
 
-Absolute seconds move with the machine and its load, so every view is measured against a
-baseline in the same run: two one-line Streamlit pages behind the same navigation
+Absolute seconds move with the machine and its load, so every view is measured against
+baselines in the same run: two one-line Streamlit pages behind the same navigation
 (``bench/one_line_app.py``, a second server), opened by link and switched by a sidebar
-click, each measurement of the app followed by one of the baseline. The goal: every view
-within 1.5x of the baseline reached the same way. The same server has a reference page,
+click, each measurement of the app followed by one of the baseline; and a reference page,
 the kinds of elements a cached Prune view shows in plain Streamlit (a form, metrics, four
-chart images, a table-free page): its ratio is what Streamlit alone costs for such a page
-here, which no change inside robustprune can take away; every view's ratio to it is printed too. Its table page
+charts drawn as the app draws them: plotly charts by default, SVG images with ``--charts
+static``), what Streamlit alone costs for such a page here, which no change inside
+robustprune can take away. The goal (issue 25, restated from "1.5x a one-line page", which
+no Streamlit page of these elements met, the reference page included): every view within
+1.2x of the reference page reached the same way, by link and by sidebar click; both
+ratios are printed. Its table page
 does the same for a click on a table's row (the Attacks page picks an example that way): Streamlit sends a table's
 selection to the server 150 ms after the click (a debounce in its data grid), which a one-line page's sidebar
 click does not wait for.
 
     python -m bench.bench_dashboard                      # the default cache (~/.cache/robustprune)
+    python -m bench.bench_dashboard --charts static      # the sidebar's switch off: charts as SVG images
     python -m bench.bench_dashboard --home DIR --repeats 5 --screenshots assets
 """
 
@@ -41,7 +45,7 @@ from robustprune.store import RunStore
 
 VIEWPORT = {"width": 1440, "height": 1000}
 ONE_LINE_APP = Path(__file__).resolve().parent / "one_line_app.py"
-GOAL_RATIO = 1.5
+GOAL_RATIO = 1.2  # x the reference page, reached the same way
 
 
 @dataclass
@@ -280,12 +284,16 @@ def main() -> None:
                         help="the run store to serve (default: $ROBUSTPRUNE_HOME or ~/.cache/robustprune)")
     parser.add_argument("--repeats", type=int, default=5, help="cached visits per page (default 5)")
     parser.add_argument("--screenshots", default=None, help="save a PNG of each page here (e.g. assets)")
+    parser.add_argument("--charts", choices=("interactive", "static"), default="interactive",
+                        help="how the app and the reference page draw charts (default: interactive, the app's "
+                             "default)")
     args = parser.parse_args()
     if missing_browser():
         raise SystemExit(f"cannot run: {missing_browser()}")
     store = RunStore(args.home)
     visits = cached_visits(store)
-    env = {**os.environ, "ROBUSTPRUNE_HOME": str(store.root), "ROBUSTPRUNE_NO_AUTOWORKER": "1"}
+    env = {**os.environ, "ROBUSTPRUNE_HOME": str(store.root), "ROBUSTPRUNE_NO_AUTOWORKER": "1",
+           "ROBUSTPRUNE_CHARTS": args.charts}
 
     from playwright.sync_api import sync_playwright
 
@@ -353,11 +361,13 @@ def main() -> None:
         browser.close()
 
     link_baseline, click_baseline = statistics.median(baseline.links), statistics.median(baseline.clicks)
-    print(f"store {store.root}; medians of {args.repeats} after a first visit; baseline: a one-line Streamlit page "
-          f"in the same run, {link_baseline:.2f} s by link ({len(baseline.links)} times), {click_baseline:.2f} s by "
-          f"sidebar click ({len(baseline.clicks)} times); goal: within {GOAL_RATIO}x of it")
     reference_link, reference_click = (statistics.median(baseline.reference_links),
                                        statistics.median(baseline.reference_clicks))
+    print(f"store {store.root}; {args.charts} charts; medians of {args.repeats} after a first visit; baselines in the "
+          f"same run: a one-line Streamlit page, {link_baseline:.2f} s by link ({len(baseline.links)} times), "
+          f"{click_baseline:.2f} s by sidebar click ({len(baseline.clicks)} times); the reference page, "
+          f"{reference_link:.2f} s by link, {reference_click:.2f} s by click; goal: within {GOAL_RATIO}x of the "
+          "reference page")
     print(f"{'view':<12} {'first load':>10} {'link opened':>12} {'x one-line':>10} {'x reference':>11} "
           f"{'sidebar click':>14} {'x one-line':>10} {'x reference':>11} {'elements':>8}   verdict (link / click)")
     for visit in visits:
@@ -367,14 +377,13 @@ def main() -> None:
         if visit.name in clicks:
             clicked = statistics.median(clicks[visit.name])
             line += (f"{clicked:>14.2f} {clicked / click_baseline:>10.2f} {clicked / reference_click:>11.2f} "
-                     f"{elements[visit.name]:>8}   {verdict(opened / link_baseline)} / "
-                     f"{verdict(clicked / click_baseline)}")
+                     f"{elements[visit.name]:>8}   {verdict(opened / reference_link)} / "
+                     f"{verdict(clicked / reference_click)}")
         else:
-            line += f"{'(a link)':>14} {'':>10} {'':>11} {elements[visit.name]:>8}   {verdict(opened / link_baseline)}"
+            line += f"{'(a link)':>14} {'':>10} {'':>11} {elements[visit.name]:>8}   {verdict(opened / reference_link)}"
         print(line)
     print(f"{'reference':<12} {'':>10} {reference_link:>12.2f} {reference_link / link_baseline:>10.2f} {1:>11.2f} "
           f"{reference_click:>14.2f} {reference_click / click_baseline:>10.2f} {1:>11.2f} {elements['reference']:>8}   "
-          f"{verdict(reference_link / link_baseline)} / {verdict(reference_click / click_baseline)}   "
           "(plain Streamlit: a Prune view's kinds of elements, bench/one_line_app.py)")
     row_click = statistics.median(baseline.row_clicks) if baseline.row_clicks else None
     for label, times in (("Prune: paper level clicked, cached run redrawn", switch_times),
@@ -386,11 +395,13 @@ def main() -> None:
                          else "")
             print(f"{label:<56} median {median:.2f} s (min {min(times):.2f}, max {max(times):.2f}, "
                   f"{len(times)} clicks), x one-line click {median / click_baseline:.2f}, x reference click "
-                  f"{median / reference_click:.2f}{row_ratio}   {verdict(median / click_baseline)}")
+                  f"{median / reference_click:.2f}{row_ratio}   "
+                  f"{verdict(median / (row_click if row_click and times is example_times else reference_click))}")
     if row_click:
         print(f"{'table-row click (plain Streamlit: a row of a table page)':<56} median {row_click:.2f} s "
               f"(min {min(baseline.row_clicks):.2f}, max {max(baseline.row_clicks):.2f}, {len(baseline.row_clicks)} "
-              f"clicks), x one-line click {row_click / click_baseline:.2f}   {verdict(row_click / click_baseline)}")
+              f"clicks), x one-line click {row_click / click_baseline:.2f}, x reference click "
+              f"{row_click / reference_click:.2f}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ table page is the same yardstick for a click on a row of a table (``st.dataframe
 examples table): a table and the one line its chosen row gives.
 """
 
+import os
+
 import streamlit as st
 
 
@@ -33,10 +35,29 @@ def chart_svg(seed: int) -> str:
             f'{"".join(cells)}{ticks}</svg>')
 
 
+@st.cache_resource
+def chart_figure(seed: int):
+    """The same heatmap as ``chart_svg`` as a plotly figure: 72 cells with their values, axes, a title."""
+    import plotly.graph_objects as go
+
+    values = [[((row * 12 + column) * 37 + seed) % 100 / 100 for column in range(12)] for row in range(6)]
+    figure = go.Figure(go.Heatmap(z=values, text=[[f"{value:.3f}" for value in row] for row in values],
+                                  texttemplate="%{text}", colorscale="Reds"))
+    return figure.update_layout(title=f"reference chart {seed}", height=340)
+
+
+def chart(container, seed: int) -> None:
+    """A chart as the app draws it: a plotly chart by default, an SVG image with ``ROBUSTPRUNE_CHARTS=static``."""
+    if os.environ.get("ROBUSTPRUNE_CHARTS", "").strip().lower() == "static":
+        container.image(chart_svg(seed), width="stretch")
+    else:
+        container.plotly_chart(chart_figure(seed), key=f"chart-{seed}")
+
+
 def elements() -> None:
     """What a cached Prune view shows, element for element: a form (a select, a popover with a toggle beside
-    it, the paper's levels and a slider), a caption, a success line, four metrics, four chart images, a select,
-    a page link and a download button."""
+    it, the paper's levels and a slider), a caption, a success line, four metrics, four charts (as the app draws
+    them), a select, a page link and a download button."""
     st.title("Reference")
     with st.container(border=True):
         left, middle, right = st.columns([1, 1, 3])
@@ -54,12 +75,12 @@ def elements() -> None:
     for column, label in zip(st.columns(4), ("accuracy dense", "accuracy sparse", "achieved sparsity", "seconds")):
         column.metric(label, "80.0%")
     st.subheader("Reconstruction error per layer and sub-layer")
-    st.image(chart_svg(0), width="stretch")
+    chart(st, 0)
     st.selectbox("Compare with another method at this sparsity", ["none", "sparsegpt"], key="compare")
-    st.image(chart_svg(1), width="stretch")
+    chart(st, 1)
     left, right = st.columns([2, 1])
-    left.image(chart_svg(2), width="stretch")
-    right.image(chart_svg(3), width="stretch")
+    chart(left, 2)
+    chart(right, 3)
     left, right = st.columns([3, 1])
     left.page_link(pages["one"], label="Attack this run")
     right.download_button("Export report", "report", "report.html", on_click="ignore")
