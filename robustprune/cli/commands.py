@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict
 
 from robustprune.cli.arguments import DEFAULT_FLOPS_REDUCTION, DEFAULT_SPARSITY, attack_config, split_list
@@ -251,10 +252,10 @@ def print_runs(rows: list[dict]) -> None:
 
 
 def command_report(args) -> dict:
-    from robustprune.paths import output_file
+    from robustprune.output_files import checked_output
     from robustprune.report import write_report
 
-    output = output_file(args.output, "-o", "report.html")
+    output = checked_output(args.output, "-o", "report.html").named
     if args.examples is not None and args.examples < 0:
         raise RobustPruneError(f"--examples must be 0 or more, got {args.examples}")
     if args.overview and (args.examples is not None or args.compute):
@@ -264,9 +265,11 @@ def command_report(args) -> dict:
                                "of every run, without examples")
     path = write_report(output, run=args.run, attack=args.attack, overview=args.overview, examples=args.examples,
                         compute=args.compute)
-    size_mb = path.stat().st_size / 1e6
+    streamed = not path.is_file()  # a device or a FIFO (/dev/stdout): no size, and stdout may be the report
+    size_mb = None if streamed else path.stat().st_size / 1e6
     if not args.json:
-        print(f"wrote {path} ({size_mb:.1f} MB): open it in any browser, no network needed")
+        print(f"wrote {path}" + ("" if streamed else f" ({size_mb:.1f} MB)") + ": open it in any browser, no "
+              "network needed", file=sys.stderr if streamed else sys.stdout)
     return {"path": str(path), "size_mb": size_mb}
 
 

@@ -140,7 +140,7 @@ def test_write_report_leaves_no_partial_file(home, workspace, tmp_path):
 def test_a_failed_write_leaves_no_partial_file_and_says_why(tmp_path, monkeypatch):
     import os
 
-    from robustprune.paths import write_text_atomically
+    from robustprune.output_files import checked_output, write_output
 
     def full_disk(source, target):
         raise OSError(28, "No space left on device")
@@ -149,7 +149,7 @@ def test_a_failed_write_leaves_no_partial_file_and_says_why(tmp_path, monkeypatc
     folder.mkdir()
     monkeypatch.setattr(os, "replace", full_disk)
     with pytest.raises(RobustPruneError, match="cannot write .*r.html.: No space left on device"):
-        write_text_atomically(folder / "r.html", "<html></html>")
+        write_output(checked_output(folder / "r.html", "-o", "r.html"), "<html></html>")
     assert list(folder.iterdir()) == []
 
 
