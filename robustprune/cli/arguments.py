@@ -267,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_budgets(text: str) -> list[float | str]:
-    """``--sparsities``: fractions ("0.5") and N:M patterns ("2:4")."""
+    """``--sparsities``: fractions ("0.5") and N:M patterns ("2:4"), each once ("0.5,0.50" is one sparsity)."""
     from robustprune.prune.base import NMPattern
 
     budgets = []
@@ -280,13 +280,14 @@ def parse_budgets(text: str) -> list[float | str]:
         except ValueError:
             raise RobustPruneError(f"--sparsities: {part!r} is neither a fraction (e.g. 0.5) nor an N:M pattern "
                                    "(e.g. 2:4)") from None
-    return budgets
+    return list(dict.fromkeys(budgets))
 
 
 def split_list(text: str, kind=str, option: str = "") -> tuple:
-    """``text``'s comma-separated items as ``kind``; ``option`` names the flag in the error."""
+    """``text``'s comma-separated items as ``kind``, each once (a method given twice is one cell, not two rows);
+    ``option`` names the flag in the error."""
     try:
-        return tuple(kind(item.strip()) for item in text.split(",") if item.strip())
+        return tuple(dict.fromkeys(kind(item.strip()) for item in text.split(",") if item.strip()))
     except ValueError:
         raise RobustPruneError(f"{option + ': ' if option else ''}{text!r} is not a comma-separated list of numbers "
                                "(e.g. 0.5,0.875)") from None
