@@ -162,7 +162,9 @@ def command_attack(args) -> dict:
 
     texts = None
     if args.texts:
-        texts = read_texts(args.texts, args.text_column, args.label_column, labels_required=args.label_column != "label")
+        # only the texts attacked are read (and labelled): -n 2 of a million-line file reads 2 of them
+        texts = read_texts(args.texts, args.text_column, args.label_column, labels_required=args.label_column != "label",
+                           limit=args.n)
     config = attack_config(args, args.recipe)
     if texts is not None:
         config.validate(len(texts.texts))  # before any dataset or model is loaded
