@@ -29,7 +29,8 @@ def build_report(run: str | None = None, attack: str | None = None, overview: bo
         raise RobustPruneError("a report is of one thing: pass a run id, an attack run id, or the overview")
     store = store or RunStore()
     if overview:
-        document = ReportDocument("robustprune: every cached run", f"run store {store.root}")
+        document = ReportDocument("robustprune: every cached run", "the runs of this run store")  # not the
+        # server's path: a report is shared
         sections.overview_report(document, store)
         return document.render()
     record = store.require(run or attack, kinds=("attack",) if attack is not None else REPORT_KINDS)

@@ -179,3 +179,10 @@ def test_a_report_exported_from_the_dashboard_has_real_colours(home, workspace, 
     report = build_report(run=workspace.krp_run_id)
     assert figures(report) >= 3
     assert not re.search(r'"#0000(0[1-9]|[12][0-9]|30)"', report)  # the placeholders: #000001 to #000030
+
+
+def test_the_overview_report_does_not_print_the_servers_store_path(home, workspace):
+    from robustprune import paths
+
+    report = build_report(overview=True)
+    assert str(paths.home()) not in report and str(paths.home().resolve()) not in report
