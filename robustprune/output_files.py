@@ -5,8 +5,9 @@ written without harming what the name points at.
   the old file keeps its permissions). A read-only file is refused, not replaced.
 - A symlink is followed: its target is what gets written (atomically, as above), as a shell's ``>`` would; the
   link itself stays. Replacing the link with a regular file would silently cut it from where it pointed.
-- A character device or a FIFO (``/dev/stdout``, ``/dev/null``, a named pipe) is written as a stream: renaming a
-  file over it would replace the device node (as root, the system's ``/dev/null``). A block device (a disk) is
+- A character device or a FIFO (``/dev/stdout``, ``/dev/null``, a named pipe), and any name under ``/dev`` or
+  ``/proc`` (``/dev/stdout`` redirected to a file), is written as a stream: renaming a file over it would replace
+  the device node (as root, the system's ``/dev/null``), or the shell's file instead of appending to it. A block device (a disk) is
   refused: nothing robustprune writes belongs on one.
 - A path inside the run store (``$ROBUSTPRUNE_HOME``) is refused: a report over ``index.sqlite`` breaks the store.
 
@@ -74,7 +75,9 @@ def checked_output(path: str | os.PathLike, option: str, example: str) -> Output
     if status is not None and stat.S_ISBLK(status.st_mode):
         raise RobustPruneError(f"{option} {str(named)!r} is a block device (a disk); pass a file name, e.g. "
                                f"{example!r}")
-    if status is not None and not stat.S_ISREG(status.st_mode):  # a character device, a FIFO, a socket
+    # a character device, a FIFO, a socket; or a name under /dev or /proc (/dev/stdout redirected to a file: the
+    # shell's file, maybe opened to append, is written through its descriptor, not replaced by a new one)
+    if status is not None and (not stat.S_ISREG(status.st_mode) or str(named).startswith(("/dev/", "/proc/"))):
         if not os.access(named, os.W_OK):
             raise RobustPruneError(f"cannot write {str(named)!r}: no permission to write it")
         return OutputFile(named, None)
@@ -98,7 +101,9 @@ def write_output(output: OutputFile, text: str) -> Path:
     target (no temporary left behind, whatever happens). Returns the path as the user named it."""
     try:
         if output.target is None:
-            with open(output.named, "w", encoding="utf-8") as stream:
+            # "a": a reopened /dev/stdout that is the shell's file is neither truncated nor written over; a device
+            # or FIFO ignores it
+            with open(output.named, "a", encoding="utf-8") as stream:
                 stream.write(text)
             return output.named
         replace_atomically(output.target, text)

@@ -120,3 +120,18 @@ def test_a_name_too_long_for_the_system_is_one_line(argv, capsys):
     assert exit_.value.code == 2
     error = capsys.readouterr().err
     assert "too long for a file name" in error and len(error.strip().splitlines()) == 1
+
+
+def test_dev_stdout_is_written_through_the_shells_file_not_over_it(tmp_path):
+    """`report -o /dev/stdout >> log`: the report is appended to the log, neither replacing nor truncating it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    log = tmp_path / "log.html"
+    log.write_text("previous\n", encoding="utf-8")
+    with open(log, "a", encoding="utf-8") as stdout:
+        done = subprocess.run([sys.executable, "-m", "robustprune", "report", "--overview", "-o", "/dev/stdout"],
+                              stdout=stdout, stderr=subprocess.PIPE, cwd=Path(__file__).parents[1], timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert log.read_text(encoding="utf-8").startswith("previous\n<!DOCTYPE html>")

@@ -267,7 +267,7 @@ def command_report(args) -> dict:
                                "of every run, without examples")
     path = write_report(output, run=args.run, attack=args.attack, overview=args.overview, examples=args.examples,
                         compute=args.compute)
-    streamed = not path.is_file()  # a device or a FIFO (/dev/stdout): no size, and stdout may be the report
+    streamed = not path.is_file() or str(path).startswith(("/dev/", "/proc/"))  # no size; stdout may be the report
     size_mb = None if streamed else path.stat().st_size / 1e6
     if not args.json:
         print(f"wrote {path}" + ("" if streamed else f" ({size_mb:.1f} MB)") + ": open it in any browser, no "
