@@ -47,6 +47,19 @@ def _keep_upload(key: str) -> None:
     except RobustPruneError as error:
         st.session_state[f"{key}-upload-error"] = str(error)
     st.session_state[f"{key}-uploads"] = st.session_state.get(f"{key}-uploads", 0) + 1
+    _release_upload(upload)
+
+
+def _release_upload(upload) -> None:
+    """Drop the upload's bytes from Streamlit's upload manager, which would otherwise hold them until the session
+    ends (a 50 MB file, 50 MB of the server's memory per upload); as ``st.chat_input`` does once it has read its
+    files. Only the in-memory manager can (and needs to) let go."""
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    if context is not None and isinstance(context.uploaded_file_mgr, MemoryUploadedFileManager):
+        context.uploaded_file_mgr.remove_file(session_id=context.session_id, file_id=upload.file_id)
 
 
 def dataset_picker(key: str = "dataset", upload_in_popover: bool = True) -> DataChoice:

@@ -216,3 +216,19 @@ def test_the_pages_show_no_error_details():
 
     config = tomllib.loads((APP.parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["client"]["showErrorDetails"] == "none"  # false would still show the traceback
+
+
+def test_the_uploader_says_why_it_refuses_a_file_and_keeps_a_good_one(home, workspace):
+    """An .exe dropped on the uploader is refused with a line (Streamlit's type= filter dropped it without a word);
+    a dataset file is stored and chosen."""
+    app = open_page("pages/prune.py", model=workspace.model_name, dataset=workspace.csv_name, method="krp")
+    [uploader] = app.get("file_uploader")
+    uploader.set_value(("tool.exe", b"MZ\x90\x00", "application/octet-stream")).run()
+    assert not app.exception
+    assert any(message.startswith("tool.exe: unsupported file type .exe") for message in texts(app.error))
+    [uploader] = app.get("file_uploader")
+    uploader.set_value(("my reviews.csv", Path(workspace.csv).read_bytes(), "text/csv")).run()
+    assert not app.exception
+    assert app.selectbox(key="dataset").value.startswith("upload:")
+    assert [path.name for path in (home / "uploads").iterdir() if path.suffix == ".name"] and \
+        all(".partial" not in path.name for path in (home / "uploads").iterdir())
