@@ -8,7 +8,9 @@ A dataset is
 
 - a registered name (``rotten_tomatoes``, ``sst2``, ...) or the configured default;
 - an upload: ``upload:<sha256 prefix>.<ext>``, a file a user gave the page, stored in the
-  run store (``$ROBUSTPRUNE_HOME/uploads``) under its content hash;
+  run store (``$ROBUSTPRUNE_HOME/uploads``) under its content hash, beside its file name
+  (``<hash>.<ext>.name``, what messages call it); checked as it arrives (a refused one is not
+  kept), the newest ``KEPT_UPLOADS`` (``KEPT_UPLOADS_MB`` together) kept;
 - a file in the data folder the person running the app configured
   (``$ROBUSTPRUNE_DATA_DIR``), named relative to it (``reviews.csv``, ``sub/reviews.csv``);
   a name that leaves the folder (``..``, an absolute path elsewhere, a symlink out) is
