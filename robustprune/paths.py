@@ -21,43 +21,6 @@ def data_dir() -> Path:
     return path
 
 
-def output_file(path: str | os.PathLike, option: str, example: str) -> Path:
-    """``path`` as a file robustprune can write, checked before any work is done (a report or a sweep's table
-    should not be computed for minutes, then fail on its file name): not a folder, in a folder that exists and
-    that this user may write to. ``option`` names the flag in the error (e.g. "-o"), ``example`` a file name that
-    would do (e.g. "report.html")."""
-    from robustprune.errors import RobustPruneError
-
-    path = Path(path).expanduser()
-    folder = path.parent
-    if path.is_dir():
-        raise RobustPruneError(f"{option} {str(path)!r} is a folder; pass a file name, e.g. {str(path / example)!r}")
-    if not folder.is_dir():
-        what = "is a file, not a folder" if folder.exists() else "does not exist"
-        raise RobustPruneError(f"cannot write {str(path)!r}: folder {str(folder)!r} {what}; pass a path in an "
-                               "existing folder")
-    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise RobustPruneError(f"cannot write {str(path)!r}: no permission to write there; pass a path in a folder "
-                               "of yours")
-    return path
-
-
-def write_text_atomically(path: Path, text: str) -> Path:
-    """``text`` written to ``path`` through a temporary file beside it: never half-written, no temporary left."""
-    from robustprune.errors import RobustPruneError
-
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
-    except BaseException as error:
-        partial.unlink(missing_ok=True)
-        if isinstance(error, OSError):  # a full disk, a read-only file system: what the system said
-            raise RobustPruneError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
-        raise
-    return path
-
-
 def process_umask() -> int:
     """This process's umask, read without changing it (``os.umask`` sets it, for every thread); 0o022 where the
     system does not say."""

@@ -74,3 +74,17 @@ def test_an_unreachable_hub_is_not_asked(monkeypatch):
     assert not hub.hub_reachable() and len(probes) == 1  # the answer is remembered, not asked again at once
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
     assert hub.hub_reachable() and len(probes) == 1  # behind a proxy a direct probe says nothing: not probed
+
+
+def test_a_two_class_checkpoint_on_a_three_class_dataset_names_both_numbers(tiny_model_dir, tmp_path, capsys):
+    """transformers raises RuntimeError ("size mismatch") here, not ValueError: one line, not a 45-line traceback."""
+    from robustprune.cli import main
+
+    with pytest.raises(RobustPruneError, match="classifier of 2 classes, the dataset has 3"):
+        load_classifier(tiny_model_dir, num_labels=3)
+    rows = [f"text number {index} is {word}" for index, word in enumerate(["good", "bad", "meh"] * 70)]
+    csv = tmp_path / "three.csv"
+    csv.write_text("text,label\n" + "\n".join(f"{row},{row.split()[-1]}" for row in rows) + "\n", encoding="utf-8")
+    assert main(["finetune", "--model", tiny_model_dir, "--dataset", str(csv), "--epochs", "0"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "2 classes, the dataset has 3" in error and len(error.splitlines()) == 1

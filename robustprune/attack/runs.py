@@ -229,7 +229,8 @@ def _predicted(dense_model, tokenizer, texts: AttackTexts, config: AttackConfig)
         return None
     from robustprune.evaluate import predict_logits
 
-    return predict_logits(dense_model, tokenizer, list(texts.texts), config.max_length,
+    # only the texts attacked: labelling every line of a large file would take hours on a CPU
+    return predict_logits(dense_model, tokenizer, list(texts.texts[:config.num_examples]), config.max_length,
                           config.batch_size).argmax(dim=1).tolist()
 
 

@@ -64,8 +64,9 @@ class AttackTexts:
 
 
 def read_texts(path: str | Path, text_column: str = "text", label_column: str | None = "label",
-               labels_required: bool = False) -> AttackTexts:
-    """``AttackTexts`` from a .csv/.jsonl/.parquet/.txt file (a .txt file: one text a line, no labels).
+               labels_required: bool = False, limit: int | None = None) -> AttackTexts:
+    """``AttackTexts`` from a .csv/.jsonl/.parquet/.txt file (a .txt file: one text a line, no labels): its first
+    ``limit`` texts (None: all), read as a stream, so that attacking 2 texts of a million-line file reads 2 lines.
 
     A table without ``label_column`` gives no labels (the dense model's predictions are
     used) unless ``labels_required``; ``label_column=None`` ignores any labels. Tables are
@@ -81,19 +82,16 @@ def read_texts(path: str | Path, text_column: str = "text", label_column: str | 
         raise RobustPruneError(f"texts file {str(path)!r} {what}; pass a .csv, .jsonl, .parquet or .txt file")
     suffix = path.suffix.lower()
     if suffix == ".txt":
-        try:
-            lines = path.read_text(encoding="utf-8-sig").splitlines()
-        except UnicodeDecodeError:
-            raise RobustPruneError(f"{path}: not UTF-8 text; save it as UTF-8") from None
-        return AttackTexts(tuple(line.strip() for line in lines if line.strip()), None, path.name)
+        return AttackTexts(tuple(text_lines(path, limit)), None, path.name)
     readers = {".csv": files.read_csv, ".jsonl": files.read_json, ".json": files.read_json,
-               ".parquet": lambda file: files.read_parquet(file, text_column, label_column or text_column)}
+               ".parquet": lambda file, limit: files.read_parquet(file, text_column, label_column or text_column,
+                                                                  limit)}
     if suffix not in readers:
         raise RobustPruneError(f"{path}: unsupported file type {path.suffix!r}; use .csv, .jsonl, .parquet or .txt")
-    if not path.read_bytes().strip():
+    if files.is_blank(path):
         raise RobustPruneError(f"{path}: the file is empty; give a column {text_column!r} with one text a row "
                                "(and, if you have them, their labels)")
-    columns, records, unit = readers[suffix](path)
+    columns, records, unit = readers[suffix](path, limit)
     if text_column not in columns:
         raise RobustPruneError(f"{path}: no column {text_column!r}; it has {', '.join(map(str, columns)) or 'none'} "
                                "(set --text-column)")
@@ -110,6 +108,22 @@ def read_texts(path: str | Path, text_column: str = "text", label_column: str | 
         missing = [place for (place, _), value in zip(records, values) if value is None]
         files.refuse_missing(path, missing, len(records), column, what, unit)
     return AttackTexts(tuple(texts), None if labels is None else tuple(labels), path.name)
+
+
+def text_lines(path: Path, limit: int | None) -> list[str]:
+    """The first ``limit`` non-empty lines of a text file, stripped, read a line at a time."""
+    from robustprune.data.files import utf8_lines
+
+    texts, lines = [], utf8_lines(path)
+    try:
+        for line in lines:
+            if line.strip():
+                texts.append(line.strip())
+            if limit is not None and len(texts) >= limit:
+                break
+    finally:
+        lines.close()
+    return texts
 
 
 def model_classes(model) -> list[str]:

@@ -30,9 +30,21 @@ positive_int = whole_number(1)
 non_negative_int = whole_number(0)
 
 
+def file_name(text: str) -> str:
+    """An argparse type for an argument that may be a path (``-o``, ``--csv``, ``--texts``, ``--dataset``,
+    ``--model``): a name the system refuses for its length is one line here, not a traceback wherever it is
+    first opened."""
+    from robustprune.output_files import name_too_long
+
+    if name_too_long(text):
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}… ({len(text)} characters) is too long for a file name "
+                                         "(at most 255 characters a part); pass a shorter path")
+    return text
+
+
 def add_data_arguments(parser: argparse.ArgumentParser, dataset_default: str | None = "rotten_tomatoes") -> None:
-    parser.add_argument("--model", default="minilm", help="registered name, hub id or local directory (default: minilm)")
-    parser.add_argument("--dataset", default=dataset_default,
+    parser.add_argument("--model", default="minilm", type=file_name, help="registered name, hub id or local directory (default: minilm)")
+    parser.add_argument("--dataset", default=dataset_default, type=file_name,
                         help="registered name or a .csv/.jsonl/.json/.parquet file (default: "
                              + (f"{dataset_default})" if dataset_default else "the attacked run's own)"))
     parser.add_argument("--text-column", default="text", help="text column of a local dataset file")
@@ -106,7 +118,7 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calibration", type=int, default=None, help="calibration texts per pruning run (default 128)")
     parser.add_argument("--heldout", type=int, default=32, help="held-out texts per pruning run")
     parser.add_argument("--sample-tokens", type=int, default=None, help="kprune: tokens of training text sampled")
-    parser.add_argument("--csv", default="robustprune-table.csv", help="where to write the CSV (default %(default)s)")
+    parser.add_argument("--csv", default="robustprune-table.csv", type=file_name, help="where to write the CSV (default %(default)s)")
     parser.add_argument("--ray", nargs="?", const="auto", default=None, metavar="ADDRESS",
                         help="run the cells as Ray tasks: on this machine (no ADDRESS, or 'auto') or on the cluster "
                              "at ADDRESS (host:port or ray://host:port); default $ROBUSTPRUNE_RAY, else this process")
@@ -204,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--dense", action="store_true", help="attack the dense fine-tuned model")
     target.add_argument("--run", metavar="RUN_ID",
                         help="attack a cached pruning run or fine-tuned model (see `robustprune runs`)")
-    attack.add_argument("--texts", metavar="FILE", default=None,
+    attack.add_argument("--texts", metavar="FILE", default=None, type=file_name,
                         help="attack the texts of this .csv/.jsonl/.json/.parquet (--text-column, --label-column) or "
                              ".txt file (one a line) against the chosen model, instead of the dataset's test split; "
                              "without labels the dense model's predictions are the labels")
@@ -227,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     subject.add_argument("--run", metavar="RUN_ID", help="a pruning run (its errors, trade-off curves and attacks)")
     subject.add_argument("--attack", metavar="RUN_ID", help="an attack run (its examples, marked and explained)")
     subject.add_argument("--overview", action="store_true", help="the trade-off curves of every cached run")
-    report.add_argument("-o", "--output", required=True, help="the HTML file to write, e.g. report.html")
+    report.add_argument("-o", "--output", required=True, type=file_name, help="the HTML file to write, e.g. report.html")
     report.add_argument("--examples", type=int, default=None,
                         help="examples per attack (default 6 with --attack, 3 per attack with --run)")
     report.add_argument("--compute", action="store_true",
@@ -258,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_budgets(text: str) -> list[float | str]:
-    """``--sparsities``: fractions ("0.5") and N:M patterns ("2:4")."""
+    """``--sparsities``: fractions ("0.5") and N:M patterns ("2:4"), each once ("0.5,0.50" is one sparsity)."""
     from robustprune.prune.base import NMPattern
 
     budgets = []
@@ -271,13 +283,14 @@ def parse_budgets(text: str) -> list[float | str]:
         except ValueError:
             raise RobustPruneError(f"--sparsities: {part!r} is neither a fraction (e.g. 0.5) nor an N:M pattern "
                                    "(e.g. 2:4)") from None
-    return budgets
+    return list(dict.fromkeys(budgets))
 
 
 def split_list(text: str, kind=str, option: str = "") -> tuple:
-    """``text``'s comma-separated items as ``kind``; ``option`` names the flag in the error."""
+    """``text``'s comma-separated items as ``kind``, each once (a method given twice is one cell, not two rows);
+    ``option`` names the flag in the error."""
     try:
-        return tuple(kind(item.strip()) for item in text.split(",") if item.strip())
+        return tuple(dict.fromkeys(kind(item.strip()) for item in text.split(",") if item.strip()))
     except ValueError:
         raise RobustPruneError(f"{option + ': ' if option else ''}{text!r} is not a comma-separated list of numbers "
                                "(e.g. 0.5,0.875)") from None

@@ -162,7 +162,9 @@ def command_attack(args) -> dict:
 
     texts = None
     if args.texts:
-        texts = read_texts(args.texts, args.text_column, args.label_column, labels_required=args.label_column != "label")
+        # only the texts attacked are read (and labelled): -n 2 of a million-line file reads 2 of them
+        texts = read_texts(args.texts, args.text_column, args.label_column, labels_required=args.label_column != "label",
+                           limit=args.n)
     config = attack_config(args, args.recipe)
     if texts is not None:
         config.validate(len(texts.texts))  # before any dataset or model is loaded
@@ -255,10 +257,10 @@ def print_runs(rows: list[dict]) -> None:
 
 
 def command_report(args) -> dict:
-    from robustprune.paths import output_file
+    from robustprune.output_files import checked_output
     from robustprune.report import write_report
 
-    output = output_file(args.output, "-o", "report.html")
+    output = checked_output(args.output, "-o", "report.html").named
     if args.examples is not None and args.examples < 0:
         raise RobustPruneError(f"--examples must be 0 or more, got {args.examples}")
     if args.overview and (args.examples is not None or args.compute):
@@ -268,9 +270,11 @@ def command_report(args) -> dict:
                                "of every run, without examples")
     path = write_report(output, run=args.run, attack=args.attack, overview=args.overview, examples=args.examples,
                         compute=args.compute)
-    size_mb = path.stat().st_size / 1e6
+    streamed = not path.is_file() or str(path).startswith(("/dev/", "/proc/"))  # no size; stdout may be the report
+    size_mb = None if streamed else path.stat().st_size / 1e6
     if not args.json:
-        print(f"wrote {path} ({size_mb:.1f} MB): open it in any browser, no network needed")
+        print(f"wrote {path}" + ("" if streamed else f" ({size_mb:.1f} MB)") + ": open it in any browser, no "
+              "network needed", file=sys.stderr if streamed else sys.stdout)
     return {"path": str(path), "size_mb": size_mb}
 
 

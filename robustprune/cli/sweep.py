@@ -27,7 +27,7 @@ def sweep_spec(args):
 
 
 def command_sweep(args) -> dict:
-    from robustprune.paths import output_file, write_text_atomically
+    from robustprune.output_files import checked_output, write_output
     from robustprune.store import RunStore
     from robustprune.sweep import make_executor, plan_sweep, run_sweep, sweep_data
     from robustprune.sweep.estimate import estimate_sweep
@@ -36,7 +36,7 @@ def command_sweep(args) -> dict:
 
     spec = sweep_spec(args)
     # the CSV's path is checked before any run, not after all of them
-    csv_path = None if args.dry_run else output_file(args.csv, "--csv", "table.csv")
+    csv_output = None if args.dry_run else checked_output(args.csv, "--csv", "table.csv")
     data = sweep_data(spec)
     executor = make_executor(args.ray, args.device, cpus_per_task=args.cpus_per_task)
     store = RunStore()
@@ -55,7 +55,7 @@ def command_sweep(args) -> dict:
                            events=PrintedEvents())
     finally:
         getattr(executor, "shutdown", lambda: None)()
-    write_text_atomically(csv_path, result.table.to_csv(index=False))
+    write_output(csv_output, result.table.to_csv(index=False))
     if not args.json:
         print(markdown_table(result.table))
         if spec.seeds > 1:

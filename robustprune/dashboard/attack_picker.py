@@ -37,7 +37,7 @@ def attack_run_picker(store: RunStore, empty: str = EMPTY_ATTACKS, form_below: b
         if record is not None and record.kind in FORM_TARGET_KINDS:  # a model, not attacked yet
             st.query_params["target"] = wanted  # "Run a new attack" opens on it
             link_checks.said("run", wanted)  # said here: the picker shows the other runs' attacks without a toast
-            st.info(f"No attacks on `{wanted}` yet: \"Run a new attack\" below is set to attack it; the pickers "
+            st.info(f"No attacks on `{link_checks.cut(wanted)}` yet: \"Run a new attack\" below is set to attack it; the pickers "
                     "show the attacks there are.", icon=":material/info:")
     left, right = st.columns(2)
     with left:

@@ -25,6 +25,14 @@ def shown_value(value) -> str:
     return str(value)
 
 
+LONGEST_SHOWN = 40  # characters of a link's value a notice echoes (a 20,000-character value is cut here)
+
+
+def cut(text: str, limit: int = LONGEST_SHOWN) -> str:
+    """``text`` as a notice shows a value it did not choose: its first ``limit`` characters, "…" for the rest."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def fresh(key: str, given: str) -> bool:
     """Whether the link's value ``given`` for ``key`` has not been dealt with yet in this session."""
     return st.session_state.get(f"{key}-link-checked") != given
@@ -44,7 +52,7 @@ def checked(key: str, make: Callable, takes: str, check: Check, shown: Callable 
     if given and fresh(key, text):
         said(key, text)
         if not check(given):
-            st.toast(f"The link's {key}={text!r} is not {takes}; showing {shown(value)}.",
+            st.toast(f"The link's {key}={cut(text)!r} is not {takes}; showing {shown(value)}.",
                      icon=":material/link_off:", duration="infinite")
     return value
 
@@ -77,4 +85,4 @@ def listed(options) -> str:
     return "one of " + ", ".join(str(option) for option in options)
 
 
-__all__ = ["checked", "fresh", "said", "number_in", "one_of", "each_of", "listed"]
+__all__ = ["checked", "cut", "fresh", "said", "number_in", "one_of", "each_of", "listed"]

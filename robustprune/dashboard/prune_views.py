@@ -147,9 +147,11 @@ def linked_run(store: RunStore, form: PruneForm) -> str | None:
     record = store.get(run_id, verify=True) if run_id else None
     if run_id and (record is None or record.kind not in PRUNING_KINDS):
         damage = store.damage(run_id, verify=False) if record is None else None
+        from robustprune.dashboard.link_checks import cut
+
         st.warning(f"The link names run {run_id!r}, which is damaged ({damage}): it is treated as missing, and asking "
                    "for it again computes it again; showing the form's run." if damage else
-                   f"The link names run {run_id!r}, which is not a cached pruning run; showing the form's run.")
+                   f"The link names run {cut(run_id)!r}, which is not a cached pruning run; showing the form's run.")
         st.query_params.pop("run", None)
         return None
     memory = st.session_state.setdefault(LINK_MEMORY, {})

@@ -128,8 +128,10 @@ def delete_run(store: RunStore, run_id: str) -> list[str]:
 
 
 def export_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
-    if fmt == "CSV":
-        return frame.to_csv(index=False).encode()
+    if fmt == "CSV":  # a text cell that a spreadsheet would run as a formula gets a leading apostrophe
+        from robustprune.spreadsheet_safety import neutralised
+
+        return neutralised(frame).to_csv(index=False).encode()
     if fmt == "Parquet":
         buffer = io.BytesIO()
         frame.to_parquet(buffer, index=False)

@@ -8,7 +8,9 @@ A dataset is
 
 - a registered name (``rotten_tomatoes``, ``sst2``, ...) or the configured default;
 - an upload: ``upload:<sha256 prefix>.<ext>``, a file a user gave the page, stored in the
-  run store (``$ROBUSTPRUNE_HOME/uploads``) under its content hash;
+  run store (``$ROBUSTPRUNE_HOME/uploads``) under its content hash, beside its file name
+  (``<hash>.<ext>.name``, what messages call it); checked as it arrives (a refused one is not
+  kept), the newest ``KEPT_UPLOADS`` (``KEPT_UPLOADS_MB`` together) kept;
 - a file in the data folder the person running the app configured
   (``$ROBUSTPRUNE_DATA_DIR``), named relative to it (``reviews.csv``, ``sub/reviews.csv``);
   a name that leaves the folder (``..``, an absolute path elsewhere, a symlink out) is
@@ -37,6 +39,11 @@ FILE_TYPES = " / ".join(UPLOAD_SUFFIXES)  # as a page names them: ".csv / .jsonl
 UPLOAD_NAME = re.compile(r"[0-9a-f]{16}\.(csv|jsonl|json|parquet)")
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?")
 LISTED_FILES = 200  # files of the data folder offered in a picker
+# a file's name, never a hub repository's: refused as a model before any file is looked at, so that
+# ?model=tests/conftest.py (there) and ?model=tests/nosuch.py (not there) get the same message
+FILE_NAME = re.compile(r".*\.(py|pyc|json|jsonl|txt|csv|tsv|parquet|bin|safetensors|pt|pth|ckpt|h5|msgpack|onnx|npy|npz"
+                       r"|pkl|pickle|toml|ya?ml|cfg|ini|conf|md|rst|sh|sqlite|db|log|html?|zip|tar|gz|bz2|xz|lock|env)",
+                       re.IGNORECASE)
 LONGEST_NAME = 255  # a file name's limit on common file systems; a hub id is shorter still (96 a part)
 
 
@@ -118,23 +125,94 @@ def model_source(name: str, known: set[str] = frozenset(), default: str | None =
             raise RobustPruneError(f"{name!r} in the data folder has no config.json; save a model there with "
                                    "save_pretrained")
         return str(path)
+    if FILE_NAME.fullmatch(name):
+        raise refused_model(name)
     if HUB_ID.fullmatch(name) and ".." not in name and not Path(name).exists():
         return name  # a hub id: fetched by transformers, never a local path
     raise refused_model(name)
 
 
-def store_upload(content: bytes, filename: str) -> str:
-    """Keep an uploaded dataset file in the run store under its content hash; returns its name for the pages."""
-    suffix = Path(filename).suffix.lower()
+def store_upload(content, filename: str) -> str:
+    """Keep an uploaded dataset file in the run store under its content hash; returns its name for the pages.
+
+    ``content``: the bytes, or a binary file object (Streamlit's upload), copied a chunk at a time. A file of
+    another type, or one that is not readable as its type says (checked on its first ``CHECKED_ROWS`` rows), is
+    refused, named by ``filename``, and not kept. Of the uploads, the newest ``KEPT_UPLOADS`` (and at most
+    ``KEPT_UPLOADS_MB`` together) are kept; older ones are removed (``bound_uploads``).
+    """
+    import shutil
+
+    shown = Path(filename).name[:100] or "upload"
+    suffix = Path(shown).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        raise RobustPruneError(f"{filename}: unsupported file type {suffix or '(none)'}; upload a "
+        raise RobustPruneError(f"{shown}: unsupported file type {suffix or '(none)'}; upload a "
                                f"{', '.join(UPLOAD_SUFFIXES)} file")
     folder = uploads_folder()
     partial = folder / f".partial-{os.getpid()}-{os.urandom(4).hex()}{suffix}"
-    partial.write_bytes(content)
-    name = f"{file_sha256(partial)[:16]}{suffix}"
-    os.replace(partial, folder / name)
+    try:
+        with open(partial, "wb") as stream:
+            if isinstance(content, (bytes, bytearray, memoryview)):
+                stream.write(content)
+            else:
+                content.seek(0)
+                shutil.copyfileobj(content, stream, 1 << 20)
+        check_upload(partial, shown)
+        name = f"{file_sha256(partial)[:16]}{suffix}"
+        os.replace(partial, folder / name)
+    finally:
+        partial.unlink(missing_ok=True)
+    (folder / f"{name}.name").write_text(shown, encoding="utf-8")  # its file name, for messages
+    bound_uploads(keep=name)
     return UPLOAD_PREFIX + name
+
+
+CHECKED_ROWS = 1000  # an upload's rows read when it arrives; the rest is read (and checked) when it is used
+KEPT_UPLOADS = 20  # uploads kept in the run store, newest first ...
+KEPT_UPLOADS_MB = 500  # ... and at most this many MB of them together
+
+
+def check_upload(path: Path, shown: str) -> None:
+    """Refuse an upload that cannot be read as the type its name says, naming it by ``shown`` (never the store's
+    path on the server)."""
+    from robustprune.data import files
+
+    try:
+        if path.suffix == ".parquet":
+            files.read_parquet(path, "", "")  # the schema: a file that is not Parquet fails
+            return
+        reader = files.read_csv if path.suffix == ".csv" else files.read_json
+        columns, records, _ = reader(path, CHECKED_ROWS)
+    except RobustPruneError as error:
+        raise RobustPruneError(str(error).replace(str(path), shown)) from None
+    if not records:
+        raise RobustPruneError(f"{shown}: has the columns {', '.join(map(str, columns)) or 'none'} but no rows")
+
+
+def bound_uploads(keep: str | None = None) -> list[str]:
+    """Remove the oldest uploads past ``KEPT_UPLOADS`` files or ``KEPT_UPLOADS_MB`` together (``keep``, the one just
+    uploaded, stays); returns the names removed."""
+    folder = uploads_folder()
+    stored = sorted((path for path in folder.iterdir() if UPLOAD_NAME.fullmatch(path.name)),
+                    key=lambda path: (path.name != keep, -path.stat().st_mtime))
+    removed, total = [], 0
+    for count, path in enumerate(stored, 1):
+        total += path.stat().st_size
+        if path.name != keep and (count > KEPT_UPLOADS or total > KEPT_UPLOADS_MB * 1e6):
+            path.unlink(missing_ok=True)
+            (folder / f"{path.name}.name").unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
+
+
+def without_server_paths(message: str) -> str:
+    """``message`` with each upload's path in the run store replaced by the upload's file name, and any other path
+    in the run store by "the run store": what a page may show."""
+    folder = uploads_folder()
+    for path in folder.iterdir():
+        if UPLOAD_NAME.fullmatch(path.name) and str(path) in message:
+            label = folder / f"{path.name}.name"
+            message = message.replace(str(path), label.read_text(encoding="utf-8") if label.is_file() else path.name)
+    return message.replace(str(paths.home()), "the run store")
 
 
 def data_files() -> list[str]:
@@ -160,5 +238,6 @@ def uploads() -> list[str]:
     return [UPLOAD_PREFIX + path.name for path in sorted(files, key=lambda path: -path.stat().st_mtime)]
 
 
-__all__ = ["DATA_DIR_ENV", "data_folder", "dataset_source", "model_source", "store_upload", "data_files",
+__all__ = ["DATA_DIR_ENV", "data_folder", "dataset_source", "model_source", "store_upload", "bound_uploads",
+           "without_server_paths", "data_files",
            "data_models", "uploads", "inside_data_folder"]

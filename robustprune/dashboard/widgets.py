@@ -14,7 +14,7 @@ from robustprune import paths
 from robustprune.dashboard import charts, job_progress, job_widgets
 from robustprune.dashboard.cached import task_data
 from robustprune.dashboard.choices import DataChoice, dataset_options, model_options, model_problem
-from robustprune.dashboard.sources import FILE_TYPES, UPLOAD_SUFFIXES, store_upload
+from robustprune.dashboard.sources import FILE_TYPES, store_upload
 from robustprune.data import TaskData
 from robustprune.errors import RobustPruneError
 from robustprune.jobs import Job, JobQueue
@@ -31,15 +31,35 @@ def model_picker(store: RunStore, key: str = "model") -> str:
     return (name or "").strip()
 
 
+def _uploader_key(key: str) -> str:
+    return f"{key}-upload-{st.session_state.get(f'{key}-uploads', 0)}"
+
+
 def _keep_upload(key: str) -> None:
-    """The uploader's callback: store the file in the run store and choose it in the picker ``key``."""
-    upload = st.session_state.get(f"{key}-upload")
+    """The uploader's callback: store the file in the run store (copied a chunk at a time) and choose it in the
+    picker ``key``; then a new uploader replaces this one, so that Streamlit lets go of the file's bytes rather than
+    holding them in the server's memory for the rest of the session."""
+    upload = st.session_state.get(_uploader_key(key))
     if upload is None:
         return
     try:
-        st.session_state[key] = store_upload(upload.getvalue(), upload.name)
+        st.session_state[key] = store_upload(upload, upload.name)
     except RobustPruneError as error:
         st.session_state[f"{key}-upload-error"] = str(error)
+    st.session_state[f"{key}-uploads"] = st.session_state.get(f"{key}-uploads", 0) + 1
+    _release_upload(upload)
+
+
+def _release_upload(upload) -> None:
+    """Drop the upload's bytes from Streamlit's upload manager, which would otherwise hold them until the session
+    ends (a 50 MB file, 50 MB of the server's memory per upload); as ``st.chat_input`` does once it has read its
+    files. Only the in-memory manager can (and needs to) let go."""
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    if context is not None and isinstance(context.uploaded_file_mgr, MemoryUploadedFileManager):
+        context.uploaded_file_mgr.remove_file(session_id=context.session_id, file_id=upload.file_id)
 
 
 def dataset_picker(key: str = "dataset", upload_in_popover: bool = True) -> DataChoice:
@@ -51,10 +71,10 @@ def dataset_picker(key: str = "dataset", upload_in_popover: bool = True) -> Data
                             help=f"a registered name, an upload, or a {FILE_TYPES} file of the data folder "
                                  "($ROBUSTPRUNE_DATA_DIR), named relative to it") or "").strip()
     with st.popover("Upload a file", icon=":material/upload_file:") if upload_in_popover else st.container():
+        # no type=: Streamlit drops a file of another type without a word; store_upload refuses it, saying why
         st.file_uploader(f"Upload a file: a {FILE_TYPES} file (JSON: one object a line, or an array of objects), "
                          "kept in the run store under its content hash, and chosen as the dataset",
-                         type=[suffix.lstrip(".") for suffix in UPLOAD_SUFFIXES],
-                         key=f"{key}-upload", on_change=_keep_upload, args=(key,))
+                         key=_uploader_key(key), on_change=_keep_upload, args=(key,))
     if message := st.session_state.pop(f"{key}-upload-error", None):
         st.error(message)
     choice = DataChoice(dataset)
@@ -87,7 +107,9 @@ def checked_task_data(choice: DataChoice) -> TaskData | None:
         with st.spinner(f"Loading the dataset {choice.dataset} (the first time, it is fetched)…"):
             return task_data(choice)
     except RobustPruneError as error:
-        st.error(str(error))
+        from robustprune.dashboard.sources import without_server_paths
+
+        st.error(without_server_paths(str(error)))  # an upload by its file name, not its path in the store
         return None
 
 
@@ -171,7 +193,11 @@ def example_table(frame, key: str = "example") -> bool:
         if rows:
             st.session_state[key] = int(frame.iloc[rows[0]]["index"])
 
-    st.dataframe(frame, hide_index=True, height=260, key=f"{key}-table",
+    from robustprune.spreadsheet_safety import neutralised
+
+    # the table's own "Download as CSV" writes cells as shown: a text that starts like a formula is shown (and so
+    # exported) with a leading apostrophe
+    st.dataframe(neutralised(frame), hide_index=True, height=260, key=f"{key}-table",
                  on_select=select_row, selection_mode="single-row",
                  column_config={"text": st.column_config.TextColumn("text", width="large")})
     return True

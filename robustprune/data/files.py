@@ -17,7 +17,7 @@ that hold text or measurements rather than classes.
 from __future__ import annotations
 
 import csv
-import io
+import itertools
 import json
 import math
 from dataclasses import dataclass
@@ -80,71 +80,111 @@ def refuse_missing(path: Path, missing: list[int], rows: int, column: str, what:
                                f"{unit}s {places_text(missing)}; fill them in or remove those rows")
 
 
-def read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict]], str]:
-    raw = path.read_bytes()
-    if not raw.strip():
+# a field may hold a whole review (texts are cut to the model's length later): the csv module's default limit,
+# 131,072 characters, would refuse one long review
+csv.field_size_limit(2**31 - 1)
+CHUNK_BYTES = 1 << 20
+
+
+def is_blank(path: Path) -> bool:
+    """Whether the file holds nothing but whitespace, read a chunk at a time (a large file is not read whole)."""
+    with open(path, "rb") as stream:
+        while chunk := stream.read(CHUNK_BYTES):
+            if chunk.strip():
+                return False
+    return True
+
+
+def utf8_lines(path: Path):
+    """The file's lines as text, read and decoded one at a time (a line break is never inside a UTF-8 character, and
+    nothing past the last line asked for is decoded); a byte that is not UTF-8 is one error naming it and its line."""
+    with open(path, "rb") as stream:
+        for number, content in enumerate(stream, 1):
+            try:
+                yield content.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as error:
+                raise RobustPruneError(
+                    f"{path}: not UTF-8 text (byte 0x{content[error.start]:02x} on line {number}); save it as UTF-8 "
+                    "(a spreadsheet's 'CSV UTF-8', or iconv -f latin1 -t utf-8)") from None
+
+
+def read_csv(path: Path, limit: int | None = None) -> tuple[list[str], list[tuple[int, dict]], str]:
+    """The header and rows of a CSV, streamed from the file: ``limit`` rows at most (None: all)."""
+    if is_blank(path):
         raise RobustPruneError(f"{path}: the file is empty; a CSV needs a header line naming its columns "
                                f"(e.g. text,label) and at least {rows_needed()} rows")
+    lines = utf8_lines(path)
     try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[:error.start].count(b"\n") + 1
-        raise RobustPruneError(
-            f"{path}: not UTF-8 text (byte 0x{raw[error.start]:02x} on line {line}); save it as UTF-8 "
-            "(a spreadsheet's 'CSV UTF-8', or iconv -f latin1 -t utf-8)") from None
-    reader = csv.DictReader(io.StringIO(content, newline=""))
-    try:
-        columns = [column.strip() for column in reader.fieldnames or []]
-        reader.fieldnames = columns
-        records = [(reader.line_num, record) for record in reader]
-    except csv.Error as error:
-        raise RobustPruneError(f"{path}: not a readable CSV near line {reader.line_num} ({error})") from None
+        reader = csv.DictReader(lines)
+        try:
+            columns = [column.strip() for column in reader.fieldnames or []]
+            reader.fieldnames = columns
+            records = [(reader.line_num, record) for record in itertools.islice(reader, limit)]
+        except csv.Error as error:
+            raise RobustPruneError(f"{path}: not a readable CSV near line {reader.line_num} ({error})") from None
+    finally:
+        lines.close()  # the file, when the rows asked for end before it does
     return columns, records, "line"
 
 
-def read_json(path: Path) -> tuple[list[str], list[tuple[int, dict]], str]:
-    try:
-        content = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise RobustPruneError(f"{path}: not UTF-8 text; save it as UTF-8") from None
-    if not content.strip():
+def read_json(path: Path, limit: int | None = None) -> tuple[list[str], list[tuple[int, dict]], str]:
+    """The records of JSON Lines (streamed: ``limit`` at most) or of a ``.json`` array (read whole: JSON has no
+    way to read an array's first items alone)."""
+    if is_blank(path):
         raise RobustPruneError(f"{path}: the file is empty; write one JSON object per line, e.g. "
                                '{"text": "...", "label": 1}')
     records, unit = None, "line"
-    if path.suffix.lower() == ".json" and content.lstrip().startswith("["):
+    with open(path, "rb") as stream:
+        is_array = stream.read(CHUNK_BYTES).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+    if path.suffix.lower() == ".json" and is_array:
         try:
-            records = list(enumerate(json.loads(content), 1))
+            records = list(enumerate(json.loads(path.read_text(encoding="utf-8-sig")), 1))[:limit]
             unit = "record"
+        except UnicodeDecodeError:
+            raise RobustPruneError(f"{path}: not UTF-8 text; save it as UTF-8") from None
         except json.JSONDecodeError:
             records = None
     if records is None:
         records = []
-        for number, line in enumerate(content.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                records.append((number, json.loads(line)))
-            except json.JSONDecodeError as error:
-                raise RobustPruneError(f"{path}: line {number} is not JSON ({error.msg}); write one object per "
-                                       'line, e.g. {"text": "...", "label": 1}') from None
+        lines = utf8_lines(path)
+        try:
+            for number, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
+                try:
+                    records.append((number, json.loads(line)))
+                except json.JSONDecodeError as error:
+                    raise RobustPruneError(f"{path}: line {number} is not JSON ({error.msg}); write one object per "
+                                           'line, e.g. {"text": "...", "label": 1}') from None
+                if limit is not None and len(records) >= limit:
+                    break
+        finally:
+            lines.close()
     if not all(isinstance(record, dict) for _, record in records):
         raise RobustPruneError(f"{path}: every line (or array item) must be an object with a text and a label")
     columns = list(dict.fromkeys(name for _, record in records for name in record))
     return columns, records, unit
 
 
-def read_parquet(path: Path, text_column: str, label_column: str) -> tuple[list[str], list[tuple[int, dict]], str]:
+def read_parquet(path: Path, text_column: str, label_column: str,
+                 limit: int | None = None) -> tuple[list[str], list[tuple[int, dict]], str]:
+    """The text and label columns of a Parquet file, a batch at a time: ``limit`` rows at most."""
     import pyarrow.parquet as pq
 
     try:
-        columns = pq.read_schema(path).names
+        parquet = pq.ParquetFile(path)
+        columns = parquet.schema_arrow.names
         if text_column not in columns:
             return columns, [], "row"
-        table = pq.read_table(path, columns=[column for column in dict.fromkeys((text_column, label_column))
-                                             if column in columns])
+        wanted = [column for column in dict.fromkeys((text_column, label_column)) if column in columns]
+        rows = []
+        for batch in parquet.iter_batches(columns=wanted):
+            rows.extend(batch.to_pylist())
+            if limit is not None and len(rows) >= limit:
+                break
     except Exception as error:  # pyarrow raises several types for a file that is not Parquet
         raise RobustPruneError(f"{path}: not a readable Parquet file ({type(error).__name__})") from None
-    return columns, list(enumerate(table.to_pylist(), 1)), "row"
+    return columns, list(enumerate(rows[:limit], 1)), "row"
 
 
 def text_value(value) -> str | None:

@@ -131,6 +131,13 @@ def load_classifier(name: str, num_labels: int | None = None, label_names: list[
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, local_files_only=local_only)
     except OSError as error:
         raise RobustPruneError(f"could not load model {name!r} from {source}: {error}; {offline_hint()}") from None
-    except ValueError as error:  # e.g. a checkpoint whose head has another number of labels
+    except ValueError as error:
         raise RobustPruneError(f"could not load model {name!r} as a classifier: {error}") from None
+    except RuntimeError as error:  # transformers' "size mismatch": the checkpoint's head has another class count
+        if "size mismatch" not in str(error):
+            raise
+        raise RobustPruneError(
+            f"model {name!r} is a classifier of {config.num_labels} classes, the dataset has {num_labels}; fine-tune a "
+            f"checkpoint without a classification head or one of {num_labels} classes, or choose a dataset of "
+            f"{config.num_labels}") from None
     return model, tokenizer

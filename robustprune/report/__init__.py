@@ -3,7 +3,7 @@
 ``build_report(run=…)`` for a pruning run (or an attack run), ``build_report(attack=…)``
 for an attack run, ``build_report(overview=True)`` for everything cached; the dashboard's
 "Export report" buttons and ``robustprune report`` call it. ``write_report`` writes it to
-a file atomically.
+a file the user named (``robustprune.output_files``: atomically, or as a stream to a device).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def build_report(run: str | None = None, attack: str | None = None, overview: bo
         raise RobustPruneError("a report is of one thing: pass a run id, an attack run id, or the overview")
     store = store or RunStore()
     if overview:
-        document = ReportDocument("robustprune: every cached run", f"run store {store.root}")
+        document = ReportDocument("robustprune: every cached run", "the runs of this run store")  # not the
+        # server's path: a report is shared
         sections.overview_report(document, store)
         return document.render()
     record = store.require(run or attack, verify=True, kinds=("attack",) if attack is not None else REPORT_KINDS)
@@ -53,10 +54,12 @@ def build_report(run: str | None = None, attack: str | None = None, overview: bo
 
 
 def write_report(path: str | os.PathLike, **options) -> Path:
-    """``build_report(**options)`` written to ``path`` (through a temporary file: never half-written)."""
-    from robustprune.paths import write_text_atomically
+    """``build_report(**options)`` written to ``path`` (checked first; a file through a temporary file: never
+    half-written)."""
+    from robustprune.output_files import checked_output, write_output
 
-    return write_text_atomically(Path(path), build_report(**options))
+    output = checked_output(path, "-o", "report.html")
+    return write_output(output, build_report(**options))
 
 
 __all__ = ["build_report", "write_report"]

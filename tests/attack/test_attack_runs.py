@@ -227,3 +227,53 @@ def test_the_library_attacks_texts_cached_by_their_content(planted_dir, named_cs
     assert again.cached is False  # labels given differently are other content: a run of its own
     same = attack(run.target_run_id, config, planted_dir, None, "cpu", texts=texts)
     assert same.cached is True and same.run_id == run.run_id
+
+
+def test_a_large_texts_file_is_read_only_as_far_as_the_attack_goes(tmp_path):
+    """-n 2 reads two texts: a line past them that is not even UTF-8, or a malformed row, is never read."""
+    from robustprune.attack.texts import read_texts
+
+    (tmp_path / "big.txt").write_bytes(b"a terrible movie\n\nterrible acting\n" + b"caf\xe9\n" * 1000)
+    assert read_texts(tmp_path / "big.txt", limit=2).texts == ("a terrible movie", "terrible acting")
+    (tmp_path / "big.csv").write_bytes(b"text,label\ngood,1\nbad,0\n" + b"caf\xe9,1\n" * 1000)
+    labelled = read_texts(tmp_path / "big.csv", limit=2)
+    assert labelled.texts == ("good", "bad") and labelled.labels == ("1", "0")
+    (tmp_path / "big.jsonl").write_text('{"text": "good", "label": 1}\n' * 2 + "not json\n", encoding="utf-8")
+    assert read_texts(tmp_path / "big.jsonl", limit=2).texts == ("good", "good")
+
+
+def test_unlabelled_texts_are_labelled_only_as_far_as_the_attack_goes(planted_dir, named_csv, monkeypatch):
+    """The dense model predicts the labels of the texts attacked, not of every text given (hours for a large file)."""
+    from robustprune import evaluate
+    from robustprune.attack import AttackConfig
+    from robustprune.attack.runs import attack
+    from robustprune.attack.texts import AttackTexts
+    from robustprune.data import load_task_data
+    from robustprune.finetune import FinetuneConfig
+
+    predicted = []
+    real = evaluate.predict_logits
+
+    def counting(model, tokenizer, texts, *args, **kwargs):
+        predicted.append(len(texts))
+        return real(model, tokenizer, texts, *args, **kwargs)
+
+    monkeypatch.setattr(evaluate, "predict_logits", counting)
+    config = AttackConfig(recipe="textfooler", num_examples=2, max_length=64, word_vectors="wordnet",
+                          similarity=False)
+    texts = AttackTexts(tuple(f"a terrible movie number {index}" for index in range(500)), None, "big.txt")
+    run = attack("dense", config, planted_dir, load_task_data(named_csv), "cpu",
+                 finetune_config=FinetuneConfig(epochs=0), texts=texts)
+    assert run.result.summary.num_examples == 2
+    assert 2 in predicted and 500 not in predicted  # (20: the dense model evaluated on its test split)
+
+
+def test_a_csv_field_longer_than_the_csv_modules_default_limit_is_read(tmp_path):
+    from robustprune.attack.texts import read_texts
+    from robustprune.data.files import read_rows
+
+    review = "a long review " * 20_000  # 280,000 characters: over csv's default 131,072
+    path = tmp_path / "long.csv"
+    path.write_text(f"text,label\n{review},1\nshort,0\n", encoding="utf-8")
+    assert read_texts(path).texts[0] == review
+    assert read_rows(path, "text", "label").texts == [review, "short"]

@@ -140,7 +140,7 @@ def test_write_report_leaves_no_partial_file(home, workspace, tmp_path):
 def test_a_failed_write_leaves_no_partial_file_and_says_why(tmp_path, monkeypatch):
     import os
 
-    from robustprune.paths import write_text_atomically
+    from robustprune.output_files import checked_output, write_output
 
     def full_disk(source, target):
         raise OSError(28, "No space left on device")
@@ -149,7 +149,7 @@ def test_a_failed_write_leaves_no_partial_file_and_says_why(tmp_path, monkeypatc
     folder.mkdir()
     monkeypatch.setattr(os, "replace", full_disk)
     with pytest.raises(RobustPruneError, match="cannot write .*r.html.: No space left on device"):
-        write_text_atomically(folder / "r.html", "<html></html>")
+        write_output(checked_output(folder / "r.html", "-o", "r.html"), "<html></html>")
     assert list(folder.iterdir()) == []
 
 
@@ -195,3 +195,10 @@ def test_a_report_of_a_run_with_a_damaged_table_is_one_line(home, workspace, tmp
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and "Traceback" not in error and not output.exists()
     assert f"cached run {run_id} is damaged ({table} does not hash to what was written" in error
+
+
+def test_the_overview_report_does_not_print_the_servers_store_path(home, workspace):
+    from robustprune import paths
+
+    report = build_report(overview=True)
+    assert str(paths.home()) not in report and str(paths.home().resolve()) not in report
