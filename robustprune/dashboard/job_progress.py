@@ -21,14 +21,14 @@ STAGE_UNITS = {"fine-tune": "training steps", "prune": "layer groups", "evaluate
 
 def find_job(request, queue: JobQueue | None = None) -> Job | None:
     """The job of ``request`` (queued, running, done or failed), or None if it was never submitted."""
-    return (queue or JobQueue()).get(job_id_for(request.kind, request.job_params()))
+    return (queue or JobQueue()).get(job_id_for(request.kind, request.to_dict()))
 
 
 def submit(request, queue: JobQueue | None = None) -> Job:
     """Queue the job of ``request`` (an identical one is shared; a failed one is retried) and make sure
     a worker will run it."""
     queue = queue or JobQueue()
-    job = queue.submit(request.kind, request.job_params())
+    job = queue.submit_request(request)
     start_worker_if_allowed(queue)
     return job
 
