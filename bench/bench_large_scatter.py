@@ -69,9 +69,9 @@ def main() -> None:
     import plotly
     from playwright.sync_api import sync_playwright
 
-    from robustprune.dashboard import static_charts
+    from robustprune.figures import static_charts
     from robustprune.dashboard.charts import PAGE_WIDTH
-    from robustprune.dashboard.embeddings import projection_figure
+    from robustprune.figures.embeddings import projection_figure
 
     plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     rows = []

@@ -38,7 +38,7 @@ def attack_request_form(store: RunStore):
     from robustprune.attack.recipes import RECIPES
     from robustprune.attack.run import AttackConfig
     from robustprune.attack.runs import DENSE_TARGET
-    from robustprune.dashboard.attacks import FORM_TARGET_KINDS, pruned_label
+    from robustprune.figures.attacks import FORM_TARGET_KINDS, pruned_label
 
     candidates = {record.run_id: record for record in store.list(kinds=FORM_TARGET_KINDS)}
     if not candidates:

@@ -39,7 +39,7 @@ def _is_type_checking(node: ast.If) -> bool:
         (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
-def _imports(tree: ast.AST, in_function: bool = False):
+def imports_in(tree: ast.AST, in_function: bool = False):
     """(import node, whether it sits inside a function) for every import, skipping TYPE_CHECKING blocks."""
     for node in ast.iter_child_nodes(tree):
         if isinstance(node, ast.If) and _is_type_checking(node):
@@ -47,7 +47,7 @@ def _imports(tree: ast.AST, in_function: bool = False):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             yield node, in_function
         inner = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
-        yield from _imports(node, inner)
+        yield from imports_in(node, inner)
 
 
 def import_graph(root: Path, function_level: bool) -> dict[str, set[str]]:
@@ -56,7 +56,7 @@ def import_graph(root: Path, function_level: bool) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {name: set() for name in modules}
     for name, path in modules.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        for node, in_function in _imports(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        for node, in_function in imports_in(ast.parse(path.read_text(encoding="utf-8"), str(path))):
             if in_function and not function_level:
                 continue
             targets = []
