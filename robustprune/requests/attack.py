@@ -63,6 +63,9 @@ class AttackRequest(RunRequest):
                       finetune_config=self.finetune, texts=self.texts, shard_size=self.shard_size, shards=shards,
                       concurrency=concurrency)
 
+    def describe(self) -> str:
+        return f"Attack: {self.config.recipe} on {self.target}"
+
     def to_dict(self) -> dict:
         params = {"target": self.target, "attack": asdict(self.config)}
         if self.model is not None:

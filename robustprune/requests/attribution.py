@@ -27,6 +27,9 @@ class AttributionRequest(RunRequest):
 
         return explain_example(self.attack_run_id, int(self.example), self.settings, store, device, progress)
 
+    def describe(self) -> str:
+        return f"Explaining example {self.example} of {self.attack_run_id}"
+
     def to_dict(self) -> dict:
         return {"attack": self.attack_run_id, "example": int(self.example), "ig": self.settings.to_dict()}
 

@@ -63,6 +63,10 @@ class RunRequest:
         """Make the run in ``store`` (or find it cached); returns the result the computing function returns."""
         raise NotImplementedError
 
+    def describe(self) -> str:
+        """What the run is, in a few words a user reads (the pages' job list)."""
+        return f"{self.kind} job"
+
     def to_dict(self) -> dict:
         raise NotImplementedError
 
@@ -81,6 +85,20 @@ class RunRequest:
         return ref.load()
 
 
+@dataclass(frozen=True)
+class OfAttackRun(RunRequest):
+    """A run computed from one cached attack run alone, its only parameter (a per-layer AUC, a projection)."""
+
+    attack_run_id: str
+
+    def to_dict(self) -> dict:
+        return {"attack": self.attack_run_id}
+
+    @classmethod
+    def from_dict(cls, params: dict) -> "OfAttackRun":
+        return cls(params["attack"])
+
+
 def changed_fields(config) -> dict:
     """The fields of a config dataclass that differ from their defaults, as its ``to_dict`` writes them: what a
     job stores (a page's default fine-tune is ``{}``), and what ``Config(**fields)`` reads back."""
@@ -89,4 +107,4 @@ def changed_fields(config) -> dict:
             if f.name in written and getattr(config, f.name) != f.default}
 
 
-__all__ = ["DataRef", "RunRequest", "changed_fields"]
+__all__ = ["DataRef", "RunRequest", "OfAttackRun", "changed_fields"]

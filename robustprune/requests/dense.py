@@ -36,6 +36,9 @@ class FinetuneRequest(RunRequest):
 
     dense_run = run  # a fine-tune is a dense start as it is (``SoupRequest.dense_run``)
 
+    def describe(self) -> str:
+        return f"Fine-tuning {self.model} on {self.data.dataset}"
+
     def to_dict(self) -> dict:
         return {"model": self.model, **self.data.to_dict(), "finetune": changed_fields(self.finetune)}
 
@@ -82,6 +85,9 @@ class SoupRequest(RunRequest):
     def dense_run(self, store=None, data=None, device="auto", progress=silent):
         """The soup as a pruning run's dense start (a ``FinetuneResult``)."""
         return self.run(store, data, device, progress).as_dense()
+
+    def describe(self) -> str:
+        return f"Greedy soup of {self.model} on {self.data.dataset}"
 
     def to_dict(self) -> dict:
         return {"model": self.model, **self.data.to_dict(), "finetune": changed_fields(self.soup.base),

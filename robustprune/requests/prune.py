@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from robustprune.errors import RobustPruneError
 from robustprune.finetune import FinetuneConfig
+from robustprune.labels import method_label
 from robustprune.progress import silent
 from robustprune.prune import PruneConfig
 from robustprune.requests.base import DataRef, RunRequest, changed_fields
@@ -75,6 +76,12 @@ class PruneRequest(FromDenseStart):
     def own_params(self) -> dict:
         return {"prune": self.config.to_dict()}
 
+    def describe(self) -> str:
+        config = self.config
+        budget = "" if config.pattern else f" at {config.sparsity:.1%}"
+        start = " from the soup" if self.dense_start == "soup" else ""
+        return f"Pruning {self.model} with {method_label(config.method, config.pattern)}{budget}{start}"
+
     def problem(self, data) -> str | None:
         """Why this request cannot run on ``data``, or None."""
         needed = self.config.calibration + self.config.heldout
@@ -139,6 +146,9 @@ class StructuredRequest(FromDenseStart):
 
     def own_params(self) -> dict:
         return {"structured": {"method": self.method, "config": self.config.to_dict()}}
+
+    def describe(self) -> str:
+        return f"Pruning {self.model} with {self.method}, {self.config.flops_reduction:.0%} of FLOPs removed"
 
     def problem(self, data) -> str | None:
         return None

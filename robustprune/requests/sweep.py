@@ -51,6 +51,9 @@ class SweepRequest(RunRequest):
                                    "the others are cached, and Retry computes only what is missing")
         return result
 
+    def describe(self) -> str:
+        return f"Sweep of {self.spec.model} on {self.spec.dataset}"
+
     def to_dict(self) -> dict:
         params = {"spec": self.spec.to_dict(), "ray": self.ray or None}
         return {**params, "shard_size": self.shard_size} if self.shard_size is not None else params
