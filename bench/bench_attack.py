@@ -78,7 +78,7 @@ def textattack_build(recipe: str, wrapper, parts):
     """
     from unittest import mock
 
-    from robustprune.attack import resources
+    from robustprune.attack import masked_lm, resources
     from robustprune.attack.encoder import MiniLMEncoder
     from robustprune.attack.recipes import recipe_name
     from robustprune.attack.recipes.textbugger import HomoglyphSwap
@@ -109,7 +109,7 @@ def textattack_build(recipe: str, wrapper, parts):
     if key == "textbugger":
         patches.append(mock.patch.object(module, "WordSwapHomoglyphSwap", HomoglyphSwap))
     if key == "bert-attack":
-        model, tokenizer, _ = resources.load_masked_lm(parts.mlm_path)
+        model, tokenizer, _ = masked_lm.load_masked_lm(parts.mlm_path)
         swap = textattack.transformations.WordSwapMaskedLM
         patches.append(mock.patch.object(
             module, "WordSwapMaskedLM",

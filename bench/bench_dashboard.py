@@ -61,7 +61,7 @@ class PageVisit:
 def cached_visits(store: RunStore) -> list[PageVisit]:
     """One visit per page, each on a cached run: krp at 50% if there is one (the paper's method), an attack
     on the sparse model of a krp run if there is one, and on Runs krp compared with another method."""
-    from robustprune.dashboard.attacks import list_attack_runs
+    from robustprune.figures.attacks import list_attack_runs
 
     prunes = store.list(kind="prune")
     if not prunes:
@@ -343,7 +343,7 @@ def main() -> None:
                     example_times.append(example_seconds(page, row))
                     baseline.click()
                 baseline.table_rows()
-            from robustprune.dashboard.attacks import load_attack_result
+            from robustprune.figures.attacks import load_attack_result
 
             count = len(load_attack_result(store.require(attack_visit.query["attack"])).examples)
             visit_seconds(page, server, PageVisit(attack_visit.name, attack_visit.path, first_example,

@@ -27,7 +27,7 @@ from robustprune.store import RunStore, run_id_for
 
 def largest_sparse_attack(store: RunStore):
     """The attack run of a pruned model with the most examples (and its info), from the store's own runs."""
-    from robustprune.dashboard.attacks import list_attack_runs
+    from robustprune.figures.attacks import list_attack_runs
 
     attacks = [info for info in list_attack_runs(store) if info.attacked_model == "sparse"]
     if not attacks:
@@ -38,7 +38,7 @@ def largest_sparse_attack(store: RunStore):
 def repeated_attack(store: RunStore, run_id: str, examples: int) -> str:
     """A new attack run of ``examples`` examples: ``run_id``'s records repeated under new indices."""
     from robustprune.attack.runs import AttackRun, save_attack_run
-    from robustprune.dashboard.attacks import load_attack_result
+    from robustprune.figures.attacks import load_attack_result
 
     record = store.require(run_id)
     result = load_attack_result(record)

@@ -1,7 +1,7 @@
 """The Embeddings page's projection of thousands of pairs: SVG against WebGL scatters, as an image and as a chart.
 
 The projection draws two markers per pair (original, adversarial) and a line between them. For n pairs this
-builds ``dashboard.embeddings.projection_figure`` (planted coordinates) with ``go.Scatter`` and with
+builds ``figures.embeddings.projection_figure`` (planted coordinates) with ``go.Scatter`` and with
 ``go.Scattergl``, then in headless Chromium (Debian's, through Playwright):
 
 - as an image (the dashboard's default, ``dashboard.charts``): plotly's exporter writes the SVG once on the server
@@ -69,9 +69,9 @@ def main() -> None:
     import plotly
     from playwright.sync_api import sync_playwright
 
-    from robustprune.dashboard import static_charts
+    from robustprune.figures import static_charts
     from robustprune.dashboard.charts import PAGE_WIDTH
-    from robustprune.dashboard.embeddings import projection_figure
+    from robustprune.figures.embeddings import projection_figure
 
     plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     rows = []

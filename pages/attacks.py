@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from robustprune.dashboard import (attack_form, attack_picker, attacks, cached, charts, explanation, job_widgets,
-                                   texts_form, widgets)
+from robustprune.dashboard import attack_form, attack_picker, cached, charts, job_widgets, texts_form, widgets
 from robustprune.dashboard.link_checks import checked, listed, one_of
-from robustprune.dashboard.requests import AttributionRequest
+from robustprune.figures import attacks, explanation
+from robustprune.requests import AttributionRequest
 
 store = widgets.page_frame()
 st.title("Attacks")

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from robustprune.dashboard import attack_picker, attacks, cached, charts, embeddings, explanation, job_widgets, widgets
+from robustprune.dashboard import attack_picker, cached, charts, job_widgets, widgets
 from robustprune.dashboard.link_checks import checked, listed, number_in, one_of
-from robustprune.dashboard.requests import LayerAUCRequest, ProjectionRequest
+from robustprune.figures import attacks, embeddings, explanation
+from robustprune.requests import LayerAUCRequest, ProjectionRequest
 
 store = widgets.page_frame()
 st.title("Embeddings")

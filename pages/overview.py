@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from robustprune.dashboard import cached, charts, job_widgets, links, navigation, overview, widgets
+from robustprune.dashboard import cached, charts, job_widgets, links, navigation, widgets
 from robustprune.dashboard.choices import default_model
+from robustprune.figures import overview
 
 store = widgets.page_frame()
 job_widgets.refresh_as_runs_finish(store)  # a sweep's runs appear on the curves as they finish

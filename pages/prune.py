@@ -30,7 +30,7 @@ if problem := request.problem(data):
     st.error(problem)
     st.stop()
 
-run_id = request.run_id(data, store)
+run_id = request.run_id(data)
 if not widgets.cached_run(store, run_id):
     budget = (f"{form.flops_percent:g}% of FLOPs removed" if form.structured
               else f"{request.config.target_sparsity:.1%} sparsity"

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from robustprune.dashboard import cached, charts, links, pruning, runs, widgets
+from robustprune.dashboard import cached, charts, links, widgets
 from robustprune.dashboard.link_checks import checked, each_of, one_of
+from robustprune.figures import pruning, runs
 
 store = widgets.page_frame()
 st.title("Runs")

@@ -6,6 +6,7 @@ from robustprune.dashboard import cached, job_widgets, sweep, widgets
 from robustprune.dashboard.choices import PAPER_SPARSITY_PERCENT, model_choice_source, sparsity_fraction
 from robustprune.dashboard.link_checks import checked, each_of, number_in, one_of
 from robustprune.errors import RobustPruneError
+from robustprune.requests import SweepRequest
 from robustprune.sweep import SweepSpec, plan_sweep
 from robustprune.sweep.estimate import estimate_sweep
 
@@ -85,7 +86,7 @@ except RobustPruneError as error:
     st.error(str(error))
     st.stop()
 
-request = sweep.SweepRequest(spec, address)
+request = SweepRequest(spec, address)
 cached_runs = plan.cached(store)
 estimate = estimate_sweep(plan, store, past=cached.sweep_history(store, spec.model), cached=cached_runs)
 if estimate.missing:

@@ -15,7 +15,8 @@ own pid: a job reaped for lack of progress while its worker was still alive stay
 holds a per-run lock (``RunStore.lock``) around "look up, compute, write", so a retry claimed
 while the old worker still computes waits for that run and reuses it.
 
-What each kind of job does is in ``job_kinds.py`` (``HANDLERS``).
+A job is a request (``robustprune.requests``): its kind and ``to_dict()`` are the job's kind and parameters,
+and the worker runs ``request_from_dict(kind, params).run(store, ...)``; what each kind does is in its request.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import traceback
 from dataclasses import dataclass
 
 from robustprune.errors import RobustPruneError
-from robustprune.job_kinds import HANDLERS, RERUN_WHEN_DONE
+from robustprune.requests import request_from_dict, request_type
 from robustprune.store import RunStore, add_index_schema, canonical_json, run_id_for
 
 STALE_SECONDS = 120
@@ -105,8 +106,7 @@ class JobQueue:
     def submit(self, kind: str, params: dict) -> Job:
         """Queue a job, or return the identical one already queued, running or done; a failed one is retried,
         and so is a done one whose run has been deleted or damaged since."""
-        if kind not in HANDLERS:
-            raise RobustPruneError(f"unknown job kind {kind!r}; use one of {', '.join(HANDLERS)}")
+        rerun_when_done = request_type(kind).rerun_when_done  # an unknown kind fails here, naming the known ones
         job_id = job_id_for(kind, params)
         now = time.time()
         with self.store.connect() as connection:
@@ -116,11 +116,15 @@ class JobQueue:
             row = connection.execute("SELECT status, run_id FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
             gone = row[1] and (not self.store.directory(row[1]).is_dir()
                                or self.store.damage(row[1], verify=False) is not None)
-            if row[0] == "failed" or (row[0] == "done" and (kind in RERUN_WHEN_DONE or gone)):
+            if row[0] == "failed" or (row[0] == "done" and (rerun_when_done or gone)):
                 connection.execute(
                     "UPDATE jobs SET status = 'queued', error = NULL, stage = NULL, done = 0, total = 0, "
                     "worker_pid = NULL, run_id = NULL, updated = ? WHERE job_id = ?", (now, job_id))
         return self.get(job_id)
+
+    def submit_request(self, request) -> Job:
+        """``submit`` the job of a request (``robustprune.requests``)."""
+        return self.submit(request.kind, request.to_dict())
 
     def get(self, job_id: str) -> Job | None:
         self.reap_stale()
@@ -181,7 +185,9 @@ class JobQueue:
         progress = JobProgress(self, job.job_id, job.worker_pid)
         _running_here.add(job.job_id)
         try:
-            run_id = HANDLERS[job.kind](job.params, progress)
+            request = request_from_dict(job.kind, job.params)
+            result = request.run(self.store, device=job.params.get("device", "auto"), progress=progress)
+            run_id = getattr(result, "run_id", None)  # a sweep has no run of its own
         except RobustPruneError as error:
             self.finish(job.job_id, error=str(error), worker_pid=job.worker_pid)
         except Exception as error:  # a bug or a resource problem: keep the worker alive, show the cause
@@ -296,8 +302,8 @@ class JobQueue:
 
 
 class JobProgress:
-    """The progress callback a handler gets: stage, done / total to the job's row (and a heartbeat), at most
-    twice a second; it also names its job, for handlers that record more (a sweep's cells)."""
+    """The progress callback a job's request runs with: stage, done / total to the job's row (and a heartbeat), at
+    most twice a second; it also names its job and queue, for requests that record more (a sweep's cells)."""
 
     def __init__(self, queue: "JobQueue", job_id: str, worker_pid: int | None = None) -> None:
         self.queue, self.job_id, self.worker_pid = queue, job_id, worker_pid

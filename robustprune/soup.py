@@ -49,7 +49,8 @@ from robustprune.device import describe_device, resolve_device
 from robustprune.errors import RobustPruneError
 from robustprune.evaluate import accuracy
 from robustprune.finetune import FinetuneConfig, FinetuneResult
-from robustprune.pipeline import ensure_dense, load_dense, model_fingerprint, resolve_data, run_lock
+from robustprune.dense import ensure_dense, model_fingerprint, resolve_data, run_lock
+from robustprune.loading import load_dense
 from robustprune.progress import Progress, silent
 from robustprune.store import RunStore, run_id_for
 
@@ -365,6 +366,24 @@ def build_soup(model: str, data: TaskData, config: SoupConfig, key: dict, device
     return result
 
 
+DENSE_STARTS = ("finetune", "soup")
+
+
+def dense_start(start: str, model: str, data: TaskData, finetune_config: FinetuneConfig | None = None,
+                soup_config=None, device: str = "auto", store: RunStore | None = None,
+                progress: Progress = silent) -> FinetuneResult:
+    """The dense model a pruning run starts from: one fine-tuned model, or the greedy soup of several.
+
+    Without a ``soup_config`` the soup's candidates vary ``finetune_config`` (its base setting).
+    """
+    if start == "finetune":
+        return ensure_dense(model, data, finetune_config, device, store, progress)
+    if start == "soup":
+        soup_config = soup_config or SoupConfig(base=finetune_config or FinetuneConfig())
+        return ensure_soup(model, data, soup_config, device, store, progress).as_dense()
+    raise RobustPruneError(f"unknown dense start {start!r}; use one of {', '.join(DENSE_STARTS)}")
+
+
 __all__ = ["SoupConfig", "SoupResult", "SoupCandidate", "GreedySoup", "uniform_average", "greedy_soup",
            "ensure_soup", "candidate_configs", "candidate_runs", "ensure_candidate", "selection_split",
-           "SELECTION_CRITERIA"]
+           "SELECTION_CRITERIA", "DENSE_STARTS", "dense_start"]

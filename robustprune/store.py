@@ -48,7 +48,7 @@ from robustprune.index_connection import (IndexConnection, IndexRebuiltWarning, 
                                          thread_connection, unreadable)
 from robustprune.index_rebuild import ReindexReport, adopt_unindexed, prepare_index, run_folders
 from robustprune.manifest import MANIFEST, content_damage, size_damage, write_manifest
-from robustprune.run_folder import IndexRow, canonical_json, run_id_for, write_run_record
+from robustprune.run_folder import IndexRow, canonical_json, run_id_for, write_run_record  # noqa: F401 (re-exported)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

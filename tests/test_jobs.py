@@ -6,11 +6,17 @@ import subprocess
 import sys
 import time
 
+from dataclasses import dataclass
+from types import SimpleNamespace
+
 import pytest
 
 from robustprune import jobs
 from robustprune.errors import RobustPruneError
 from robustprune.jobs import JobQueue
+from robustprune.progress import silent
+from robustprune.requests import REQUESTS
+from robustprune.requests.base import RunRequest
 from robustprune.store import RunStore, run_id_for
 
 
@@ -19,24 +25,46 @@ def queue():
     return JobQueue()
 
 
-@pytest.fixture
-def fake_handlers(monkeypatch):
-    calls = []
+@dataclass(frozen=True)
+class Succeed(RunRequest):
+    """A kind of run for these tests: writes a tiny run keyed by its parameter, and records that it ran."""
 
-    def succeed(params, progress):
+    x: object
+    kind = "succeed"
+
+    def run(self, store=None, data=None, device="auto", progress=silent, concurrency=None):
         for step in range(1, 4):
             progress("work", step, 3)
-        calls.append(params)
-        with RunStore().write("fake", params) as run:
-            run.summary["x"] = params["x"]
-        return run_id_for("fake", params)
+        CALLS.append(self.to_dict())
+        with RunStore().write("fake", self.to_dict()) as run:
+            run.summary["x"] = self.x
+        return SimpleNamespace(run_id=run_id_for("fake", self.to_dict()))
 
-    def fail(params, progress):
+    def to_dict(self) -> dict:
+        return {"x": self.x}
+
+    @classmethod
+    def from_dict(cls, params: dict) -> "Succeed":
+        return cls(params["x"])
+
+
+class Fail(Succeed):
+    kind = "fail"
+
+    def run(self, *args, **kwargs):
         raise RobustPruneError("sparsity 1.5 is out of range")
 
-    monkeypatch.setitem(jobs.HANDLERS, "succeed", succeed)
-    monkeypatch.setitem(jobs.HANDLERS, "fail", fail)
-    return calls
+
+CALLS: list[dict] = []
+
+
+@pytest.fixture
+def fake_handlers(monkeypatch):
+    """Two kinds of run registered for the test: "succeed" and "fail"; the list of the parameters that ran."""
+    CALLS.clear()
+    monkeypatch.setitem(REQUESTS, "succeed", Succeed)
+    monkeypatch.setitem(REQUESTS, "fail", Fail)
+    return CALLS
 
 
 def test_identical_requests_share_one_job(queue, fake_handlers):

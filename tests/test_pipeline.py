@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from robustprune import pipeline
+from robustprune import dense, pipeline
 from robustprune.data import load_task_data
 from robustprune.errors import RobustPruneError
 from robustprune.finetune import FinetuneConfig
@@ -30,7 +30,7 @@ def test_prune_is_cached_and_reloads_the_same_model(tiny_model_dir, data, monkey
         raise AssertionError("a cached run was recomputed")
 
     monkeypatch.setattr(pipeline, "prune_model", no_recompute)
-    monkeypatch.setattr(pipeline, "finetune", no_recompute)
+    monkeypatch.setattr(dense, "finetune", no_recompute)
     second = pipeline.prune(config, tiny_model_dir, data, "cpu", QUICK)
     assert second.cached
     assert second.to_dict() | {"cached": False} == first.to_dict() | {"cached": False}

@@ -20,7 +20,7 @@ def require_attack(store: RunStore, attack_run_id: str, purpose: str = "pass an 
 
 def attack_models(store: RunStore, attack: RunRecord, device: str = "auto"):
     """({"dense": model[, "sparse": model]}, tokenizer) of the models an attack run compared."""
-    from robustprune.pipeline import load_dense, load_pruned
+    from robustprune.loading import load_dense, load_pruned, load_structured_run
 
     summary = attack.summary
     dense_model, tokenizer = load_dense(summary["dense_run_id"], device, store)
@@ -29,8 +29,6 @@ def attack_models(store: RunStore, attack: RunRecord, device: str = "auto"):
     if target != summary["dense_run_id"]:
         kind = store.require(target).kind
         if kind == "structured":
-            from robustprune.structured.runs import load_structured_run
-
             models["sparse"] = load_structured_run(target, device, store)[0]
         else:
             models["sparse"] = load_pruned(target, device, store)[0]

@@ -11,7 +11,7 @@ For example i of an attack run on a pruned model, ``explain_example`` computes
 
 and stores them as a run of kind ``"attribution"`` (parent: the attack run), keyed by the
 attack run, the example and the IG settings. The dashboard's worker runs it as a job
-(``job_kinds.HANDLERS["attribution"]``); a page only reads the cached run.
+(``robustprune.requests.AttributionRequest``); a page only reads the cached run.
 """
 
 from __future__ import annotations

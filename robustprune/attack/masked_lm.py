@@ -30,7 +30,7 @@ Measured (``python bench/bench_attack.py --masked-lm``): the head reaches 0.0 % 
 layer 3 or 4 states reached 1-2 %. The sentence encoder's token states do not carry what
 a masked LM needs (an encoder tuned as a masked LM might; not within this CPU budget), so
 the head is NOT
-BERT-Attack's offline default: ``resources.load_masked_lm`` uses it only if a cached head
+BERT-Attack's offline default: ``load_masked_lm`` uses it only if a cached head
 reaches ``ACCEPT_TOP10`` (30 %); BERT-Attack offline needs ``--mlm DIR``.
 """
 
@@ -47,9 +47,11 @@ from pathlib import Path
 
 import torch
 
+from robustprune.errors import RobustPruneError
 from robustprune.paths import data_dir
 from robustprune.progress import Progress, silent
 
+HUB_MLM = "bert-base-uncased"  # what BERT-Attack uses when the hub or its cache has it
 NAME = "MiniLM masked-LM head (fitted offline)"
 HELDOUT = 400
 ACCEPT_TOP10 = 0.30  # below this the head is not used by default (see parts.py)
@@ -270,3 +272,50 @@ def accepted_head(fit: HeadFit = HeadFit()) -> Path | None:
     if not (folder / "fit.json").exists():
         return None
     return folder if head_record(folder)["fill_mask"]["accuracy"] >= ACCEPT_TOP10 else None
+
+
+# ---------------------------------------------------------------------------- the masked LM BERT-Attack uses
+
+def load_masked_lm(mlm_path: str | os.PathLike | None):
+    """(model, tokenizer, name) of the masked LM that BERT-Attack draws candidates from.
+
+    ``None`` means the hub's ``bert-base-uncased``: taken from the local Hugging Face
+    cache, else downloaded; offline and uncached it cannot run, and the error says what
+    to pass instead.
+    """
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    what_works = ("pass mlm_path= (CLI: --mlm) a local directory holding a masked-LM checkpoint "
+                  "(config.json, weights, tokenizer files), e.g. bert-base-uncased saved with "
+                  "save_pretrained on a machine with hub access")
+    if mlm_path is None:
+        from robustprune.hub import hub_reachable
+
+        for local_only in (True, False) if hub_reachable() else (True,):
+            try:
+                model = AutoModelForMaskedLM.from_pretrained(HUB_MLM, local_files_only=local_only)
+                tokenizer = AutoTokenizer.from_pretrained(HUB_MLM, local_files_only=local_only)
+                return model, tokenizer, HUB_MLM
+            except (OSError, ValueError):
+                continue
+        head = accepted_head()
+        if head is not None:
+            return AutoModelForMaskedLM.from_pretrained(str(head)), AutoTokenizer.from_pretrained(str(head)), NAME
+        raise RobustPruneError(
+            f"BERT-Attack needs a masked language model: {HUB_MLM} is not in the local Hugging Face "
+            "cache and the hub cannot be reached, no package registry is known to ship a masked LM, and a head "
+            f"fitted offline on the embedded MiniLM does not reach {ACCEPT_TOP10:.0%} fill-mask accuracy; "
+            f"{what_works}")
+    path = Path(mlm_path).expanduser()
+    if not path.is_dir():
+        raise RobustPruneError(f"masked LM {str(path)!r} is not a directory; {what_works}")
+    if not (path / "config.json").exists():
+        raise RobustPruneError(f"masked LM directory {str(path)!r} has no config.json; {what_works}")
+    try:
+        model = AutoModelForMaskedLM.from_pretrained(str(path), trust_remote_code=False)
+        tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
+    except (OSError, ValueError) as error:
+        raise RobustPruneError(f"could not load a masked LM from {str(path)!r} ({error}); {what_works}") from None
+    if tokenizer.mask_token is None:
+        raise RobustPruneError(f"the tokenizer in {str(path)!r} has no mask token; {what_works}")
+    return model, tokenizer, path.name

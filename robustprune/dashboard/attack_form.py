@@ -8,16 +8,21 @@ import streamlit as st
 from robustprune.dashboard.choices import DataChoice
 from robustprune.dashboard.job_widgets import run_or_progress
 from robustprune.dashboard.link_checks import checked, listed, number_in, one_of
+from robustprune.dashboard.requests import attack_request
 from robustprune.dashboard.widgets import cached_run, checked_task_data, dataset_picker, url_selectbox
 from robustprune.store import RunStore
 
 
 def attack_launcher(store: RunStore) -> None:
     """The form of a new attack, then: the cached run, its job's progress, or the button that submits it."""
-    request = attack_request_form(store)
-    data = checked_task_data(request.data) if request else None
+    form = attack_request_form(store)
+    if form is None:
+        return
+    target, config, model, choice = form
+    data = checked_task_data(choice)
     if data is None:
         return
+    request = attack_request(target, config, model, choice)
     run_id = request.run_id(data)
     if cached_run(store, run_id):
         st.success(f"This attack is cached: run `{run_id}`, in the pickers above.")
@@ -28,12 +33,12 @@ def attack_launcher(store: RunStore) -> None:
 
 
 def attack_request_form(store: RunStore):
-    """Target (a pruning run, or a dense model), recipe and number of examples; None when nothing can be attacked."""
+    """(target, attack settings, model, dataset) of the attack to make (a pruning run, or a dense model; recipe and
+    number of examples): ``requests.attack_request``'s arguments; None when nothing can be attacked."""
     from robustprune.attack.recipes import RECIPES
     from robustprune.attack.run import AttackConfig
     from robustprune.attack.runs import DENSE_TARGET
-    from robustprune.dashboard.attacks import FORM_TARGET_KINDS, pruned_label
-    from robustprune.dashboard.requests import AttackRequest
+    from robustprune.figures.attacks import FORM_TARGET_KINDS, pruned_label
 
     candidates = {record.run_id: record for record in store.list(kinds=FORM_TARGET_KINDS)}
     if not candidates:
@@ -64,5 +69,5 @@ def attack_request_form(store: RunStore):
         st.caption(f"This run was made on a local file ({record.dataset}): choose it (the data folder's file, or "
                    "upload it again).")
         dataset = dataset_picker(key="attack_dataset")
-    return AttackRequest(DENSE_TARGET if record.kind == "finetune" else target,
-                         AttackConfig(recipe=recipe, num_examples=int(count)), record.model, dataset)
+    return (DENSE_TARGET if record.kind == "finetune" else target, AttackConfig(recipe=recipe, num_examples=int(count)),
+            record.model, dataset)

@@ -24,7 +24,7 @@ def attack_run_picker(store: RunStore, empty: str = EMPTY_ATTACKS, form_below: b
     one) when there are none. With ``form_below`` (the Attacks page, whose "Run a new attack" form follows), a link
     to a model not attacked yet sets that form to it."""
     from robustprune.dashboard import cached, link_checks
-    from robustprune.dashboard.attacks import FORM_TARGET_KINDS
+    from robustprune.figures.attacks import FORM_TARGET_KINDS
 
     infos, targets = cached.attack_runs(store)
     if not infos:

@@ -39,7 +39,7 @@ def figure(name: str, key: tuple, build):
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _tradeoff(root: str, state: tuple, model: str, dataset: str, recipe: str | None, kind: str):
-    from robustprune.dashboard import overview
+    from robustprune.figures import overview
 
     store = RunStore(root)
     frame = overview.tradeoff_frame(store, model, dataset, recipe, kind, attack_runs(store)[0])
@@ -61,7 +61,7 @@ def tradeoff(key: tuple, kind: str):
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _attack_runs(root: str, state: tuple) -> tuple:
-    from robustprune.dashboard.attacks import attacked_runs, list_attack_runs
+    from robustprune.figures.attacks import attacked_runs, list_attack_runs
 
     store = RunStore(root)
     infos = list_attack_runs(store)
@@ -80,7 +80,7 @@ def attack_runs(store: RunStore) -> tuple[list, dict[str, str]]:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _every_run(root: str, state: tuple):
-    from robustprune.dashboard.runs import runs_frame
+    from robustprune.figures.runs import runs_frame
 
     return runs_frame(RunStore(root).list(include_damaged=True))
 
@@ -152,7 +152,7 @@ def prune_result(store: RunStore, run_id: str):
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _structured_run(root: str, run_id: str, created: float):
-    from robustprune.dashboard.structured import read_structured_run
+    from robustprune.figures.structured import read_structured_run
 
     return read_structured_run(RunStore(root), run_id)
 
@@ -163,7 +163,7 @@ def structured_run(store: RunStore, run_id: str):
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _attack_result(root: str, run_id: str, created: float):
-    from robustprune.dashboard.attacks import load_attack_result
+    from robustprune.figures.attacks import load_attack_result
 
     return load_attack_result(RunStore(root).require(run_id, verify=True))
 
@@ -175,7 +175,7 @@ def attack_result(store: RunStore, run_id: str):
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _examples_frame(root: str, run_id: str, created: float, names: tuple[str, ...]):
-    from robustprune.dashboard.attacks import examples_frame
+    from robustprune.figures.attacks import examples_frame
 
     return examples_frame(_attack_result(root, run_id, created), list(names))
 

@@ -19,8 +19,9 @@ import logging
 
 import streamlit as st
 
-from robustprune.dashboard import cached, static_charts
-from robustprune.dashboard.static_charts import CHARTS_ENV, fixed_mode
+from robustprune.dashboard import cached
+from robustprune.figures import static_charts
+from robustprune.figures.static_charts import CHARTS_ENV, fixed_mode
 
 # A scatter of this many markers or more is drawn with WebGL (go.Scattergl); bench.bench_large_scatter,
 # bench/results/large-scatter-cpu.md. As an image, plotly's exporter draws WebGL markers as one raster in the SVG:

@@ -18,6 +18,7 @@ from robustprune.dashboard.sources import (UPLOAD_PREFIX, data_files, data_model
                                            uploads)
 from robustprune.data.registry import DATASETS, LOCAL_SUFFIXES
 from robustprune.errors import RobustPruneError
+from robustprune.figures.overview import METHOD_ORDER
 from robustprune.models.registry import MODELS
 from robustprune.prune import METHODS
 from robustprune.store import RunStore
@@ -25,9 +26,6 @@ from robustprune.store import RunStore
 DEFAULT_MODEL_ENV = "ROBUSTPRUNE_DEFAULT_MODEL"
 DEFAULT_DATASET_ENV = "ROBUSTPRUNE_DEFAULT_DATASET"
 PAPER_SPARSITY_PERCENT = (30.0, 50.0, 70.0, 87.5)  # the levels of Li et al. (2023), Table 1
-METHOD_ORDER = ("krp", "sparsegpt", "wanda", "magnitude", "kprune", "structured-magnitude")  # the papers' first
-SUBLAYER_LABELS = {"query": "Q", "key": "K", "value": "V", "attention_output": "O", "ffn_in": "FFN in",
-                   "ffn_out": "FFN out"}
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 
+from robustprune.errors import RobustPruneError
 from robustprune.jobs import Job, JobQueue, ensure_worker, job_id_for
-from robustprune.labels import method_label
+from robustprune.requests import request_from_dict
 
 NO_AUTOWORKER_ENV = "ROBUSTPRUNE_NO_AUTOWORKER"
 STAGE_UNITS = {"fine-tune": "training steps", "prune": "layer groups", "evaluate": "test examples",
@@ -21,14 +22,14 @@ STAGE_UNITS = {"fine-tune": "training steps", "prune": "layer groups", "evaluate
 
 def find_job(request, queue: JobQueue | None = None) -> Job | None:
     """The job of ``request`` (queued, running, done or failed), or None if it was never submitted."""
-    return (queue or JobQueue()).get(job_id_for(request.kind, request.job_params()))
+    return (queue or JobQueue()).get(job_id_for(request.kind, request.to_dict()))
 
 
 def submit(request, queue: JobQueue | None = None) -> Job:
     """Queue the job of ``request`` (an identical one is shared; a failed one is retried) and make sure
     a worker will run it."""
     queue = queue or JobQueue()
-    job = queue.submit(request.kind, request.job_params())
+    job = queue.submit_request(request)
     start_worker_if_allowed(queue)
     return job
 
@@ -61,34 +62,9 @@ def active_jobs(queue: JobQueue | None = None) -> list[Job]:
 
 def describe_job(job: Job) -> str:
     """One line a user reads: what the job is, and where it is (stage, i / n units)."""
-    params = job.params
-    if job.kind == "prune":
-        config = params.get("prune", {})
-        budget = "" if config.get("pattern") else f" at {config.get('sparsity', 0):.1%}"
-        method = method_label(config.get("method"), config.get("pattern"))
-        subject = f"Pruning {params.get('model')} with {method}{budget}"
-        if params.get("dense") == "soup":
-            subject += " from the soup"
-    elif job.kind == "structured":
-        structured = params.get("structured", {})
-        subject = (f"Pruning {params.get('model')} with {structured.get('method')}, "
-                   f"{structured.get('config', {}).get('flops_reduction', 0):.0%} of FLOPs removed")
-    elif job.kind == "finetune":
-        subject = f"Fine-tuning {params.get('model')} on {params.get('dataset')}"
-    elif job.kind == "soup":
-        subject = f"Greedy soup of {params.get('model')} on {params.get('dataset')}"
-    elif job.kind == "attack":
-        subject = f"Attack: {params.get('attack', {}).get('recipe')} on {params.get('target')}"
-    elif job.kind == "sweep":
-        spec = params.get("spec", {})
-        subject = f"Sweep of {spec.get('model')} on {spec.get('dataset')}"
-    elif job.kind == "attribution":
-        subject = f"Explaining example {params.get('example')} of {params.get('attack')}"
-    elif job.kind == "layer-auc":
-        subject = f"Per-layer divergence of {params.get('attack')}"
-    elif job.kind == "projection":
-        subject = f"Projecting the pairs of {params.get('attack')}"
-    else:
+    try:
+        subject = request_from_dict(job.kind, job.params).describe()
+    except (RobustPruneError, KeyError, TypeError, ValueError):  # a kind this version does not know, or its params
         subject = f"{job.kind} job"
     if job.status == "queued":
         return f"{subject}: queued, waiting for the worker"

@@ -40,7 +40,7 @@ def dense_views(store: RunStore, run_id: str) -> list[tuple[str, str, dict[str, 
     """(label, page script, query parameters) of the views that show a dense start: the Overview's trade-off of its
     model and dataset, whose lines start from it at x = 0 (once it is pruned), and the Attacks page, with the attacks
     on it, or "Run a new attack" set to attack it (a fine-tune: what that form offers)."""
-    from robustprune.dashboard.attacks import ATTACK_KIND, FORM_TARGET_KINDS
+    from robustprune.figures.attacks import ATTACK_KIND, FORM_TARGET_KINDS
 
     record = store.require(run_id)
     views = []

@@ -36,7 +36,7 @@ def pages() -> list:
 def run_app() -> None:
     """The entry script's navigation: the sidebar links, then the page the URL names (on a fresh server, with the
     static charts' browser starting beside it)."""
-    from robustprune.dashboard import static_charts
+    from robustprune.figures import static_charts
 
     static_charts.start_in_background()
     page = st.navigation(pages())

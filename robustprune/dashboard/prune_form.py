@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from robustprune.dashboard.choices import DataChoice, model_choice_source, sparsity_fraction
-from robustprune.dashboard.requests import PruneRequest, StructuredRequest
+from robustprune.dashboard.requests import prune_request, structured_request
+from robustprune.requests import PruneRequest, StructuredRequest
 from robustprune.presets import PRESETS
 from robustprune.prune import PruneConfig
 from robustprune.store import RunRecord
@@ -55,13 +56,13 @@ class PruneForm:
         if self.structured:
             config = KPruneConfig(flops_reduction=sparsity_fraction(self.flops_percent),
                                   sample_tokens=int(self.sample_tokens))
-            return StructuredRequest(model, self.data, self.method, config, self.dense_start)
+            return structured_request(model, self.data, self.method, config, self.dense_start)
         pattern = None if self.pattern == UNSTRUCTURED else self.pattern
         config = PruneConfig(self.method, sparsity_fraction(self.sparsity_percent), pattern=pattern,
                              calibration=int(self.calibration), refit_head=self.refit_head,
                              calibration_adversarial=int(self.calibration_adversarial))
         criterion = PRESETS["paper"].soup.get("criterion", "clean") if self.paper else "clean"
-        return PruneRequest(model, self.data, config, self.dense_start, criterion)
+        return prune_request(model, self.data, config, self.dense_start, criterion)
 
     def query_params(self) -> dict[str, str]:
         """The URL parameters that set the widgets to this form (only those that matter for the method)."""

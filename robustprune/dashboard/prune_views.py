@@ -10,10 +10,11 @@ from dataclasses import replace
 
 import streamlit as st
 
-from robustprune.dashboard import cached, charts, pruning, structured, widgets
+from robustprune.dashboard import cached, charts, widgets
 from robustprune.dashboard.choices import pruning_methods
 from robustprune.dashboard.link_checks import checked, listed, number_in, one_of
 from robustprune.dashboard.prune_form import PATTERNS, UNSTRUCTURED, PruneForm, follow_link, is_structured
+from robustprune.figures import pruning, structured
 from robustprune.pipeline import DENSE_STARTS
 from robustprune.presets import PRESETS
 from robustprune.store import PRUNING_KINDS, RunStore

@@ -1,36 +1,22 @@
 """The Sweep page's data: the grid a user picks, as a sweep job, and what is cached, running or failed.
 
-A ``SweepRequest`` is the job the page submits (kind ``"sweep"``, run by the worker with
-``robustprune.sweep.run_sweep``); its cells' states come from the job table while it runs
+A ``SweepRequest`` (``robustprune.requests``) is the job the page submits (kind ``"sweep"``, run by the worker
+with ``robustprune.sweep.run_sweep``); its cells' states come from the job table while it runs
 and from the run store once it is done, so the page shows the same grid before, during
 and after the work.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandas as pd
 
-from robustprune.sweep import SweepPlan, SweepSpec
+from robustprune.sweep import SweepPlan
 from robustprune.sweep.estimate import SweepEstimate
 
 EXECUTORS = ("worker", "ray")
 EXECUTOR_LABELS = {"worker": "this machine's worker process", "ray": "a Ray cluster"}
 CELL_KINDS = {"finetune": "fine-tune", "soup": "soup", "prune": "prune", "structured": "structured prune",
               "attack-shard": "attack (part)", "attack": "attack"}
-
-
-@dataclass(frozen=True)
-class SweepRequest:
-    """A sweep as a job: the grid, and where it runs (the worker alone, or Ray at ``ray``)."""
-
-    spec: SweepSpec
-    ray: str | None = None
-    kind = "sweep"
-
-    def job_params(self) -> dict:
-        return {"spec": self.spec.to_dict(), "ray": self.ray or None}
 
 
 def method_options() -> list[str]:
@@ -76,5 +62,5 @@ def estimate_line(estimate: SweepEstimate, rows: int) -> str:
     return f"{rows} table rows from {estimate.cells} runs: {estimate.describe()}."
 
 
-__all__ = ["SweepRequest", "EXECUTORS", "EXECUTOR_LABELS", "method_options", "plan_frame", "cells_frame",
+__all__ = ["EXECUTORS", "EXECUTOR_LABELS", "method_options", "plan_frame", "cells_frame",
            "status_counts", "progress_line", "estimate_line"]

@@ -10,13 +10,11 @@ model's predictions, so either side reads on its own).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 from robustprune.attack.run import AttackConfig
-from robustprune.attack.runs import texts_attack_key
 from robustprune.attack.texts import AttackTexts
 from robustprune.errors import RobustPruneError
-from robustprune.store import PRUNING_KINDS, RunStore, run_id_for
+from robustprune.requests import AttackRequest
+from robustprune.store import PRUNING_KINDS, RunStore
 
 PASTED = "pasted"
 
@@ -45,31 +43,15 @@ def parse_pasted(text: str, classes: list[str]) -> AttackTexts:
     return AttackTexts(tuple(texts), tuple(labels) if all(given) else None, PASTED)
 
 
-@dataclass(frozen=True)
-class TextsAttackRequest:
-    """An attack of ``texts`` on one cached model run (a dense fine-tune or a pruning run) as it is."""
-
-    target: str
-    config: AttackConfig
-    texts: AttackTexts
-    kind = "attack"
-
-    def job_params(self) -> dict:
-        return {"target": self.target, "attack": asdict(self.config), "texts": self.texts.to_dict()}
-
-    def run_id(self) -> str:
-        return run_id_for("attack", texts_attack_key(self.target, self.config, self.texts))
-
-
 def side_by_side_requests(store: RunStore, pruned_run_id: str, recipe: str,
-                          texts: AttackTexts) -> dict[str, TextsAttackRequest]:
+                          texts: AttackTexts) -> dict[str, AttackRequest]:
     """{"dense": the attack on the pruned run's dense parent, "pruned": the attack on the pruned run}."""
     record = store.require(pruned_run_id)
     if record.kind not in PRUNING_KINDS or not record.parent:
         raise RobustPruneError(f"run {pruned_run_id!r} is of kind '{record.kind}'; pick a pruning run")
     config = AttackConfig(recipe=recipe, num_examples=len(texts.texts))
-    return {"dense": TextsAttackRequest(record.parent, config, texts),
-            "pruned": TextsAttackRequest(pruned_run_id, config, texts)}
+    return {"dense": AttackRequest(record.parent, config, texts=texts),
+            "pruned": AttackRequest(pruned_run_id, config, texts=texts)}
 
 
-__all__ = ["PASTED", "parse_pasted", "TextsAttackRequest", "side_by_side_requests"]
+__all__ = ["PASTED", "parse_pasted", "side_by_side_requests"]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from robustprune.dashboard import attacks, cached, job_progress, job_widgets
+from robustprune.dashboard import cached, job_progress, job_widgets
 from robustprune.dashboard.texts_attack import parse_pasted, side_by_side_requests
 from robustprune.errors import RobustPruneError
+from robustprune.figures import attacks
 from robustprune.store import PRUNING_KINDS, RunStore
 
 EXAMPLE = "positive: a gripping, beautifully acted film\nnegative: the plot is thin and the jokes fall flat"

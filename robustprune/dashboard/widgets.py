@@ -13,7 +13,7 @@ import streamlit as st
 from robustprune import paths
 from robustprune.dashboard import charts, job_progress, job_widgets
 from robustprune.dashboard.cached import task_data
-from robustprune.dashboard.choices import DataChoice, dataset_options, model_options, model_problem
+from robustprune.dashboard.choices import DataChoice, dataset_options, default_dataset, model_options, model_problem
 from robustprune.dashboard.sources import FILE_TYPES, store_upload
 from robustprune.data import TaskData
 from robustprune.errors import RobustPruneError
@@ -255,11 +255,12 @@ def page_frame() -> RunStore:
     navigation.ensure_navigation()
     navigation.apply_pending_link()
     store = RunStore()
+    default_data = DataChoice(default_dataset())
     default = dense_status.default_dense_request()
     first_start = None
     # the dense default of a registered dataset is found without loading it (about 1 s on a fresh server: datasets
     # imported, the split built), and on a fresh store its data is fetched by the worker, not by this page
-    if dense_status.needs_first_start(default, store, checked_task_data):
+    if dense_status.needs_first_start(default, store, lambda: checked_task_data(default_data)):
         first_start = job_progress.find_job(default)
         if first_start is None or first_start.status == "done":
             first_start = job_progress.submit(default)

@@ -3,7 +3,7 @@
 The first figure carries plotly.js (``include_plotlyjs=True``, about 4.6 MB); the others
 only their data, so the file opens from disk with no network. Everything that comes from
 a dataset or a run (texts, ids, settings) is escaped; only the HTML this package builds
-itself (the example marks of ``robustprune.dashboard.marks``) is inserted as is.
+itself (the example marks of ``robustprune.figures.marks``) is inserted as is.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class ReportDocument:
 
     def settings(self, values: dict) -> None:
         """A flat two-column table of settings (nested dicts spelled out as a.b)."""
-        from robustprune.dashboard.runs import flatten
+        from robustprune.figures.runs import flatten
 
         rows = flatten(values)
         self.table(pd.DataFrame({"setting": list(rows), "value": list(rows.values())}))
@@ -62,7 +62,7 @@ class ReportDocument:
     def figure(self, figure) -> None:
         """A plotly figure, in the dashboard's static charts' template (whichever process built it: inside Streamlit a
         figure carries placeholder colours); plotly.js goes with the first one only."""
-        from robustprune.dashboard.static_charts import with_template
+        from robustprune.figures.static_charts import with_template
 
         self.parts.append('<div class="figure">' + with_template(figure).to_html(
             full_html=False, include_plotlyjs=self.figures == 0, config=PLOTLY_CONFIG) + "</div>")

@@ -20,7 +20,7 @@ from robustprune.attack.attribution import IGSettings
 from robustprune.attack.explain import cached_explanation, explain_example
 from robustprune.attack.layer_auc import block_errors, cached_layer_auc, ensure_layer_auc, flipped_in_sparse_only
 from robustprune.attack.records import AttackExample, AttackResult
-from robustprune.dashboard import attacks, explanation, marks, overview, pruning, structured
+from robustprune.figures import attacks, explanation, marks, overview, pruning, structured
 from robustprune.report.document import ReportDocument
 from robustprune.store import PRUNING_KINDS, RunRecord, RunStore
 

@@ -15,11 +15,13 @@ from robustprune.device import describe_device, resolve_device
 from robustprune.errors import RobustPruneError
 from robustprune.evaluate import evaluate
 from robustprune.finetune import FinetuneConfig
-from robustprune.pipeline import dense_start, load_dense, resolve_data, run_lock
+from robustprune.dense import resolve_data, run_lock
+from robustprune.loading import load_dense, load_structured_run  # noqa: F401  (its home before)
 from robustprune.progress import Progress, silent
 from robustprune.prune.results import collapse_of
+from robustprune.soup import dense_start
 from robustprune.store import RunStore, run_id_for
-from robustprune.structured import METHODS, KPruneConfig, kprune, load_structured, structured_magnitude
+from robustprune.structured import METHODS, KPruneConfig, kprune, structured_magnitude
 from robustprune.structured.results import StructuredResult
 
 STRUCTURED_VERSION = 1
@@ -109,17 +111,6 @@ def prune_structured(method: str, config: KPruneConfig, model: str = "minilm",
             tokenizer.save_pretrained(writer.directory / "model")
             writer.summary.update(run.to_dict())
     return run
-
-
-def load_structured_run(run_id: str, device: str = "auto", store: RunStore | None = None):
-    """(model, tokenizer) of a cached structured run: the smaller model, on ``device``."""
-    from transformers import AutoTokenizer
-
-    record = (store or RunStore()).require(run_id, verify=True)
-    if record.kind != "structured":
-        raise RobustPruneError(f"run {run_id!r} is of kind '{record.kind}', not a structured pruning run")
-    model = load_structured(record.directory / "model").to(resolve_device(device)).eval()
-    return model, AutoTokenizer.from_pretrained(record.directory / "model")
 
 
 __all__ = ["StructuredRun", "structured_key", "prune_structured", "load_structured_run"]

@@ -87,14 +87,17 @@ def estimate_sweep(plan: SweepPlan, store: RunStore, device: str = "auto",
     missing = [cell for cell in plan.cells if cell.run_id not in done]
     seconds, unknown = 0.0, []
     for cell in missing:
-        if cell.kind == "attack-shard" or (cell.kind == "attack" and len(cell.params["shards"]) == 1):
-            start, stop = (cell.params["start"], cell.params["stop"]) if cell.kind == "attack-shard" else \
-                cell.params["shards"][0]
-            key, count = ("attack", cell.params["attack"]["recipe"], device_type), stop - start
+        request = cell.request
+        if cell.kind == "attack-shard":
+            key, count = ("attack", request.attack.config.recipe, device_type), request.stop - request.start
+        elif cell.kind == "attack" and request.shard_size is None:
+            config = request.config
+            count = min(config.num_examples, len(request.texts.texts)) if request.texts else config.num_examples
+            key = ("attack", config.recipe, device_type)
         elif cell.kind == "attack":
             continue  # merging shards: seconds
         elif cell.kind in PRUNING_KINDS:
-            method = cell.params["prune"]["method"] if cell.kind == "prune" else cell.params["method"]
+            method = request.config.method if cell.kind == "prune" else request.method
             key, count = (cell.kind, method, device_type), 1
         else:
             key, count = (cell.kind, None, device_type), 1

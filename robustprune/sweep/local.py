@@ -11,7 +11,6 @@ import traceback
 from robustprune.data import TaskData
 from robustprune.errors import RobustPruneError
 from robustprune.store import RunStore
-from robustprune.sweep.cells import compute_cell
 from robustprune.sweep.events import SweepEvents
 from robustprune.sweep.plan import SweepPlan
 
@@ -39,8 +38,7 @@ class LocalExecutor:
                 continue
             events.started(cell)
             try:
-                compute_cell(cell.kind, cell.params, data, store, self.device, events.progress_for(cell),
-                             self.concurrency)
+                cell.request.run(store, data, self.device, events.progress_for(cell), self.concurrency)
             except RobustPruneError as error:
                 failed[cell.run_id] = str(error)
             except Exception as error:  # a bug or a resource problem: the other cells still run

@@ -31,7 +31,6 @@ from robustprune.attack.runs import SHARD_KIND
 from robustprune.errors import RobustPruneError
 from robustprune.store import RunStore
 from robustprune.sweep.bundles import export_run, import_run, lineage
-from robustprune.sweep.cells import compute_cell
 from robustprune.sweep.events import SweepEvents
 from robustprune.sweep.plan import SweepPlan
 
@@ -92,9 +91,10 @@ def _node_id() -> str:
     return ray.get_runtime_context().get_node_id()
 
 
-def _compute_on_node(kind: str, params: dict, device: str, concurrency: int | None, run_id: str, data: TaskData,
+def _compute_on_node(request, device: str, concurrency: int | None, run_id: str, data: TaskData,
                      *bundles) -> tuple[list, str, float]:
-    """A Ray task: the cell in a scratch store holding ``bundles``; returns (the new runs, node id, seconds)."""
+    """A Ray task: the cell's request (``robustprune.requests``) run in a scratch store holding ``bundles``;
+    returns (the new runs, node id, seconds)."""
     import ray
     import torch
 
@@ -104,8 +104,8 @@ def _compute_on_node(kind: str, params: dict, device: str, concurrency: int | No
     threads = int(ray.get_runtime_context().get_assigned_resources().get("CPU", 1)) or 1
     torch.set_num_threads(threads)
     with scratch_store(list(bundles)) as store:
-        compute_cell(kind, params, data, store, device, concurrency=concurrency)
-        _maybe_fault(kind, run_id)
+        request.run(store, data, device, concurrency=concurrency)
+        _maybe_fault(request.kind, run_id)
         return new_runs(store, {bundle.run_id for bundle in bundles}), _node_id(), time.perf_counter() - started
 
 
@@ -208,7 +208,7 @@ class RayExecutor:
         """A dense start from a local model folder is made here: the nodes do not have the folder."""
         from pathlib import Path
 
-        return cell.kind in ("finetune", "soup") and Path(cell.params.get("model", "")).expanduser().exists()
+        return cell.kind in ("finetune", "soup") and Path(cell.request.model).expanduser().exists()
 
     def run(self, plan: SweepPlan, data: TaskData, store: RunStore, events: SweepEvents) -> None:
         import ray
@@ -246,8 +246,8 @@ class RayExecutor:
                     if self._runs_here(cell):
                         self._run_here(cell, data, store, events, done, failed)
                         continue
-                    in_flight[remote.remote(cell.kind, cell.params, task_device, self.concurrency, cell.run_id,
-                                            data_ref, *bundle_refs(cell))] = cell
+                    in_flight[remote.remote(cell.request, task_device, self.concurrency, cell.run_id, data_ref,
+                                            *bundle_refs(cell))] = cell
             if not in_flight:
                 continue
             ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=10.0)
@@ -274,7 +274,7 @@ class RayExecutor:
 
     def _run_here(self, cell, data, store, events, done, failed) -> None:
         try:
-            compute_cell(cell.kind, cell.params, data, store, self.device, events.progress_for(cell))
+            cell.request.run(store, data, self.device, events.progress_for(cell))
         except Exception as error:  # noqa: BLE001 - reported as the cell's failure; other cells go on
             failed[cell.run_id] = (str(error) if isinstance(error, RobustPruneError)
                                    else f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=4)}")

@@ -10,7 +10,7 @@ from robustprune.attack.changes import (
     word_changes,
     words,
 )
-from robustprune.dashboard.marks import changes_html, example_sides_html
+from robustprune.figures.marks import changes_html, example_sides_html
 
 ORIGINAL = "an elegant and intelligent film"
 CYRILLIC_E = "\u0435"

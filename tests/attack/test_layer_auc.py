@@ -162,7 +162,7 @@ def test_few_examples_cannot_make_a_layer_significant():
 def test_the_figure_shows_each_layers_interval_and_which_layers_are_significant():
     """Layer 1 separates 10 sparse-only flips from 20 other examples; layers 0 and 2 carry noise."""
     from robustprune.attack.layer_auc import LayerFlipAUC
-    from robustprune.dashboard.explanation import layer_auc_figure
+    from robustprune.figures.explanation import layer_auc_figure
 
     rng = np.random.default_rng(2)
     flipped = np.arange(30) < 10

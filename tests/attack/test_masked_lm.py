@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from robustprune import hub
-from robustprune.attack import masked_lm, resources
+from robustprune.attack import masked_lm
 from robustprune.errors import RobustPruneError
 
 
@@ -60,11 +60,11 @@ def test_the_head_stands_in_for_bert_only_if_it_reaches_the_bar(planted_mlm_dir,
     shutil.copytree(planted_mlm_dir, folder)
     monkeypatch.setattr(masked_lm, "head_dir", lambda fit=None: folder)
     (folder / "fit.json").write_text(json.dumps({"fill_mask": {"accuracy": accuracy}}))
-    monkeypatch.setattr(resources, "HUB_MLM", "robustprune-tests/no-such-mlm")
+    monkeypatch.setattr(masked_lm, "HUB_MLM", "robustprune-tests/no-such-mlm")
     monkeypatch.setattr(hub, "hub_reachable", lambda *args, **kwargs: False)
     if used:
-        _, _, name = resources.load_masked_lm(None)
+        _, _, name = masked_lm.load_masked_lm(None)
         assert name == masked_lm.NAME
     else:
         with pytest.raises(RobustPruneError, match="does not reach 30% fill-mask accuracy.*mlm_path"):
-            resources.load_masked_lm(None)
+            masked_lm.load_masked_lm(None)

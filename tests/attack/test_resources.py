@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from robustprune import hub
-from robustprune.attack import resources
+from robustprune.attack import masked_lm, resources
 from robustprune.attack.vectors import load_word_vectors
 from robustprune.errors import RobustPruneError
 
@@ -60,16 +60,16 @@ def test_word_vector_folder_must_hold_paragramcf_files(tmp_path):
 
 def test_bad_masked_lm_paths(tmp_path):
     with pytest.raises(RobustPruneError, match="is not a directory.*mlm_path"):
-        resources.load_masked_lm(tmp_path / "missing")
+        masked_lm.load_masked_lm(tmp_path / "missing")
     with pytest.raises(RobustPruneError, match="has no config.json"):
-        resources.load_masked_lm(tmp_path)
+        masked_lm.load_masked_lm(tmp_path)
 
 
 def test_default_masked_lm_offline_says_why_and_what_to_pass(monkeypatch):
-    monkeypatch.setattr(resources, "HUB_MLM", "robustprune-tests/no-such-mlm")  # surely not in any local cache
+    monkeypatch.setattr(masked_lm, "HUB_MLM", "robustprune-tests/no-such-mlm")  # surely not in any local cache
     monkeypatch.setattr(hub, "hub_reachable", lambda *args, **kwargs: False)
     with pytest.raises(RobustPruneError, match="no-such-mlm is not in the local Hugging Face cache") as error:
-        resources.load_masked_lm(None)
+        masked_lm.load_masked_lm(None)
     assert "mlm_path" in str(error.value) and "no package registry is known to ship" in str(error.value)
 
 

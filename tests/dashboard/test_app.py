@@ -28,13 +28,13 @@ def test_first_start_fine_tunes_the_default_through_a_job(empty_home):
 
 
 def test_a_failed_first_start_shows_its_error_and_retries(empty_home, monkeypatch):
-    from robustprune import jobs
     from robustprune.errors import RobustPruneError
+    from robustprune.requests import FinetuneRequest
 
-    def broken(params, progress):
+    def broken(request, *args, **kwargs):
         raise RobustPruneError("the disk is full")
 
-    monkeypatch.setitem(jobs.HANDLERS, "finetune", broken)
+    monkeypatch.setattr(FinetuneRequest, "run", broken)
     app = open_page()
     JobQueue().work(once=True)
     app.run()
@@ -56,14 +56,14 @@ def test_a_cached_dense_default_of_a_registered_dataset_is_found_without_loading
     (the same id a fine-tune of the loaded data gets), so that a fresh server's first page loads no dataset."""
     from robustprune.dashboard import dense_status
     from robustprune.dashboard.choices import DataChoice
-    from robustprune.dashboard.requests import DenseRequest
+    from robustprune.dashboard.requests import dense_request
     from robustprune.data import load_task_data, registry
     from robustprune.finetune import FinetuneConfig
     from robustprune.pipeline import dense_key, with_max_length
     from robustprune.store import RunStore
 
     store = RunStore()
-    request = DenseRequest(workspace.model_dir, DataChoice("rotten_tomatoes"))
+    request = dense_request(workspace.model_dir, DataChoice("rotten_tomatoes"))
     assert not dense_status.cached_without_loading(request, store)
     data = load_task_data("rotten_tomatoes")
     with store.write("finetune", dense_key(request.model, data, with_max_length(FinetuneConfig(), data)),
@@ -71,7 +71,7 @@ def test_a_cached_dense_default_of_a_registered_dataset_is_found_without_loading
         writer.summary.update({"accuracy": 0.5})  # a fine-tune's run, as the worker keys it
     monkeypatch.setattr(registry, "load_task_data", lambda *args, **kwargs: pytest.fail("loaded the dataset"))
     assert dense_status.cached_without_loading(request, store)
-    assert not dense_status.cached_without_loading(DenseRequest(workspace.model_dir, DataChoice(workspace.csv)),
+    assert not dense_status.cached_without_loading(dense_request(workspace.model_dir, DataChoice(workspace.csv)),
                                                    store)  # a file: no identity, so load and look
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from robustprune.dashboard import attacks
+from robustprune.figures import attacks
 from robustprune.errors import RobustPruneError
 from robustprune.store import RunStore
 from tests.dashboard.conftest import constructed_attack_result

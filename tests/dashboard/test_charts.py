@@ -6,7 +6,7 @@ import re
 import plotly.graph_objects as go
 import pytest
 
-from robustprune.dashboard import static_charts
+from robustprune.figures import static_charts
 from robustprune.dashboard.browser import missing_browser
 from tests.dashboard.conftest import open_page, plotly_figures, texts
 
@@ -40,8 +40,8 @@ def test_a_webgl_scatter_exports_as_an_image_of_its_markers():
     import numpy as np
     from PIL import Image
 
-    from robustprune.dashboard.attacks import label_colour
-    from robustprune.dashboard.embeddings import projection_figure
+    from robustprune.figures.attacks import label_colour
+    from robustprune.figures.embeddings import projection_figure
     from tests.dashboard.test_embeddings import planted_pairs
 
     names = ["negative", "positive"]
@@ -208,7 +208,7 @@ def test_the_error_bars_axis_has_round_ticks():
     not the left axis's grid read on its scale (0.0193, 0.0385, 0.0578, ... as plotly's "sync" draws them)."""
     from robustprune.attack.explain import ExampleExplanation, LayerAgreement
     from robustprune.attack.layer_auc import BlockErrors, LayerFlipAUC
-    from robustprune.dashboard.explanation import layer_agreement_figure, layer_auc_figure
+    from robustprune.figures.explanation import layer_agreement_figure, layer_auc_figure
 
     errors = [0.0, 0.002, 0.018, 0.009, 0.073, 0.0963, 0.056]  # the walkthrough's run: layers 0 (embeddings) to 6
     auc = LayerFlipAUC("attack-0", "prune-0", list(range(7)), [0.5, 0.4, 0.3, 0.5, 0.4, 0.4, 0.2],

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from robustprune.attack import projection
-from robustprune.dashboard import embeddings
+from robustprune.figures import embeddings
 from tests.conftest import tiny_bert
 from tests.dashboard.conftest import constructed_attack_result
 

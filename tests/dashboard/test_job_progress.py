@@ -10,12 +10,20 @@ def job(kind: str, params: dict, status: str = "running", stage: str | None = "p
 
 
 def test_running_jobs_say_where_they_are():
-    prune = job("prune", {"model": "minilm", "prune": {"method": "krp", "sparsity": 0.5}})
-    assert job_progress.describe_job(prune) == "Pruning minilm with krp at 50.0%: prune, 3 / 24 layer groups"
-    attack = job("attack", {"target": "prune-abc", "attack": {"recipe": "textfooler"}}, stage="attack", done=4,
+    from robustprune.attack.run import AttackConfig
+    from robustprune.prune import PruneConfig
+    from robustprune.requests import AttackRequest, DataRef, PruneRequest
+
+    request = PruneRequest("minilm", DataRef("rotten_tomatoes"), PruneConfig("krp", 0.5), "soup")
+    prune = job("prune", request.to_dict())
+    assert job_progress.describe_job(prune) == ("Pruning minilm with krp at 50.0% from the soup: prune, 3 / 24 "
+                                                "layer groups")
+    attack = job("attack", AttackRequest("prune-abc", AttackConfig("textfooler")).to_dict(), stage="attack", done=4,
                  total=10)
     assert job_progress.describe_job(attack) == "Attack: textfooler on prune-abc: attack, 4 / 10 examples"
-    assert "queued, waiting for the worker" in job_progress.describe_job(job("finetune", {}, status="queued"))
+    queued = job("finetune", {"model": "minilm", "dataset": "rotten_tomatoes"}, status="queued")
+    assert job_progress.describe_job(queued) == "Fine-tuning minilm on rotten_tomatoes: queued, waiting for the worker"
+    assert job_progress.describe_job(job("gone-kind", {}, status="done")) == "gone-kind job: done"
 
 
 def test_no_automatic_worker_when_switched_off(empty_home):

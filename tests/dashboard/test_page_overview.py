@@ -46,14 +46,14 @@ def test_structured_runs_have_their_own_curves_over_flops_removed(home, workspac
 
 
 def test_a_clicked_point_names_its_run():
-    from robustprune.dashboard.overview import clicked_run
+    from robustprune.figures.overview import clicked_run
 
     assert clicked_run({"points": [{"x": 0.5, "y": 0.8, "customdata": ["prune-abc", ""]}]}) == "prune-abc"
     assert clicked_run({"points": []}) is None and clicked_run(None) is None
 
 
 def test_soup_started_runs_are_a_line_of_their_own(home, workspace):
-    from robustprune.dashboard.overview import tradeoff_frame
+    from robustprune.figures.overview import tradeoff_frame
     from robustprune.data import load_task_data
     from robustprune.pipeline import prune
     from robustprune.prune import PruneConfig
@@ -70,7 +70,7 @@ def test_soup_started_runs_are_a_line_of_their_own(home, workspace):
 
 
 def test_a_two_four_run_has_its_own_line_and_label(home, workspace):
-    from robustprune.dashboard.runs import list_runs_frame
+    from robustprune.figures.runs import list_runs_frame
     from robustprune.data import load_task_data
     from robustprune.pipeline import prune
     from robustprune.prune import PruneConfig
@@ -97,7 +97,7 @@ def test_a_collapsed_run_is_hollow_grey_under_attack_and_off_its_line():
     hollow marker with its reason, and the line joins only the others."""
     import pandas as pd
 
-    from robustprune.dashboard.overview import COLUMNS, UNDER_ATTACK, tradeoff_figure
+    from robustprune.figures.overview import COLUMNS, UNDER_ATTACK, tradeoff_figure
 
     rows = [("krp", 0.0, UNDER_ATTACK, 0.30, "attack-a", False, None),
             ("krp", 0.5, UNDER_ATTACK, 0.25, "attack-b", False, None),
@@ -115,7 +115,7 @@ def test_a_collapsed_run_is_hollow_grey_under_attack_and_off_its_line():
 def test_seeds_at_one_point_are_their_mean_with_the_spread():
     import pandas as pd
 
-    from robustprune.dashboard.overview import CLEAN, COLUMNS, runs_table, tradeoff_figure
+    from robustprune.figures.overview import CLEAN, COLUMNS, runs_table, tradeoff_figure
 
     frame = pd.DataFrame([{"method": "krp", "sparsity": 0.875, "metric": CLEAN, "accuracy": accuracy, "run": run,
                            "recipe": "", "texts": 400, "collapsed": False, "reason": None}
@@ -137,7 +137,7 @@ def test_seeds_of_which_only_some_were_attacked_are_one_row():
     split them into two half-empty rows)."""
     import pandas as pd
 
-    from robustprune.dashboard.overview import CLEAN, COLUMNS, UNDER_ATTACK, runs_table
+    from robustprune.figures.overview import CLEAN, COLUMNS, UNDER_ATTACK, runs_table
 
     sparsities = [0.70001, 0.70003, 0.70002, 0.70004, 0.70000]
     rows = [{"method": "krp", "sparsity": x, "metric": CLEAN, "accuracy": 0.80 + i / 100, "run": f"prune-{i}",
@@ -156,7 +156,7 @@ def test_seeds_of_which_only_some_were_attacked_are_one_row():
 def test_runs_with_the_papers_settings_are_a_line_of_their_own():
     from types import SimpleNamespace
 
-    from robustprune.dashboard.overview import line_dash, overview_line
+    from robustprune.figures.overview import line_dash, overview_line
 
     record = SimpleNamespace(kind="prune", method="krp", summary={
         "dense_start": "soup", "method": "krp", "config": {"refit_head": True, "calibration": 512}})
@@ -170,7 +170,7 @@ def test_runs_with_other_options_of_a_method_are_lines_of_their_own():
     not three "seeds" of one averaged point."""
     from types import SimpleNamespace
 
-    from robustprune.dashboard.overview import line_dash, overview_line
+    from robustprune.figures.overview import line_dash, overview_line
     from robustprune.labels import line_method, line_pattern
 
     def run(**config):
@@ -191,7 +191,7 @@ def test_a_methods_variants_are_shades_of_its_colour_and_the_preset_stands_out()
 
     import pandas as pd
 
-    from robustprune.dashboard.overview import CLEAN, COLUMNS, METHOD_COLOURS, line_colour, tradeoff_figure
+    from robustprune.figures.overview import CLEAN, COLUMNS, METHOD_COLOURS, line_colour, tradeoff_figure
 
     lines = ["krp", "krp+refit", "krp+adv=128", "krp+refit+adv=128", "krp (soup)", "krp (paper setup)"]
     colours = {line: line_colour(line, METHOD_COLOURS["krp"]) for line in lines}

@@ -85,14 +85,14 @@ def test_an_uncached_run_becomes_a_job_with_progress_then_shows(home, workspace)
 
 
 def test_a_failed_job_shows_its_error_and_can_be_retried(home, workspace, monkeypatch):
-    from robustprune import jobs
     from robustprune.errors import RobustPruneError
+    from robustprune.requests import PruneRequest
 
-    def out_of_memory(params, progress):
+    def out_of_memory(request, *args, progress, **kwargs):
         progress("prune", 3, 12)
         raise RobustPruneError("out of memory on layer 2")
 
-    monkeypatch.setitem(jobs.HANDLERS, "prune", out_of_memory)
+    monkeypatch.setattr(PruneRequest, "run", out_of_memory)
     app = prune_page(workspace, method="wanda", sparsity="30")
     app.button(key="submit-job").click().run()
     JobQueue().work(once=True)

@@ -5,9 +5,10 @@ import pytest
 from robustprune.dashboard.choices import DataChoice
 from robustprune.dashboard.links import run_view
 from robustprune.dashboard.prune_form import PruneForm, follow_link
-from robustprune.dashboard.requests import PruneRequest, StructuredRequest
+from robustprune.dashboard.requests import prune_request
 from robustprune.data import load_task_data
 from robustprune.errors import RobustPruneError
+from robustprune.requests import StructuredRequest
 from robustprune.store import RunStore
 
 
@@ -16,7 +17,7 @@ def test_the_form_of_a_cached_run_names_that_run(home, workspace):
     for run_id in (workspace.krp_run_id, workspace.sparsegpt_run_id, workspace.structured_run_id):
         form = PruneForm.from_record(store.require(run_id))
         form = PruneForm(**{**form.__dict__, "data": DataChoice(workspace.csv)})  # the file's path, not its name
-        assert form.request().run_id(data, store) == run_id
+        assert form.request().run_id(data) == run_id
 
 
 def test_query_params_hold_only_what_the_method_uses(empty_home, workspace):
@@ -35,15 +36,15 @@ def test_query_params_hold_only_what_the_method_uses(empty_home, workspace):
                                          "flops": "40", "tokens": "2048"}
     request = structured.request()
     assert isinstance(request, StructuredRequest) and request.config.flops_reduction == 0.4
-    assert request.job_params()["dense"] == "soup" and "soup" in request.job_params()
+    assert request.to_dict()["dense"] == "soup" and "soup" in request.to_dict()
 
 
 def test_bad_settings_are_named():
     with pytest.raises(RobustPruneError, match="FLOPs reduction"):
         PruneForm("m", DataChoice("rotten_tomatoes"), "kprune", flops_percent=100).request()
     with pytest.raises(RobustPruneError, match="dense start"):
-        PruneRequest("m", DataChoice("rotten_tomatoes"), PruneForm("m", DataChoice("x"), "krp").request().config,
-                     dense_start="average")
+        prune_request("m", DataChoice("rotten_tomatoes"), PruneForm("m", DataChoice("rotten_tomatoes"), "krp").request().config,
+                      dense_start="average")
 
 
 def test_a_link_holds_until_the_form_changes():
@@ -75,11 +76,11 @@ def test_the_papers_setup_is_the_run_of_its_settings_and_links_back_to_it(empty_
 
     data = DataChoice("rotten_tomatoes")
     paper = PruneForm.paper_setup("minilm", data, "krp", 87.5).request()
-    explicit = PruneRequest("minilm", data, PruneConfig("krp", 0.875, calibration=512, refit_head=True), "soup",
-                            "attack")
-    assert paper == explicit and paper.job_params()["soup"] == {"criterion": "attack"}
+    explicit = prune_request("minilm", data, PruneConfig("krp", 0.875, calibration=512, refit_head=True), "soup",
+                             "attack")
+    assert paper == explicit and paper.to_dict()["soup"] == {"criterion": "attack"}
     task_data = load_task_data("rotten_tomatoes")
-    assert paper.dense.run_id(task_data) != PruneRequest("minilm", data, explicit.config, "soup").dense.run_id(
+    assert paper.dense.run_id(task_data) != prune_request("minilm", data, explicit.config, "soup").dense.run_id(
         task_data)  # a soup chosen by clean accuracy is another dense start
     record = SimpleNamespace(kind="prune", model="minilm", dataset="rotten_tomatoes", method="krp", summary={
         "dense_start": "soup", "method": "krp",

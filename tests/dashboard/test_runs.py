@@ -8,7 +8,7 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification
 
-from robustprune.dashboard import runs
+from robustprune.figures import runs
 from robustprune.store import RunStore
 
 

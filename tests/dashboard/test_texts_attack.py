@@ -32,7 +32,7 @@ def test_the_same_texts_on_the_dense_parent_and_the_pruned_run(home, workspace):
     requests = side_by_side_requests(RunStore(), workspace.krp_run_id, "textbugger",
                                      parse_pasted("a fine film", CLASSES))
     assert requests["dense"].target == workspace.dense_run_id and requests["pruned"].target == workspace.krp_run_id
-    assert requests["dense"].job_params()["texts"] == requests["pruned"].job_params()["texts"] == {
+    assert requests["dense"].to_dict()["texts"] == requests["pruned"].to_dict()["texts"] == {
         "texts": ["a fine film"], "labels": None, "source": "pasted"}
     assert requests["dense"].run_id() != requests["pruned"].run_id()
     with pytest.raises(RobustPruneError, match="is of kind .finetune.; pick a pruning run"):

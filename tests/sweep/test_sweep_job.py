@@ -9,18 +9,18 @@ from robustprune.jobs import JobQueue
 
 def test_a_sweep_job_records_its_cells_and_a_retry_computes_only_the_missing(spec, monkeypatch):
     from robustprune.errors import RobustPruneError
-    from robustprune.sweep import local
+    from robustprune.requests import PruneRequest
 
-    real = local.compute_cell
+    real = PruneRequest.run
 
-    def krp_fails(kind, params, *args, **kwargs):
-        if kind == "prune" and params["prune"]["method"] == "krp":
+    def krp_fails(request, *args, **kwargs):
+        if request.config.method == "krp":
             raise RobustPruneError("planted failure of krp")
-        return real(kind, params, *args, **kwargs)
+        return real(request, *args, **kwargs)
 
     queue = JobQueue()
     params = {"spec": spec.to_dict(), "shard_size": 2}
-    monkeypatch.setattr(local, "compute_cell", krp_fails)
+    monkeypatch.setattr(PruneRequest, "run", krp_fails)
     job = queue.submit("sweep", params)
     assert queue.work(once=True) == 1
     job = queue.get(job.job_id)
@@ -33,7 +33,7 @@ def test_a_sweep_job_records_its_cells_and_a_retry_computes_only_the_missing(spe
     assert sum(cell.status == "done" for cell in cells.values()) == 8
     assert describe_job(job).startswith("Sweep of ")
 
-    monkeypatch.setattr(local, "compute_cell", real)
+    monkeypatch.setattr(PruneRequest, "run", real)
     retried = queue.submit("sweep", params)  # the Retry button
     assert retried.job_id == job.job_id and retried.status == "queued"
     assert queue.work(once=True) == 1

@@ -76,16 +76,16 @@ def test_a_stopped_sweep_resumes_where_it_stopped(spec, tmp_path):
 
 
 def test_a_failed_cell_fails_only_what_needs_it(spec, tmp_path, monkeypatch):
-    from robustprune.sweep import local
+    from robustprune.requests import PruneRequest
 
-    real = local.compute_cell
+    real = PruneRequest.run
 
-    def flaky(kind, params, *args, **kwargs):
-        if kind == "prune" and params["prune"]["method"] == "krp":
+    def flaky(request, *args, **kwargs):
+        if request.config.method == "krp":
             raise RobustPruneError("planted failure of krp")
-        return real(kind, params, *args, **kwargs)
+        return real(request, *args, **kwargs)
 
-    monkeypatch.setattr(local, "compute_cell", flaky)
+    monkeypatch.setattr(PruneRequest, "run", flaky)
     result = run_sweep(spec, store=RunStore(tmp_path / "store"))
     reasons = {state.label: state.error for state in result.failures}
     assert reasons["krp 50%"] == "planted failure of krp"
@@ -124,7 +124,7 @@ def test_adversarial_calibration_attacks_are_cells_of_their_own(spec, tmp_path):
     store = RunStore(tmp_path / "store")
     data = load_task_data(spec.dataset, spec.text_column, spec.label_column)
     plan = plan_sweep(grid, data)
-    calibration = [cell for cell in plan.cells if cell.kind == "attack" and "texts" in cell.params]
+    calibration = [cell for cell in plan.cells if cell.kind == "attack" and cell.request.texts is not None]
     prunes = [cell for cell in plan.cells if cell.kind == "prune"]
     assert len(calibration) == 2 and len(prunes) == 2  # one per recipe (textfooler, textbugger), shared
     for cell in prunes:

@@ -35,6 +35,7 @@ from textattack.shared import WordEmbedding  # noqa: E402
 from textattack.transformations import WordSwapEmbedding, WordSwapMaskedLM  # noqa: E402
 
 from robustprune.attack.encoder import CachedSBERT, MiniLMEncoder, encoding_cache  # noqa: E402
+from robustprune.attack.masked_lm import HUB_MLM  # noqa: E402
 from robustprune.attack.vectors import load_word_vectors, textattack_cached_vectors  # noqa: E402
 from robustprune.attack.wordnet import WordSwapWordNetPOS  # noqa: E402
 from robustprune.errors import RobustPruneError  # noqa: E402
@@ -159,9 +160,11 @@ class RecipeParts:
     # -- BERT-Attack
     def masked_lm_swap(self, **kwargs):
         if self._masked_lm is None:
-            self._masked_lm = resources.load_masked_lm(self.mlm_path)
+            from robustprune.attack.masked_lm import load_masked_lm
+
+            self._masked_lm = load_masked_lm(self.mlm_path)
         model, tokenizer, name = self._masked_lm
         swap = WordSwapMaskedLM(masked_language_model=model, tokenizer=tokenizer, max_length=self.max_length,
                                 **kwargs)
         self.sources["masked LM"] = name
-        return swap, ({} if name == resources.HUB_MLM else {"masked LM": name})
+        return swap, ({} if name == HUB_MLM else {"masked LM": name})

@@ -198,7 +198,7 @@ def highlighted_html(text: str, indices: list[int], colour: str) -> str:
 def example_html(example: AttackExample, show_invisible: bool = False) -> tuple[str, str]:
     """(original, perturbed) as HTML: replaced words red on the left, their replacements green on the right,
     changed characters and look-alike / invisible characters marked inside them (``marks``)."""
-    from robustprune.dashboard.marks import example_sides_html
+    from robustprune.figures.marks import example_sides_html
 
     return example_sides_html(example.original_text, example.perturbed_text, show_invisible)
 
@@ -208,7 +208,7 @@ def example_panel_html(example: AttackExample, names: list[str], show_invisible:
     narrow screen), each with the dense and sparse predictions on it, and the list of changes below. One block, not
     two columns of a heading, a text and bars each: every element costs a page's click time (``bench/results/
     streamlit-elements-cpu.md``)."""
-    from robustprune.dashboard.marks import changes_html
+    from robustprune.figures.marks import changes_html
 
     original, perturbed = example_html(example, show_invisible)
     sides = "".join(f'<div><div style="font-weight:600;margin-bottom:0.3rem">{title}</div>{text}'

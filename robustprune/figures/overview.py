@@ -14,10 +14,11 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from robustprune.dashboard.attacks import list_attack_runs
-from robustprune.dashboard.choices import METHOD_ORDER
+from robustprune.figures.attacks import list_attack_runs
 from robustprune.labels import line_label, line_method, line_pattern, method_label, pattern_of
 from robustprune.store import PRUNING_KINDS, RunStore
+
+METHOD_ORDER = ("krp", "sparsegpt", "wanda", "magnitude", "kprune", "structured-magnitude")  # the papers' first
 
 CLEAN, UNDER_ATTACK = "clean accuracy", "accuracy under attack"
 CLEAN_ATTACKED = "clean accuracy on the attacked texts"  # beside accuracy under attack: the same texts

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from robustprune.attack.projection import projection_examples
 from robustprune.attack.records import AttackExample, AttackResult
-from robustprune.dashboard.attacks import label_colour
+from robustprune.figures.attacks import label_colour
 
 MEASURES = {"cosine_mean": "mean-pooled tokens", "cosine_cls": "[CLS] token"}
 MEASURE_OF_POOLING = {"mean": "cosine_mean", "cls": "cosine_cls"}  # how states are pooled -> the recorded cosine

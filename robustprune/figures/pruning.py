@@ -12,10 +12,12 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from robustprune.dashboard.choices import SUBLAYER_LABELS
 from robustprune.labels import method_label, prune_label, run_method_label
 from robustprune.prune.results import PruneResult
 from robustprune.store import RunStore
+
+SUBLAYER_LABELS = {"query": "Q", "key": "K", "value": "V", "attention_output": "O", "ffn_in": "FFN in",
+                   "ffn_out": "FFN out"}
 
 ERROR_COLUMNS = {"reconstruction_error_local": "local", "reconstruction_error_e2e": "end-to-end"}
 PALETTE = ["#ef553b", "#636efa", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3"]

@@ -1,0 +1,1 @@
+"""Tools that check the code base itself (not used by the library at run time)."""
