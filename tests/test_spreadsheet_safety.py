@@ -7,7 +7,7 @@ import io
 
 import pandas as pd
 
-from robustprune.dashboard import runs
+from robustprune.figures import runs
 from robustprune.spreadsheet_safety import neutralised
 
 
