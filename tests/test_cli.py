@@ -212,9 +212,11 @@ def test_the_readme_names_the_recipes_as_the_cli_does():
     from robustprune.attack.recipes import RECIPES
     from robustprune.cli import build_parser
 
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    sentence = re.search(r"`attack` runs TextAttack's own recipes \(([^)]*)\)", readme).group(1)
-    assert re.findall(r"`([^`]+)`", sentence) == list(RECIPES)
+    root = Path(__file__).parents[1]
+    for page in ("README.md", "docs/attacks-offline.md"):  # the tour's line, and the page it links to
+        text = (root / page).read_text(encoding="utf-8")
+        sentence = re.search(r"`attack` runs TextAttack's own recipes \(([^)]*)\)", text).group(1)
+        assert re.findall(r"`([^`]+)`", sentence) == list(RECIPES), page
     attack = build_parser()._subparsers._group_actions[0].choices["attack"]
     help_text = {action.dest: action.help for action in attack._actions}
     assert all(name in help_text["recipe"] for name in RECIPES)
