@@ -18,8 +18,9 @@ import math
 import pandas as pd
 
 from robustprune.store import PRUNING_KINDS, RunStore
+from robustprune.stats.text import difference_text, interval_text
 from robustprune.sweep.comparisons import (COMPARISON_COLUMNS, OutcomeReader, comparison_columns, dense_attacks,
-                                           difference_text, interval_text, pooled_columns)
+                                           pooled_columns)
 from robustprune.sweep.plan import SweepPlan
 
 COLUMNS = ["dense_start", "seed", "method", "sparsity", "recipe", "attacked", "succeeded", "failed", "skipped",
