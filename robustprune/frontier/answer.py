@@ -33,6 +33,7 @@ class Boundary:
     kept_beyond: list[float]  # kept above lost_from: the response is not monotone there
     sentences_to_decide: int | None  # the most the undecided probes between need (rough, see verdict.py)
     highest_probed: float
+    lost_from_collapsed: bool = False  # the model at lost_from collapsed (robustprune.collapse)
 
     @classmethod
     def of(cls, verdicts: dict[float, Verdict]) -> "Boundary":
@@ -42,19 +43,25 @@ class Boundary:
         needs = [verdicts[s].sentences_to_decide for s in between if verdicts[s].sentences_to_decide is not None]
         return cls(kept_up_to, lost_from, between,
                    [s for s, v in sorted(verdicts.items()) if lost_from is not None and s > lost_from
-                    and v.verdict == KEPT], max(needs) if needs else None, max(verdicts, default=0.0))
+                    and v.verdict == KEPT], max(needs) if needs else None, max(verdicts, default=0.0),
+                   lost_from is not None and verdicts[lost_from].collapsed)
 
     def describe(self) -> str:
-        parts = [f"kept up to {percent(self.kept_up_to)}" if self.kept_up_to > 0 else "not kept at any probed level"]
-        parts.append(f"lost from {percent(self.lost_from)}" if self.lost_from is not None
-                     else f"not lost up to {percent(self.highest_probed)}, the highest level probed")
+        parts = []
+        if self.kept_up_to > 0:
+            parts.append(f"kept up to {percent(self.kept_up_to)}" + (", the highest level probed" if (
+                self.lost_from is None and self.kept_up_to == self.highest_probed) else ""))
+        if self.lost_from is not None:
+            parts.append(f"lost from {percent(self.lost_from)}" + (" (collapsed)" if self.lost_from_collapsed else ""))
         text = ", ".join(parts)
         if self.undecided:
             span = (percent(self.undecided[0]) if len(self.undecided) == 1 else
                     f"{percent(self.undecided[0]).removesuffix(' %')}–{percent(self.undecided[-1])}")
-            text += f"; {span} undecided"
+            text += f"{'; ' if text else ''}{span} undecided"
             if self.sentences_to_decide:
                 text += f" (about {self.sentences_to_decide} sentences would decide)"
+        if self.kept_up_to == 0 and self.lost_from is not None and not self.undecided:
+            text = "not kept at any level probed, " + text
         if self.kept_beyond:
             text += f"; kept again at {', '.join(percent(s) for s in self.kept_beyond)} (not monotone)"
         return text
@@ -74,18 +81,22 @@ class FrontierAnswer:
     attack: Boundary
     clean: Boundary
     probes: list[Probe] = field(default_factory=list)
+    complete: bool = True  # False when a probe's run failed and the search stopped there
 
     @classmethod
     def of(cls, search: FrontierSearch, method: str, label: str, recipe: str, sentences: int,
-           seeds: int) -> "FrontierAnswer":
+           seeds: int, complete: bool = True) -> "FrontierAnswer":
         return cls(method, label, recipe, sentences, seeds, search.margin, search.resolution,
                    Boundary.of(search.verdicts("attack")), Boundary.of(search.verdicts("clean")),
-                   [search.probes[s] for s in sorted(search.probes)])
+                   [search.probes[s] for s in sorted(search.probes)], complete)
 
     def line(self) -> str:
         seeds = f", {self.seeds} seeds" if self.seeds > 1 else ""
+        if not self.probes:
+            return f"{self.label}, {self.recipe}, n = {self.sentences}{seeds}: no probe finished (a run failed)."
+        stopped = "" if self.complete else " (incomplete: a run failed; the same request again retries it)"
         return (f"{self.label}, {self.recipe}, n = {self.sentences}{seeds}: {self.attack.describe()}. "
-                f"Clean accuracy: {self.clean.describe()}.")
+                f"Clean accuracy: {self.clean.describe()}.{stopped}")
 
     def table(self) -> pd.DataFrame:
         rows = []

@@ -1,7 +1,8 @@
 """The search for the frontier: the paper's levels first, then bisection where the verdict changes.
 
 For one method and attack, the probes are sparsities with a verdict each (``verdict.py``).
-The dense start itself (sparsity 0) counts as kept. After the first round (the given
+The dense start itself (sparsity 0) counts as kept when the lowest level is lost (the gap
+below it is then bisected; an undecided lowest level is left as it is). After the first round (the given
 levels, by default the paper's 30 / 50 / 70 / 87.5 %), with
 
     lost_from  = the lowest lost sparsity
@@ -99,7 +100,8 @@ class FrontierSearch:
         probed = sorted(verdicts)
         gaps = []
         above = [sparsity for sparsity in probed if sparsity > kept_up_to]
-        if above:
+        # below the lowest probe only a loss is worth locating: "undecided" down to 0 says only that n is small
+        if above and (kept_up_to > 0 or verdicts[above[0]].verdict == LOST):
             gaps.append((kept_up_to, above[0]))
         if lost_from is not None:
             below = [sparsity for sparsity in probed if sparsity < lost_from]
