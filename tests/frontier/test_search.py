@@ -98,3 +98,19 @@ def test_midpoints_stay_on_the_resolution_grid():
     assert grid_midpoint(0.7, 0.725, 0.025) is None
     assert grid_midpoint(0.0, 0.3, 0.025) == 0.15
     assert grid_midpoint(0.5, 0.53, 0.025) == 0.525  # a gap just above one step is still split
+
+
+def test_over_seeds_the_verdict_uses_the_pooled_interval():
+    """Three seeds that each lose 40 % of the robust sentences past the frontier: the pooled bootstrap decides."""
+    evaluators = [planted(0.6)[0] for _ in range(3)]
+
+    def evaluate(sparsities):
+        answers = [evaluator(sparsities) for evaluator in evaluators]
+        return {s: ProbeOutcomes(s, [pair for answer in answers for pair in answer[s].pairs]) for s in sparsities}
+
+    search = search_frontier(PAPER_LEVELS, 0.025, 0.05, evaluate)
+    answer = FrontierAnswer.of(search, "krp", "krp", "textbugger", N, 3)
+    assert answer.attack.kept_up_to <= 0.6 < answer.attack.lost_from <= 0.625
+    lost = search.probes[answer.attack.lost_from].attack
+    assert lost.p_value is None and lost.difference_high < 0  # pooled: an interval, each seed keeps its own p
+    assert ", 3 seeds:" in answer.line()
