@@ -82,19 +82,22 @@ class FrontierAnswer:
     clean: Boundary
     probes: list[Probe] = field(default_factory=list)
     complete: bool = True  # False when a probe's run failed and the search stopped there
+    dense_collapsed: bool = False  # the dense start itself collapsed: it has no robustness to keep
 
     @classmethod
     def of(cls, search: FrontierSearch, method: str, label: str, recipe: str, sentences: int,
-           seeds: int, complete: bool = True) -> "FrontierAnswer":
+           seeds: int, complete: bool = True, dense_collapsed: bool = False) -> "FrontierAnswer":
         return cls(method, label, recipe, sentences, seeds, search.margin, search.resolution,
                    Boundary.of(search.verdicts("attack")), Boundary.of(search.verdicts("clean")),
-                   [search.probes[s] for s in sorted(search.probes)], complete)
+                   [search.probes[s] for s in sorted(search.probes)], complete, dense_collapsed)
 
     def line(self) -> str:
         seeds = f", {self.seeds} seeds" if self.seeds > 1 else ""
         if not self.probes:
             return f"{self.label}, {self.recipe}, n = {self.sentences}{seeds}: no probe finished (a run failed)."
         stopped = "" if self.complete else " (incomplete: a run failed; the same request again retries it)"
+        if self.dense_collapsed:
+            stopped += " The dense start itself collapsed (robustprune.collapse): it has no robustness to keep."
         return (f"{self.label}, {self.recipe}, n = {self.sentences}{seeds}: {self.attack.describe()}. "
                 f"Clean accuracy: {self.clean.describe()}.{stopped}")
 

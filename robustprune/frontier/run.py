@@ -98,6 +98,7 @@ def run_frontier(request: FrontierRequest, *, data: TaskData | None = None, stor
     stopped: set[tuple[str, str]] = set()
     outcomes = OutcomeReader(store)
     result = FrontierResult(request, [])
+    dense_collapsed: dict[str, bool] = {}  # recipe -> whether a dense start collapsed (on its attacked sentences)
     while wanted := {key: search.wanted() for key, search in searches.items() if key not in stopped}:
         wanted = {key: sparsities for key, sparsities in wanted.items() if sparsities}
         if not wanted:
@@ -106,6 +107,9 @@ def run_frontier(request: FrontierRequest, *, data: TaskData | None = None, stor
             sweep = run_sweep(spec, data=data, store=store, executor=executor, shard_size=shard_size,
                               events=events() if events else None)
             result.computed += sweep.computed
+            dense_rows = sweep.table[sweep.table["method"] == "dense"]
+            for recipe, rows in dense_rows.groupby("recipe"):
+                dense_collapsed[recipe] = bool((rows["collapsed"] == True).any())  # noqa: E712
             result.failed += [{"run_id": state.run_id, "label": state.label, "error": state.error}
                               for state in sweep.failures]
             for key in keys:
@@ -118,7 +122,8 @@ def run_frontier(request: FrontierRequest, *, data: TaskData | None = None, stor
         variant = MethodVariant.parse(method)
         result.answers.append(FrontierAnswer.of(search, variant.label, request.label(variant), recipe,
                                                 request.sweep.num_examples, request.sweep.seeds,
-                                                complete=(method, recipe) not in stopped))
+                                                complete=(method, recipe) not in stopped,
+                                                dense_collapsed=dense_collapsed.get(recipe, False)))
     result.seconds = time.perf_counter() - started
     return result
 

@@ -45,6 +45,8 @@ def test_a_frontier_is_cached_runs_and_a_second_request_computes_nothing(capsys,
     assert [frontier["method"] for frontier in first["frontiers"]] == ["magnitude", "krp"]
     for frontier, line in zip(first["frontiers"], first["lines"]):
         assert line.startswith(f"{frontier['method']}, textbugger, n = 6: ")
+        # the tiny random model answers one class: the comparisons are said to be about a collapsed dense start
+        assert frontier["dense_collapsed"] == ("dense start itself collapsed" in line)
         probed = [probe["sparsity"] for probe in frontier["probes"]]
         assert {0.3, 0.7} <= set(probed) and len(probed) <= 4  # the levels, and at most one midpoint per boundary
         assert probed == sorted(probed)
