@@ -16,8 +16,9 @@ def add_frontier_parser(commands) -> None:
                          "then bisection; each probe kept / lost / undecided against the dense start on the same "
                          "sentences (a cached prune + attack run, here or on Ray)")
     parser.add_argument("--method", "--methods", dest="frontier_methods", default=None,
-                        help="unstructured method(s), comma-separated, each optionally with +refit / +adv=N (e.g. krp, "
-                             "or krp,sparsegpt to compare frontiers); with --preset paper, krp is the paper's krp+refit")
+                        help="unstructured method(s), comma-separated, each optionally with +refit / +adv=N (e.g. "
+                             "krp, or krp,sparsegpt to compare frontiers); with --preset paper, krp is the paper's "
+                             "krp+refit")
     parser.add_argument("--recipe", "--recipes", dest="recipes", required=True,
                         help="attack(s), comma-separated: textbugger, textfooler, bert-attack")
     parser.add_argument("--preset", default=None, choices=sorted(PRESET_NAMES),

@@ -76,8 +76,8 @@ def probe_outcomes(table: pd.DataFrame, key: tuple[str, str], sparsities, outcom
         pairs = [(outcomes(row.attack_run_id), outcomes(row.dense_attack_run_id)) for row in rows.itertuples()]
         if not pairs or any(pruned is None or dense is None for pruned, dense in pairs):
             continue
-        found[sparsity] = ProbeOutcomes(sparsity, pairs, collapsed=bool((rows["collapsed"] == True).any()),  # noqa: E712
-                                        run_ids=list(rows["attack_run_id"]))
+        collapsed = bool((rows["collapsed"] == True).any())  # noqa: E712 - None (unknown) is not True
+        found[sparsity] = ProbeOutcomes(sparsity, pairs, collapsed=collapsed, run_ids=list(rows["attack_run_id"]))
     return found
 
 

@@ -28,7 +28,7 @@ estimate is the single comparison, with Newcombe's interval.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -117,7 +117,6 @@ class PooledComparison:
     reference_accuracy: float
     bootstrap_samples: int = 0
     bootstrap_seed: int | None = None
-    extras: dict = field(default_factory=dict)
 
     @property
     def seeds(self) -> int:

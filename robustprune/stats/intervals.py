@@ -14,8 +14,8 @@ attack of 2 % is common here).
 (a: both right, b: only model 1, c: only model 2, d: neither), D = p̂₁ − p̂₂ = (b − c)/n.
 Newcombe (1998), "Improved confidence intervals for the difference between binomial
 proportions based on paired data", Statistics in Medicine 17:2635–2650, **method 10**: the
-"square-and-add" score interval (Wilson limits without continuity correction), built from the Wilson limits (l₁, u₁) of p̂₁
-and (l₂, u₂) of p̂₂ and the correlation of the pairs
+"square-and-add" score interval, built from the Wilson limits (without continuity
+correction) (l₁, u₁) of p̂₁ and (l₂, u₂) of p̂₂ and the correlation of the pairs
 
     φ = C / √((a+b)(c+d)(a+c)(b+d))      (0 when a margin is empty), with A = ad − bc and
     C = A − n/2 when A > n/2,  0 when 0 ≤ A ≤ n/2,  A when A < 0
