@@ -24,6 +24,14 @@ different sentences has its two models resampled independently). The interval is
 sentences, given these K seeds; the spread between seeds (min, max, standard deviation of
 the per-seed differences) is reported beside it, not folded in. With K = 1 the pooled
 estimate is the single comparison, with Newcombe's interval.
+
+A percentile bootstrap shrinks to a point where the two models agree on every sentence (as a
+Wald interval does at 0 or n successes), which would let 8 sentences "prove" no difference.
+So the pooled interval is never narrower than the score interval that all K·n pairs would
+give were they independent sentences (Newcombe's interval on the seeds' summed 2×2 tables,
+or his unpaired one on the summed counts): the most precision the data could justify. It
+binds where the bootstrap is narrower than that: the models agree on (nearly) every
+sentence, or the seeds' outcomes do not depend on the sentence at all.
 """
 
 from __future__ import annotations
@@ -159,10 +167,30 @@ def compare_over_seeds(pairs: list[tuple[SentenceOutcomes, SentenceOutcomes]], m
     replicates = _bootstrap(arrays, same_sentences, samples, seed)
     tail = (1 - CONFIDENCE) / 2
     low, high = np.quantile(replicates, [tail, 1 - tail])
+    floor_low, floor_high = _independent_pairs_interval(pairs, metric, paired)
+    low, high = min(low, floor_low), max(high, floor_high)
     how = "sentences shared by all seeds" if same_sentences else "sentences within each seed"
     return PooledComparison(metric, per_seed, float(differences.mean()), float(low), float(high),
-                            f"percentile bootstrap over {how}, B = {samples}", paired, **spread,
+                            f"percentile bootstrap over {how}, B = {samples}, no narrower than Newcombe's on all "
+                            "pairs", paired, **spread,
                             bootstrap_samples=samples, bootstrap_seed=seed)
+
+
+def _independent_pairs_interval(pairs, metric: str, paired: bool) -> tuple[float, float]:
+    """Newcombe's interval on all K·n pairs as if independent: the floor of the pooled interval (module docstring)."""
+    if paired:
+        both = only_model = only_reference = neither = 0
+        for model, reference in pairs:
+            x, y = model.metric(metric), reference.metric(metric)
+            both, only_model = both + int(np.sum(x & y)), only_model + int(np.sum(x & ~y))
+            only_reference, neither = only_reference + int(np.sum(~x & y)), neither + int(np.sum(~x & ~y))
+        _, low, high = newcombe_paired_difference(both, only_model, only_reference, neither)
+        return low, high
+    model_successes = sum(int(np.sum(model.metric(metric))) for model, _ in pairs)
+    reference_successes = sum(int(np.sum(reference.metric(metric))) for _, reference in pairs)
+    _, low, high = newcombe_unpaired_difference(model_successes, sum(len(model) for model, _ in pairs),
+                                                reference_successes, sum(len(reference) for _, reference in pairs))
+    return low, high
 
 
 def _bootstrap(arrays, same_sentences: bool, samples: int, seed: int) -> np.ndarray:

@@ -93,9 +93,13 @@ def _brute_force_bootstrap(pairs, samples, rng):
 
 def test_pooled_interval_over_seeds_matches_a_brute_force_bootstrap():
     rng = np.random.default_rng(3)
+    dense_results = np.array(planted_results(rng, 60, 0.3))
     pairs = []
-    for seed_rate in (0.22, 0.26, 0.18):  # three seeds of a pruned model against their dense starts
-        pairs.append((outcomes(planted_results(rng, 60, seed_rate)), outcomes(planted_results(rng, 60, 0.3))))
+    for flip_rate in (0.3, 0.45, 0.2):  # three seeds of a pruned model that loses some of the dense robust sentences
+        pruned = dense_results.copy()
+        robust = np.flatnonzero(dense_results == "failed")
+        pruned[robust[rng.random(len(robust)) < flip_rate]] = "succeeded"
+        pairs.append((outcomes(list(pruned)), outcomes(list(dense_results))))
     pooled = compare_over_seeds(pairs, samples=4000, seed=5)
     assert pooled.seeds == 3 and pooled.paired and pooled.p_value is None
     differences = [model.robust.mean() - reference.robust.mean() for model, reference in pairs]
@@ -118,3 +122,15 @@ def test_one_seed_pools_to_its_own_newcombe_interval():
     assert (pooled.difference, pooled.difference_low, pooled.difference_high, pooled.p_value) == (
         single.difference, single.difference_low, single.difference_high, single.p_value)
     assert pooled.bootstrap_samples == 0
+
+
+def test_models_that_agree_on_few_sentences_do_not_pool_to_certainty():
+    """Identical outcomes on 8 sentences in 2 seeds: the bootstrap alone says [0, 0]; the pooled interval keeps the
+    score interval of 16 pairs, so 8 sentences cannot show that nothing changed."""
+    results = ["failed", "succeeded", "skipped", "failed", "succeeded", "succeeded", "failed", "skipped"]
+    pairs = [(outcomes(results), outcomes(results))] * 2
+    pooled = compare_over_seeds(pairs)
+    assert pooled.difference == 0 and pooled.difference_low < -0.1 and pooled.difference_high > 0.1
+    from robustprune.stats import newcombe_paired_difference
+
+    assert (pooled.difference_low, pooled.difference_high) == pytest.approx(newcombe_paired_difference(6, 0, 0, 10)[1:])
