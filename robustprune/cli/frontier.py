@@ -44,6 +44,9 @@ def add_frontier_parser(commands) -> None:
                         help="run the probes as Ray tasks: on this machine (no ADDRESS) or on the cluster at ADDRESS")
     parser.add_argument("--cpus-per-task", type=positive_int, default=1, help="Ray: CPUs each task asks for")
     parser.add_argument("--shard-size", type=int, default=None, help="examples per attack shard")
+    parser.add_argument("--html", default=None, metavar="FILE",
+                        help="also write the answer, a chart of every probe with its interval, and the table as one "
+                             "self-contained HTML file")
     add_attack_arguments(parser, with_recipe=False)
     add_data_arguments(parser)
     add_finetune_arguments(parser)
@@ -74,11 +77,13 @@ def frontier_request(args):
 
 def command_frontier(args) -> dict:
     from robustprune.frontier import run_frontier
+    from robustprune.paths import output_file
     from robustprune.store import RunStore
     from robustprune.sweep import make_executor, sweep_data
     from robustprune.sweep.events import PrintedEvents
 
     request = frontier_request(args)
+    html_path = output_file(args.html, "--html", "frontier.html") if args.html else None  # before any run
     data = sweep_data(request.sweep)
     request.validate(data)  # before Ray or any run starts
     executor = make_executor(args.ray, args.device, cpus_per_task=args.cpus_per_task)
@@ -95,6 +100,8 @@ def command_frontier(args) -> dict:
         print(f"\n(margin {request.margin_points:g} points, resolution {request.resolution:g}; differences are "
               "pruned − dense in points with their 95 % interval and p; {computed} runs computed, {probes} probes, "
               "{seconds:.0f} s)".format(computed=result.computed, probes=result.probes, seconds=result.seconds))
+    if html_path is not None:
+        write_frontier_html(html_path, result)
     if result.failed:
         print(f"{len(result.failed)} run(s) failed; the others are cached. Run the same command again to retry them:",
               file=sys.stderr)
@@ -104,4 +111,23 @@ def command_frontier(args) -> dict:
     return result.to_dict()
 
 
-__all__ = ["add_frontier_parser", "command_frontier", "frontier_request"]
+def write_frontier_html(path, result) -> None:
+    """The answer lines, one chart and one table per method and attack, as one self-contained HTML file."""
+    from robustprune.frontier.figure import frontier_figure
+    from robustprune.paths import write_text_atomically
+    from robustprune.report.document import ReportDocument
+
+    request = result.request
+    document = ReportDocument("Robustness frontier", f"{request.sweep.model} on {request.sweep.dataset}; margin "
+                              f"{request.margin_points:g} points, resolution {request.resolution:g}; request "
+                              f"{request.run_id}")
+    for line in result.lines():
+        document.paragraph(line)
+    for answer in result.answers:
+        document.heading(f"{answer.label} under {answer.recipe}")
+        document.figure(frontier_figure(answer))
+        document.table(answer.table())
+    write_text_atomically(path, document.render())
+
+
+__all__ = ["add_frontier_parser", "command_frontier", "frontier_request", "write_frontier_html"]

@@ -28,6 +28,8 @@ def tiny_argv(model_dir, csv, *extra):
     (["--method", "krp", "--recipe", "nonsense"], "unknown attack recipe 'nonsense'"),
     (["--method", "krp", "--recipe", "textbugger", "--levels", "0.7,0.3"], "--levels must be increasing"),
     (["--recipe", "textbugger"], "frontier needs a method: --method krp"),
+    (["--method", "krp", "--recipe", "textbugger", "--html", "/nonexistent/dir/f.html"],
+     "folder '/nonexistent/dir' does not exist"),
 ])
 def test_bad_input_fails_in_one_line_and_computes_nothing(capsys, tiny_model_dir, tiny_csv, extra, message):
     assert main(tiny_argv(tiny_model_dir, tiny_csv, *extra)) == 2
@@ -36,9 +38,10 @@ def test_bad_input_fails_in_one_line_and_computes_nothing(capsys, tiny_model_dir
     assert RunStore().list() == []
 
 
-def test_a_frontier_is_cached_runs_and_a_second_request_computes_nothing(capsys, tiny_model_dir, tiny_csv):
+def test_a_frontier_is_cached_runs_and_a_second_request_computes_nothing(capsys, tiny_model_dir, tiny_csv, tmp_path):
+    html = tmp_path / "frontier.html"
     argv = tiny_argv(tiny_model_dir, tiny_csv, "--method", "magnitude,krp", "--recipe", "textbugger", "-n", "6",
-                     "--levels", "0.3,0.7", "--resolution", "0.2", "--json")
+                     "--levels", "0.3,0.7", "--resolution", "0.2", "--json", "--html", str(html))
     assert main(argv) == 0
     first = json.loads(capsys.readouterr().out)
     assert first["computed"] > 0 and not first["failed"]
@@ -61,3 +64,5 @@ def test_a_frontier_is_cached_runs_and_a_second_request_computes_nothing(capsys,
     second = json.loads(capsys.readouterr().out)
     assert second["computed"] == 0 and second["lines"] == first["lines"] and len(store.list()) == runs_before
     assert second["run_id"] == first["run_id"]
+    page = html.read_text()
+    assert all(line.split(":")[0] in page for line in first["lines"]) and page.count('class="figure"') == 2

@@ -114,3 +114,22 @@ def test_over_seeds_the_verdict_uses_the_pooled_interval():
     lost = search.probes[answer.attack.lost_from].attack
     assert lost.p_value is None and lost.difference_high < 0  # pooled: an interval, each seed keeps its own p
     assert ", 3 seeds:" in answer.line()
+
+
+def test_the_figure_draws_every_probe_with_its_interval_and_the_band_between_kept_and_lost():
+    from robustprune.frontier.figure import frontier_figure
+
+    evaluate, _ = planted(0.61)
+    search = search_frontier(PAPER_LEVELS, 0.025, 0.05, evaluate)
+    answer = FrontierAnswer.of(search, "krp", "krp", "textbugger", N, 1)
+    figure = frontier_figure(answer)
+    attack = [trace for trace in figure.data if trace.name.startswith("under attack")]
+    xs = sorted(x for trace in attack for x in trace.x)
+    assert xs == pytest.approx(sorted(s * 100 for s in search.probes))
+    for trace in attack:
+        for x, y, plus, minus in zip(trace.x, trace.y, trace.error_y.array, trace.error_y.arrayminus):
+            verdict = search.probes[round(x / 100, 6)].attack
+            assert (y - minus, y + plus) == pytest.approx((verdict.difference_low * 100, verdict.difference_high * 100))
+    band = [shape for shape in figure.layout.shapes if shape.type == "rect"]
+    assert len(band) == 1 and (band[0].x0, band[0].x1) == pytest.approx((answer.attack.kept_up_to * 100,
+                                                                          answer.attack.lost_from * 100))
