@@ -99,7 +99,8 @@ def run_frontier(request: FrontierRequest, *, data: TaskData | None = None, stor
     outcomes = OutcomeReader(store)
     result = FrontierResult(request, [])
     dense_collapsed: dict[str, bool] = {}  # recipe -> whether a dense start collapsed (on its attacked sentences)
-    while wanted := {key: search.wanted() for key, search in searches.items() if key not in stopped}:
+    settled: set[tuple[str, str]] = set()  # no frontier to look for: the dense start itself collapsed
+    while wanted := {key: search.wanted() for key, search in searches.items() if key not in stopped | settled}:
         wanted = {key: sparsities for key, sparsities in wanted.items() if sparsities}
         if not wanted:
             break
@@ -118,6 +119,8 @@ def run_frontier(request: FrontierRequest, *, data: TaskData | None = None, stor
                 result.probes += len(found)
                 if len(found) < len(wanted[key]):
                     stopped.add(key)  # a probe failed: the search cannot go on soundly; its runs are cached
+                if dense_collapsed.get(key[1]):
+                    settled.add(key)
     for (method, recipe), search in searches.items():
         variant = MethodVariant.parse(method)
         result.answers.append(FrontierAnswer.of(search, variant.label, request.label(variant), recipe,

@@ -50,6 +50,8 @@ def test_a_frontier_is_cached_runs_and_a_second_request_computes_nothing(capsys,
         assert line.startswith(f"{frontier['method']}, textbugger, n = 6: ")
         # the tiny random model answers one class: the comparisons are said to be about a collapsed dense start
         assert frontier["dense_collapsed"] == ("dense start itself collapsed" in line)
+        if frontier["dense_collapsed"]:  # nothing to locate: the levels only, no bisection
+            assert [probe["sparsity"] for probe in frontier["probes"]] == [0.3, 0.7]
         probed = [probe["sparsity"] for probe in frontier["probes"]]
         assert {0.3, 0.7} <= set(probed) and len(probed) <= 4  # the levels, and at most one midpoint per boundary
         assert probed == sorted(probed)
