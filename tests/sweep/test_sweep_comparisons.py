@@ -36,6 +36,11 @@ def test_each_pruned_row_has_its_paired_difference_from_the_dense_start(spec, tm
     assert pooled["attack_vs_dense_pooled"] == pytest.approx(expected.difference)
     assert (pooled["attack_vs_dense_pooled_low"], pooled["attack_vs_dense_pooled_high"]) == (
         expected.difference_low, expected.difference_high)
+    from robustprune.sweep.comparisons import seeds_markdown
+    from robustprune.stats.text import difference_text
+
+    assert difference_text(expected.difference, expected.difference_low, expected.difference_high) in seeds_markdown(
+        result.summary)
     text = markdown_table(table)
     assert "attack_vs_dense_points" in text and " p " in text
     # the table is read again from the cache, without the runs being computed again
