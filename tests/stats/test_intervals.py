@@ -86,3 +86,11 @@ def test_unpaired_difference_interval_covers_the_truth_about_95_percent():
         _, low, high = newcombe_unpaired_difference(int(x1), n1, int(x2), n2)
         hits += low <= p1 - p2 <= high
     assert 0.93 <= hits / 2000 <= 0.975
+
+
+@pytest.mark.parametrize("x1, n1, x2, n2, low, high", [(56, 70, 48, 80, 0.0524, 0.3339), (9, 10, 3, 10, 0.1705, 0.8090)])
+def test_unpaired_interval_reproduces_newcombes_published_examples(x1, n1, x2, n2, low, high):
+    """Newcombe (1998b), Table II, method 10: the limits as printed there, to four decimals."""
+    difference, lower, upper = newcombe_unpaired_difference(x1, n1, x2, n2)
+    assert difference == pytest.approx(x1 / n1 - x2 / n2)
+    assert (round(lower, 4), round(upper, 4)) == (low, high)
