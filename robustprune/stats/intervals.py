@@ -41,8 +41,6 @@ from __future__ import annotations
 
 import math
 
-from scipy.stats import binomtest
-
 CONFIDENCE = 0.95
 
 
@@ -50,6 +48,8 @@ def wilson_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> t
     """Wilson's score interval for the proportion successes / n; (0, 1) when n is 0 (nothing is known)."""
     if n == 0:
         return 0.0, 1.0
+    from scipy.stats import binomtest  # here, not at import: scipy.stats takes a second to import
+
     interval = binomtest(int(successes), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
     return float(interval.low), float(interval.high)
 
@@ -93,6 +93,8 @@ def mcnemar_exact_p(only_first: int, only_second: int) -> float:
     discordant = only_first + only_second
     if discordant == 0:
         return 1.0
+    from scipy.stats import binomtest
+
     return float(binomtest(int(only_first), int(discordant), 0.5).pvalue)
 
 
