@@ -8,6 +8,7 @@ from robustprune.dashboard.link_checks import checked, each_of, number_in, one_o
 from robustprune.errors import RobustPruneError
 from robustprune.requests import SweepRequest
 from robustprune.sweep import SweepSpec, plan_sweep
+from robustprune.sweep.comparisons import COMPARISON_COLUMNS
 from robustprune.sweep.estimate import estimate_sweep
 
 store = widgets.page_frame()
@@ -96,10 +97,13 @@ else:
 job_widgets.sweep_progress(request, plan, store, cached_runs)
 
 st.subheader("The table")
-st.caption("Clean accuracy and accuracy under attack on the same attacked test texts; test accuracy on the whole "
+st.caption("Clean accuracy and accuracy under attack on the same attacked test texts, with Wilson 95 % intervals "
+           "(_low, _high); each pruned row's difference from its dense start (…_vs_dense: pruned − dense) with its 95 % "
+           "interval and p-value, paired on the same sentences (Newcombe, exact McNemar); test accuracy on the whole "
            "test split. Empty cells fill in as their runs finish.")
 table = cached.sweep_table(store, plan)
 percent = st.column_config.NumberColumn(format="percent")
-st.dataframe(table.drop(columns=["model_run_id", "attack_run_id"]), hide_index=True, placeholder="",
-             column_config={name: percent for name in ("sparsity", "clean_accuracy", "accuracy_under_attack",
-                                                        "attack_success_rate", "test_accuracy")})
+st.dataframe(table.drop(columns=["model_run_id", "attack_run_id", "dense_attack_run_id"]), hide_index=True,
+             placeholder="", column_config={name: percent for name in (
+                 "sparsity", "clean_accuracy", "accuracy_under_attack", "attack_success_rate", "test_accuracy",
+                 *(column for column in COMPARISON_COLUMNS if not column.endswith(("_p", "_id", "paired_with_dense"))))})

@@ -1,6 +1,7 @@
 """The ``robustprune`` command line: thin wrappers over the library, one JSON object with ``--json``.
 
-``arguments.py`` builds the parser, ``commands.py`` holds the commands, ``sweep.py`` the sweep (and ``table``).
+``arguments.py`` builds the parser, ``commands.py`` holds the commands, ``sweep.py`` the sweep (and ``table``),
+``frontier.py`` the frontier.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from contextlib import contextmanager
 from robustprune.cli.arguments import apply_preset, build_parser  # noqa: F401
 from robustprune.cli.commands import (command_attack, command_datasets, command_finetune, command_models,
                                       command_prune, command_report, command_runs, command_soup, command_worker)
+from robustprune.cli.frontier import command_frontier
 from robustprune.cli.sweep import command_sweep, sweep_spec
 from robustprune.errors import RobustPruneError
 
 COMMANDS = {"finetune": command_finetune, "prune": command_prune, "attack": command_attack, "table": command_sweep,
             "sweep": command_sweep, "runs": command_runs, "worker": command_worker, "report": command_report,
-            "models": command_models, "datasets": command_datasets, "soup": command_soup}
+            "models": command_models, "datasets": command_datasets, "soup": command_soup,
+            "frontier": command_frontier}
 
 
 @contextmanager

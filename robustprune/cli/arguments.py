@@ -234,6 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
                                       "prints what is)")):
         add_sweep_arguments(commands.add_parser(name, help=help_text))
 
+    from robustprune.cli.frontier import add_frontier_parser
+
+    add_frontier_parser(commands)
+
     report = commands.add_parser("report", help="one self-contained HTML report: a run, an attack, or everything")
     subject = report.add_mutually_exclusive_group(required=True)
     subject.add_argument("--run", metavar="RUN_ID", help="a pruning run (its errors, trade-off curves and attacks)")

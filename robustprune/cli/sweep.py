@@ -32,6 +32,7 @@ def command_sweep(args) -> dict:
     from robustprune.sweep import make_executor, plan_sweep, run_sweep, sweep_data
     from robustprune.sweep.estimate import estimate_sweep
     from robustprune.sweep.events import PrintedEvents
+    from robustprune.sweep.comparisons import seeds_markdown
     from robustprune.sweep.table import markdown_table, sweep_table
 
     spec = sweep_spec(args)
@@ -59,8 +60,9 @@ def command_sweep(args) -> dict:
     if not args.json:
         print(markdown_table(result.table))
         if spec.seeds > 1:
-            print(f"\nover {spec.seeds} seeds ({spec.seed_axis}): mean, min, max, std")
-            print(result.summary.to_markdown(index=False, floatfmt=".3f"))
+            print(f"\nover {spec.seeds} seeds ({spec.seed_axis}): the mean and the seeds' range; the pooled difference "
+                  "from the dense start with its 95 % interval (a bootstrap over sentences; std in the JSON)")
+            print(seeds_markdown(result.summary))
         print(f"\n(CSV written to {args.csv}; {result.computed} runs computed on {result.executor} in "
               f"{result.seconds:.0f} s)")
     failures = [{"run_id": state.run_id, "label": state.label, "error": state.error} for state in result.failures]

@@ -174,9 +174,22 @@ def overview_report(document: ReportDocument, store: RunStore) -> None:
                                       "attacked run": info.target_run_id, "model": info.attacked_model,
                                       "examples": info.summary.num_examples,
                                       "clean accuracy": info.summary.clean_accuracy,
+                                      "clean, 95 % interval": _wilson_text(
+                                          info.summary.num_examples - info.summary.skipped_attacks,
+                                          info.summary.num_examples),
                                       "accuracy under attack": info.summary.accuracy_under_attack,
+                                      "under attack, 95 % interval": _wilson_text(info.summary.failed_attacks,
+                                                                                  info.summary.num_examples),
                                       "success rate": info.summary.attack_success_rate} for info in infos]),
                        float_format="{:.1%}")
+
+
+def _wilson_text(successes: int, n: int) -> str:
+    """An accuracy's Wilson 95 % interval (``robustprune.stats``), from the attack summary's counts."""
+    from robustprune.stats import wilson_interval
+
+    low, high = wilson_interval(successes, n)
+    return f"{low:.1%}–{high:.1%}"
 
 
 __all__ = ["EXAMPLES_PER_ATTACK", "chosen_examples", "predictions_table", "example_section", "attack_report",

@@ -65,7 +65,7 @@ def run_sweep(spec: SweepSpec, *, data: TaskData | None = None, store: RunStore 
             prepare()
         executor.run(plan, data, store, events)
     table = sweep_table(plan, store)
-    return SweepResult(spec, plan, table, summary_over_seeds(table), events.failures(),
+    return SweepResult(spec, plan, table, summary_over_seeds(table, store), events.failures(),
                        computed=len(plan.cells) - len(cached) - len(events.failures()),
                        executor=executor.describe() if len(cached) < len(plan.cells) else executor.name,
                        seconds=time.perf_counter() - started)

@@ -4,8 +4,11 @@ One row per (dense start, seed, method, budget, recipe): TextAttack's summary of
 run (counts, clean accuracy and accuracy under attack on the *same* attacked sentences,
 success rate, perturbed words, queries, seconds) beside the attacked model's accuracy on
 the whole test split, and whether the model collapsed (``robustprune.collapse``: its
-accuracy under attack is then no robustness). ``summary_over_seeds`` gives the mean and the spread (min, max,
-standard deviation) over the K seeds, with K stated.
+accuracy under attack is then no robustness). Each accuracy carries its Wilson interval and
+each pruned row its difference from the dense start with a 95 % interval and p-value
+(``comparisons.py``). ``summary_over_seeds`` gives the mean and the spread (min, max,
+standard deviation) over the K seeds, with K stated, and, given the store, the pooled
+difference from the dense start with its bootstrap interval.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ import math
 import pandas as pd
 
 from robustprune.store import PRUNING_KINDS, RunStore
+from robustprune.stats.text import difference_text, interval_text
+from robustprune.sweep.comparisons import (COMPARISON_COLUMNS, OutcomeReader, comparison_columns, dense_attacks,
+                                           pooled_columns)
 from robustprune.sweep.plan import SweepPlan
 
 COLUMNS = ["dense_start", "seed", "method", "sparsity", "recipe", "attacked", "succeeded", "failed", "skipped",
            "clean_accuracy", "accuracy_under_attack", "attack_success_rate", "avg_perturbed_word_percent",
            "avg_queries", "seconds", "test_accuracy", "test_examples", "collapsed", "collapse_reason", "model_run_id",
-           "attack_run_id"]
+           "attack_run_id", *COMPARISON_COLUMNS]
 SPREAD_METRICS = ("clean_accuracy", "accuracy_under_attack", "attack_success_rate", "test_accuracy")
 
 
@@ -63,6 +69,7 @@ def sweep_table(plan: SweepPlan, store: RunStore) -> pd.DataFrame:
 def grid_table(grid_rows, store: RunStore) -> pd.DataFrame:
     """``sweep_table`` of these ``GridRow``s."""
     rows = []
+    dense_attack_ids, outcomes = dense_attacks(grid_rows), OutcomeReader(store)
     for row in grid_rows:
         attack = store.get(row.attack_run_id)
         model = store.get(row.model_run_id)
@@ -83,12 +90,14 @@ def grid_table(grid_rows, store: RunStore) -> pd.DataFrame:
                      "recipe": row.recipe, **numbers, "test_accuracy": test_accuracy, "test_examples": test_examples,
                      "collapsed": None if check is None else check.collapsed,
                      "collapse_reason": None if check is None else check.reason,
-                     "model_run_id": row.model_run_id, "attack_run_id": row.attack_run_id})
+                     "model_run_id": row.model_run_id, "attack_run_id": row.attack_run_id,
+                     **comparison_columns(row, dense_attack_ids.get((row.dense_run_id, row.recipe)), outcomes)})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def summary_over_seeds(table: pd.DataFrame) -> pd.DataFrame:
-    """Mean, min, max and standard deviation over seeds of each (dense start, method, budget, recipe)."""
+def summary_over_seeds(table: pd.DataFrame, store: RunStore | None = None) -> pd.DataFrame:
+    """Mean, min, max and standard deviation over seeds of each (dense start, method, budget, recipe); with
+    ``store``, the pooled difference from the dense start and its interval (``comparisons.pooled_columns``)."""
     keys = ["dense_start", "method", "sparsity", "recipe"]
     grouped = table.groupby(keys, sort=False, dropna=False)
     frame = grouped.size().rename("seeds").reset_index()
@@ -96,12 +105,22 @@ def summary_over_seeds(table: pd.DataFrame) -> pd.DataFrame:
         stats = grouped[metric].agg(["mean", "min", "max", "std"]).reset_index(drop=True)
         for stat in ("mean", "min", "max", "std"):
             frame[f"{metric}_{stat}"] = stats[stat].values
+    if store is not None:
+        frame = pd.concat([frame, pd.DataFrame(pooled_columns(table, store, keys))], axis=1)
     return frame
 
 
 def markdown_table(table: pd.DataFrame) -> str:
-    """The table as people read it: ids left out, and a collapsed model's reason under the table."""
-    shown = table.drop(columns=["model_run_id", "attack_run_id", "collapse_reason"])
+    """The table as people read it: ids left out, each accuracy with its interval, each difference from the dense
+    start in points with its interval and p, and a collapsed model's reason under the table."""
+    shown = table.drop(columns=["model_run_id", "attack_run_id", "collapse_reason", *COMPARISON_COLUMNS])
+    for metric in ("clean_accuracy", "accuracy_under_attack"):
+        shown[metric] = [interval_text(*values) for values in zip(table[metric], table[f"{metric}_low"],
+                                                                  table[f"{metric}_high"])]
+    for short, label in (("attack", "attack_vs_dense_points"), ("clean", "clean_vs_dense_points")):
+        shown[label] = [difference_text(*values) for values in zip(
+            table[f"{short}_vs_dense"], table[f"{short}_vs_dense_low"], table[f"{short}_vs_dense_high"],
+            table[f"{short}_vs_dense_p"], table["paired_with_dense"])]
     text = shown.to_markdown(index=False, floatfmt=".3f")
     collapsed = table[table["collapsed"] == True]  # noqa: E712 - None (unknown) is not True
     notes = [f"- {row.method} {row.sparsity:g} ({row.dense_start}, seed {row.seed}): collapsed, {row.collapse_reason}; "

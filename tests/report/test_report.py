@@ -65,6 +65,7 @@ def test_a_pruning_run_report_and_the_overview(home, workspace):
     overview = build_report(overview=True)
     assert overview.count(PLOTLY_BUNDLE) == 1 and figures(overview) == 2  # unstructured and structured curves
     assert workspace.attack_run_id in overview
+    assert "under attack, 95 % interval" in overview  # every attack's accuracies with their Wilson intervals
 
 
 def test_the_trade_off_is_one_figure_per_recipe(home, workspace, monkeypatch):
