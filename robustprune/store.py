@@ -69,7 +69,8 @@ CREATE TABLE IF NOT EXISTS runs (
 DENSE_KINDS = ("finetune", "soup")
 PRUNING_KINDS = ("prune", "structured")  # unstructured (and N:M) pruning; heads and neurons removed
 DERIVED_KINDS = ("attribution", "layer-auc", "projection")
-RUN_KINDS = (*DENSE_KINDS, *PRUNING_KINDS, "attack", *DERIVED_KINDS)
+ANSWER_KINDS = ("frontier",)  # what a question over many runs concluded (robustprune.frontier), its runs its evidence
+RUN_KINDS = (*DENSE_KINDS, *PRUNING_KINDS, "attack", *DERIVED_KINDS, *ANSWER_KINDS)
 # runs that are parts of other runs (an attack run's cached shards), left out of listings unless asked for
 INTERNAL_KINDS = ("attack-shard",)
 INDEX_COLUMNS = ("kind", "model", "dataset", "method", "parent")  # what index_values reads

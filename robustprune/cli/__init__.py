@@ -11,12 +11,18 @@ import sys
 import warnings
 from contextlib import contextmanager
 
-from robustprune.cli.arguments import apply_preset, build_parser  # noqa: F401
+from robustprune.cli import arguments
+from robustprune.cli.arguments import apply_preset  # noqa: F401
 from robustprune.cli.commands import (command_attack, command_datasets, command_finetune, command_models,
                                       command_prune, command_report, command_runs, command_soup, command_worker)
-from robustprune.cli.frontier import command_frontier
+from robustprune.cli.frontier import add_frontier_parser, command_frontier
 from robustprune.cli.sweep import command_sweep, sweep_spec
 from robustprune.errors import RobustPruneError
+
+def build_parser():
+    """Every command's arguments (``arguments.build_parser``, with the commands that build on it)."""
+    return arguments.build_parser(more_commands=(add_frontier_parser,))
+
 
 COMMANDS = {"finetune": command_finetune, "prune": command_prune, "attack": command_attack, "table": command_sweep,
             "sweep": command_sweep, "runs": command_runs, "worker": command_worker, "report": command_report,

@@ -163,7 +163,7 @@ def apply_preset(args) -> None:
         setattr(args, name, value)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(more_commands=()) -> argparse.ArgumentParser:
     from robustprune.prune import METHODS
     from robustprune.structured import METHODS as STRUCTURED_METHODS
 
@@ -234,9 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
                                       "prints what is)")):
         add_sweep_arguments(commands.add_parser(name, help=help_text))
 
-    from robustprune.cli.frontier import add_frontier_parser
-
-    add_frontier_parser(commands)
+    for add_command in more_commands:  # commands whose modules build on this one (frontier)
+        add_command(commands)
 
     report = commands.add_parser("report", help="one self-contained HTML report: a run, an attack, or everything")
     subject = report.add_mutually_exclusive_group(required=True)

@@ -224,6 +224,8 @@ def run_detail(kind: str, summary: dict) -> str:
     if kind == "layer-auc":
         return (f"per-layer AUC of {summary['attack_run_id']}: {summary['positives']} sparse-only flips, "
                 f"{summary['negatives']} others")
+    if kind == "frontier":
+        return " | ".join(summary.get("lines", []))
     if kind == "projection":
         return f"2-D projection of {summary['attack_run_id']}: {summary['pairs']} pairs, {', '.join(summary['models'])}"
     accuracy = summary.get("accuracy", summary.get("soup_test_accuracy"))

@@ -72,18 +72,18 @@ def frontier_request(args):
 
     spec = replace(sweep_spec(spec_args), sparsities=levels)
     return FrontierRequest(spec, margin_points=args.margin, resolution=args.resolution, levels=levels,
-                           preset=args.preset)
+                           preset=args.preset, ray=args.ray)
 
 
 def command_frontier(args) -> dict:
     from robustprune.frontier import run_frontier
-    from robustprune.paths import output_file
+    from robustprune.output_files import checked_output
     from robustprune.store import RunStore
     from robustprune.sweep import make_executor, sweep_data
     from robustprune.sweep.events import PrintedEvents
 
     request = frontier_request(args)
-    html_path = output_file(args.html, "--html", "frontier.html") if args.html else None  # before any run
+    html_output = checked_output(args.html, "--html", "frontier.html") if args.html else None  # before any run
     data = sweep_data(request.sweep)
     request.validate(data)  # before Ray or any run starts
     executor = make_executor(args.ray, args.device, cpus_per_task=args.cpus_per_task)
@@ -100,8 +100,8 @@ def command_frontier(args) -> dict:
         print(f"\n(margin {request.margin_points:g} points, resolution {request.resolution:g}; differences are "
               "pruned − dense in points with their 95 % interval and p; {computed} runs computed, {probes} probes, "
               "{seconds:.0f} s)".format(computed=result.computed, probes=result.probes, seconds=result.seconds))
-    if html_path is not None:
-        write_frontier_html(html_path, result)
+    if html_output is not None:
+        write_frontier_html(html_output, result)
     if result.failed:
         print(f"{len(result.failed)} run(s) failed; the others are cached. Run the same command again to retry them:",
               file=sys.stderr)
@@ -111,23 +111,24 @@ def command_frontier(args) -> dict:
     return result.to_dict()
 
 
-def write_frontier_html(path, result) -> None:
-    """The answer lines, one chart and one table per method and attack, as one self-contained HTML file."""
+def write_frontier_html(output, result) -> None:
+    """The answer lines, one chart and one table per method and attack, as one self-contained HTML file
+    (``output``: a checked ``output_files.OutputFile``)."""
     from robustprune.frontier.figure import frontier_figure
-    from robustprune.paths import write_text_atomically
+    from robustprune.output_files import write_output
     from robustprune.report.document import ReportDocument
 
     request = result.request
     document = ReportDocument("Robustness frontier", f"{request.sweep.model} on {request.sweep.dataset}; margin "
                               f"{request.margin_points:g} points, resolution {request.resolution:g}; request "
-                              f"{request.run_id}")
+                              f"{request.run_id()}")
     for line in result.lines():
         document.paragraph(line)
     for answer in result.answers:
         document.heading(f"{answer.label} under {answer.recipe}")
         document.figure(frontier_figure(answer))
         document.table(answer.table())
-    write_text_atomically(path, document.render())
+    write_output(output, document.render())
 
 
 __all__ = ["add_frontier_parser", "command_frontier", "frontier_request", "write_frontier_html"]

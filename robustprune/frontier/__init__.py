@@ -8,5 +8,5 @@ its evidence (``answer.py``). The CLI's ``frontier`` command calls it.
 """
 
 from robustprune.frontier.answer import FrontierAnswer  # noqa: F401
-from robustprune.frontier.request import PAPER_LEVELS, FrontierRequest  # noqa: F401
+from robustprune.requests.frontier import PAPER_LEVELS, FrontierRequest  # noqa: F401
 from robustprune.frontier.run import FrontierResult, run_frontier  # noqa: F401

@@ -120,5 +120,14 @@ class FrontierAnswer:
         data["line"] = self.line()
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "FrontierAnswer":
+        """The answer ``to_dict`` wrote (a stored frontier run's ``frontiers``)."""
+        probes = [Probe(probe["sparsity"], Verdict(**probe["attack"]), Verdict(**probe["clean"]),
+                        list(probe.get("run_ids", []))) for probe in data["probes"]]
+        return cls(data["method"], data["label"], data["recipe"], data["sentences"], data["seeds"], data["margin"],
+                   data["resolution"], Boundary(**data["attack"]), Boundary(**data["clean"]), probes,
+                   data["complete"], data["dense_collapsed"])
+
 
 __all__ = ["Boundary", "FrontierAnswer", "percent"]

@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from robustprune.data import TaskData
 from robustprune.frontier.answer import FrontierAnswer
-from robustprune.frontier.request import FrontierRequest
 from robustprune.frontier.search import FrontierSearch, ProbeOutcomes
 from robustprune.store import RunStore
 from robustprune.sweep.comparisons import OutcomeReader
 from robustprune.sweep.spec import MethodVariant
+
+if TYPE_CHECKING:  # the request runs this module's search (FrontierRequest.run)
+    from robustprune.requests.frontier import FrontierRequest
 
 
 @dataclass
@@ -41,8 +44,13 @@ class FrontierResult:
         return pd.concat([answer.table() for answer in self.answers], ignore_index=True) if self.answers else \
             pd.DataFrame()
 
+    @property
+    def run_id(self) -> str:
+        """The stored answer's run (``save_frontier``)."""
+        return self.request.run_id()
+
     def to_dict(self) -> dict:
-        return {"run_id": self.request.run_id, "request": self.request.to_dict(), "lines": self.lines(),
+        return {"run_id": self.run_id, "request": self.request.key(), "lines": self.lines(),
                 "frontiers": [answer.to_dict() for answer in self.answers], "computed": self.computed,
                 "probes": self.probes, "failed": self.failed, "seconds": self.seconds}
 
@@ -128,7 +136,24 @@ def run_frontier(request: FrontierRequest, *, data: TaskData | None = None, stor
                                                 complete=(method, recipe) not in stopped,
                                                 dense_collapsed=dense_collapsed.get(recipe, False)))
     result.seconds = time.perf_counter() - started
+    save_frontier(store, result)
     return result
 
 
-__all__ = ["FrontierResult", "run_frontier", "sweep_batches", "probe_outcomes"]
+def save_frontier(store: RunStore, result: FrontierResult) -> None:
+    """The answer as a run of kind ``frontier`` (its id ``request.run_id()``): what the Frontier page, the overview
+    report and ``robustprune runs`` read. Asked again, the answer is judged again from the cached probes and
+    written over the old one."""
+    request = result.request
+    with store.lock(result.run_id), store.write("frontier", request.key(), model=request.sweep.model,
+                                                 dataset=request.sweep.dataset,
+                                                 method=",".join(request.sweep.methods)) as writer:
+        writer.summary.update(result.to_dict())
+
+
+def load_frontier(record) -> list[FrontierAnswer]:
+    """The answers a stored frontier run holds (``save_frontier``)."""
+    return [FrontierAnswer.from_dict(answer) for answer in record.summary["frontiers"]]
+
+
+__all__ = ["FrontierResult", "run_frontier", "save_frontier", "load_frontier", "sweep_batches", "probe_outcomes"]

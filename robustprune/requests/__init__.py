@@ -12,6 +12,7 @@ from robustprune.requests.attack import AttackRequest, AttackShardRequest
 from robustprune.requests.attribution import AttributionRequest
 from robustprune.requests.base import DataRef, RunRequest
 from robustprune.requests.dense import FinetuneRequest, SoupCandidateRequest, SoupRequest
+from robustprune.requests.frontier import FrontierRequest
 from robustprune.requests.layer_auc import LayerAUCRequest
 from robustprune.requests.projection import ProjectionRequest
 from robustprune.requests.prune import PruneRequest, StructuredRequest
@@ -36,6 +37,7 @@ register(AttributionRequest)
 register(LayerAUCRequest)
 register(ProjectionRequest)
 register(SweepRequest)
+register(FrontierRequest)
 
 
 def request_type(kind: str) -> type[RunRequest]:
@@ -51,4 +53,5 @@ def request_from_dict(kind: str, params: dict) -> RunRequest:
 
 __all__ = ["REQUESTS", "register", "request_type", "request_from_dict", "DataRef", "RunRequest", "FinetuneRequest",
            "SoupRequest", "SoupCandidateRequest", "PruneRequest", "StructuredRequest", "AttackRequest",
-           "AttackShardRequest", "AttributionRequest", "LayerAUCRequest", "ProjectionRequest", "SweepRequest"]
+           "AttackShardRequest", "AttributionRequest", "LayerAUCRequest", "ProjectionRequest", "SweepRequest",
+           "FrontierRequest"]

