@@ -22,6 +22,7 @@ PAGES = [  # script, title, icon, URL path ("" for the default page)
     ("pages/attacks.py", "Attacks", "⚔️", "attacks"),
     ("pages/embeddings.py", "Embeddings", "✳️", "embeddings"),
     ("pages/sweep.py", "Sweep", "⚙️", "sweep"),
+    ("pages/frontier.py", "Frontier", "📈", "frontier"),
     ("pages/runs.py", "Runs", "☑️", "runs"),
 ]
 _inside_app = threading.local()

@@ -168,6 +168,9 @@ def overview_report(document: ReportDocument, store: RunStore) -> None:
     for model, dataset in pairs:
         document.heading(f"{model} on {dataset}")
         tradeoff_sections(document, store, model, dataset, infos)
+    frontiers = store.list(kind="frontier")
+    if frontiers:
+        frontier_sections(document, frontiers)
     if infos:
         document.heading("Attack runs")
         document.table(pd.DataFrame([{"attack run": info.run_id, "recipe": info.recipe,
@@ -192,5 +195,19 @@ def _wilson_text(successes: int, n: int) -> str:
     return f"{low:.1%}–{high:.1%}"
 
 
-__all__ = ["EXAMPLES_PER_ATTACK", "chosen_examples", "predictions_table", "example_section", "attack_report",
+def frontier_sections(document: ReportDocument, frontiers: list) -> None:
+    """Every stored frontier (``robustprune frontier``, the Frontier page): its answer lines, chart and probes."""
+    from robustprune.frontier.figure import frontier_figure
+    from robustprune.frontier.run import load_frontier
+
+    document.heading("Robustness frontiers")
+    for record in frontiers:
+        for answer in load_frontier(record):
+            document.heading(f"{answer.label} under {answer.recipe}, {record.model} on {record.dataset}", 3)
+            document.paragraph(answer.line())
+            document.figure(frontier_figure(answer))
+            document.table(answer.table())
+
+
+__all__ = ["EXAMPLES_PER_ATTACK", "frontier_sections", "chosen_examples", "predictions_table", "example_section", "attack_report",
            "pruning_run_sections", "tradeoff_sections", "overview_report"]
