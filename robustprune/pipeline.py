@@ -24,7 +24,7 @@ from robustprune.finetune import FinetuneConfig, FinetuneResult, finetune
 from robustprune.hashing import file_sha256
 from robustprune.models import MODELS, adapter, load_classifier
 from robustprune.progress import Progress, silent
-from robustprune.prune import METHODS, PruneConfig
+from robustprune.prune import METHODS, PruneConfig, solver_key
 from robustprune.prune.engine import prune_model
 from robustprune.prune.results import PruneResult
 from robustprune.store import RunStore, run_id_for
@@ -147,7 +147,8 @@ def calibration_split(data: TaskData, config: PruneConfig) -> tuple[list[str], l
 
 
 def prune_key(dense_run_id: str, config: PruneConfig, max_length: int) -> dict:
-    return {"dense": dense_run_id, "prune": config.to_dict(), "max_length": max_length, "version": PRUNE_VERSION}
+    return {"dense": dense_run_id, "prune": config.to_dict(), "max_length": max_length, "version": PRUNE_VERSION,
+            **solver_key(config)}
 
 
 def read_prune_result(record) -> PruneResult:

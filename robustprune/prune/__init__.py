@@ -3,6 +3,7 @@
 from robustprune.prune.base import LayerPruner, PruneConfig  # noqa: F401
 from robustprune.prune.krp import KnowledgeRetentionPruner
 from robustprune.prune.magnitude import MagnitudePruner
+from robustprune.prune.obs import OBS_SOLVER_VERSION
 from robustprune.prune.sparsegpt import SparseGPTPruner
 from robustprune.prune.wanda import WandaPruner
 
@@ -12,3 +13,12 @@ METHODS: dict[str, type[LayerPruner]] = {
     KnowledgeRetentionPruner.name: KnowledgeRetentionPruner,
     WandaPruner.name: WandaPruner,
 }
+
+
+def solver_key(config: PruneConfig) -> dict:
+    """What a pruning run's cache key adds for the OBS solve's version: only runs that use it (SparseGPT,
+    krp, a re-fitted head), so that a change to the solve leaves magnitude's and Wanda's run ids as they were."""
+    method = METHODS.get(config.method)
+    if (method is not None and issubclass(method, SparseGPTPruner)) or config.refit_head:
+        return {"obs_solver": OBS_SOLVER_VERSION}
+    return {}
