@@ -5,7 +5,8 @@ and per layer, each method's solve against the plain float32 path.
                                 [--layers-only] [--layer-reps 5]
 
 ``default`` is the embedded MiniLM-L6 (its dense fine-tuned run from the cache, trained
-first if missing); ``bert-base`` is a randomly initialised BERT-base-sized classifier
+first if missing); ``minilm-pretrained`` the same encoder as it ships (no fine-tune: for the
+per-layer costs, which do not need a trained head); ``bert-base`` is a randomly initialised BERT-base-sized classifier
 (12 layers, hidden 768, FFN 3072): its accuracy means nothing, its cost is real.
 
 Per layer: one block's calibration inputs (dense stream, and a sparse one from the model
@@ -48,13 +49,16 @@ def models_to_bench(names: list[str], device: str):
             dense = ensure_dense("minilm", data, device=device)
             model, tokenizer = load_dense(dense.run_id, device)
             yield "MiniLM-L6 (default)", model, tokenizer, data
+        elif name == "minilm-pretrained":  # the embedded MiniLM-L6 as it ships, fresh head: per-layer costs only
+            model, tokenizer = load_classifier("minilm", num_labels=2)
+            yield "MiniLM-L6 (pretrained, not fine-tuned)", model.to(resolve_device(device)).eval(), tokenizer, data
         elif name == "bert-base":
             _, tokenizer = load_classifier("minilm", num_labels=2)  # its tokenizer only: no fine-tune needed
             torch.manual_seed(0)
             model = BertForSequenceClassification(BertConfig(vocab_size=tokenizer.vocab_size, num_labels=2))
             yield "BERT-base size (random)", model.to(resolve_device(device)).eval(), tokenizer, data
         else:
-            sys.exit(f"unknown model {name!r}; use default or bert-base")
+            sys.exit(f"unknown model {name!r}; use default, minilm-pretrained or bert-base")
 
 
 @torch.no_grad()
