@@ -84,12 +84,16 @@ def test_without_accumulated_error_krp_is_sparsegpt():
 
 
 def test_krp_reconstructs_the_dense_output_better_than_sparsegpt():
+    # greedy OBS guarantees this on average, not for every weight (float64 and float32 solves alike: 175 of 200
+    # random weights), so over 10 seeded weights: krp's total error is lower, and lower for most of them
     sparse, dense = inputs_pair(drift=0.5, seed=2)
-    weight = torch.randn(16, 24)
-    results = {}
-    for pruner_class in (KnowledgeRetentionPruner, SparseGPTPruner):
-        pruner = pruner_class(weight, PruneConfig(pruner_class.name, 0.5))
-        pruner.add_batch(sparse, dense)
-        pruned = pruner.prune()
-        results[pruner_class.name] = float(((dense @ weight.T - sparse @ pruned.T) ** 2).sum())
-    assert results["krp"] < results["sparsegpt"]
+    results = {"krp": [], "sparsegpt": []}
+    for seed in range(10):
+        weight = torch.randn(16, 24, generator=torch.Generator().manual_seed(seed))
+        for pruner_class in (KnowledgeRetentionPruner, SparseGPTPruner):
+            pruner = pruner_class(weight, PruneConfig(pruner_class.name, 0.5))
+            pruner.add_batch(sparse, dense)
+            pruned = pruner.prune()
+            results[pruner_class.name].append(float(((dense @ weight.T - sparse @ pruned.T) ** 2).sum()))
+    assert sum(results["krp"]) < sum(results["sparsegpt"])
+    assert sum(k < s for k, s in zip(results["krp"], results["sparsegpt"])) >= 7
