@@ -24,7 +24,7 @@ from robustprune.finetune import FinetuneConfig
 from robustprune.loading import load_dense, load_pruned  # noqa: F401
 from robustprune.models import adapter
 from robustprune.progress import Progress, silent
-from robustprune.prune import METHODS, PruneConfig
+from robustprune.prune import METHODS, PruneConfig, solver_key
 from robustprune.prune.engine import prune_model
 from robustprune.prune.results import PruneResult
 from robustprune.soup import DENSE_STARTS, dense_start  # noqa: F401
@@ -50,6 +50,10 @@ def calibration_split(data: TaskData, config: PruneConfig) -> tuple[list[str], l
 
 
 def prune_key(dense_run_id: str, config: PruneConfig, max_length: int) -> dict:
+    """A pruning run's cache key. The OBS solve's version is not in it (it is in the run's summary, ``obs_solver``):
+    the float32 solve (issue 27) minimises the same objective as the float64 one before it, to rounding (weights
+    1e-7 to 2e-2 relative, 0.06 % of krp's FFN-out mask), and every run cached by an earlier version stays valid
+    (issue 28): a run computed before it has no ``obs_solver`` (version 1, float64 statistics)."""
     return {"dense": dense_run_id, "prune": config.to_dict(), "max_length": max_length, "version": PRUNE_VERSION}
 
 
@@ -116,6 +120,7 @@ def prune(config: PruneConfig, model: str = "minilm", dataset: str | TaskData = 
                       metadata={"dense_run_id": dense_run.run_id, "method": config.method})
             pd.DataFrame([asdict(layer) for layer in layers]).to_parquet(run.directory / "layers.parquet")
             run.summary.update({k: v for k, v in asdict(result).items() if k != "layers"})
+            run.summary.update(solver_key(config))  # which OBS solve computed it (none: magnitude, Wanda)
     return result
 
 

@@ -180,7 +180,7 @@ def refit_head(model: nn.Module, batches: list[_Batch], config: PruneConfig) -> 
     constraint, i.e. the rectified weight W* of Eq. (2), on the calibration texts' first token.
     The layers stay dense; the last layer's output is the logits themselves."""
     from robustprune.prune.krp import rectified_weight
-    from robustprune.prune.obs import HessianAccumulator
+    from robustprune.prune.obs import HessianAccumulator, inverse_hessian_factor
 
     calibration = [batch for batch in batches if batch.calibration]
     sparse_inputs = torch.cat([batch.sparse_hidden[:, 0] for batch in calibration]).float()
@@ -190,7 +190,8 @@ def refit_head(model: nn.Module, batches: list[_Batch], config: PruneConfig) -> 
         statistics = HessianAccumulator(dense_weight.shape[1], dense_weight.device, with_cross=True)
         statistics.add(with_bias_column(sparse_inputs), with_bias_column(dense_inputs))
         damping = statistics.damping(config.damping)
-        fitted = rectified_weight(dense_weight, statistics.damped_hessian(damping), statistics.damped_cross(damping))
+        hessian = statistics.damped_hessian(damping)
+        fitted = rectified_weight(dense_weight, hessian, statistics.damped_cross(damping), inverse_hessian_factor(hessian))
         dense_outputs = activation(dense_inputs @ linear.weight.T.float() + linear.bias.float())
         linear.weight.copy_(fitted[:, :-1].to(linear.weight.dtype))
         linear.bias.copy_(fitted[:, -1].to(linear.bias.dtype))

@@ -35,15 +35,22 @@ from __future__ import annotations
 
 import torch
 
-from robustprune.device import reproducible_factorisation
 from robustprune.prune.sparsegpt import SparseGPTPruner
 
 
-def rectified_weight(weight: torch.Tensor, hessian: torch.Tensor, damped_cross: torch.Tensor) -> torch.Tensor:
-    """Eq. (2): W* = W (X_d X_sᵀ/n + λI) H⁻¹, solved in float64 (H is symmetric)."""
-    right_hand_side = (weight.double() @ damped_cross).T  # H W*ᵀ = (W C)ᵀ, C = X_d X_sᵀ/n + λI
-    with reproducible_factorisation(hessian.device):
-        return torch.linalg.solve(hessian, right_hand_side).T.to(weight.dtype)
+def rectified_weight(weight: torch.Tensor, hessian: torch.Tensor, damped_cross: torch.Tensor,
+                     inverse_factor: torch.Tensor) -> torch.Tensor:
+    """Eq. (2), W* = W C H⁻¹ (C = X_d X_sᵀ/n + λI), computed as W* = W + W (C − H) H⁻¹ with
+    H⁻¹ = Uᵀ U the factor OBS prunes with (``obs.inverse_hessian_factor``), in U's dtype.
+
+    Products instead of a solve: the factor is needed anyway, and products use every thread
+    without depending on their number, where a solve has to run on one thread to be
+    reproducible. The correction form is W itself when X_s = X_d (C − H = 0 exactly), and in
+    float32 its rounding scales with the correction (X_d − X_s) X_sᵀ/n, not with W."""
+    dtype = inverse_factor.dtype
+    weight = weight.to(dtype)
+    correction = weight @ (damped_cross.to(dtype) - hessian.to(dtype))
+    return weight + correction @ inverse_factor.T @ inverse_factor
 
 
 class KnowledgeRetentionPruner(SparseGPTPruner):
@@ -52,6 +59,6 @@ class KnowledgeRetentionPruner(SparseGPTPruner):
     citation = "Li et al., EMNLP 2023"
     uses_dense_inputs = True
 
-    def target_weight(self, damping: float) -> torch.Tensor:
-        hessian = self.statistics.damped_hessian(damping)
-        return rectified_weight(self.weight, hessian, self.statistics.damped_cross(damping))
+    def target_weight(self, damping: float, factor: torch.Tensor) -> torch.Tensor:
+        return rectified_weight(self.weight, self.statistics.damped_hessian(damping), self.statistics.damped_cross(damping),
+                                factor)

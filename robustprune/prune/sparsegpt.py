@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from robustprune.prune.base import LayerPruner, PruneConfig
-from robustprune.prune.obs import HessianAccumulator, obs_prune
+from robustprune.prune.obs import HessianAccumulator, inverse_hessian_factor, obs_prune
 
 
 class SparseGPTPruner(LayerPruner):
@@ -27,12 +27,12 @@ class SparseGPTPruner(LayerPruner):
     def add_batch(self, sparse_inputs: torch.Tensor, dense_inputs: torch.Tensor | None) -> None:
         self.statistics.add(sparse_inputs, dense_inputs)
 
-    def target_weight(self, damping: float) -> torch.Tensor:
-        """The weight OBS prunes: the dense one here; ``krp`` rectifies it first."""
+    def target_weight(self, damping: float, factor: torch.Tensor) -> torch.Tensor:
+        """The weight OBS prunes: the dense one here; ``krp`` rectifies it first (with H⁻¹ = Uᵀ U, U = ``factor``)."""
         return self.weight
 
     def prune(self) -> torch.Tensor:
         damping = self.statistics.damping(self.config.damping)
-        hessian = self.statistics.damped_hessian(damping)
-        return obs_prune(self.target_weight(damping), hessian, self.config.target_sparsity,
+        factor = inverse_hessian_factor(self.statistics.damped_hessian(damping))
+        return obs_prune(self.target_weight(damping, factor), factor, self.config.target_sparsity,
                          self.config.nm, self.config.blocksize)

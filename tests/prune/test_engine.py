@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from robustprune.models import adapter
-from robustprune.prune import METHODS, PruneConfig
+from robustprune.prune import METHODS, PruneConfig, solver_key
+from robustprune.prune.obs import OBS_SOLVER_VERSION
 from robustprune.prune.engine import prune_model
 from tests.conftest import SENTENCES
 
@@ -97,3 +98,10 @@ def test_refitting_the_head_brings_the_logits_closer_to_the_dense_ones(tiny_mode
         if refit:  # the head stays dense
             assert int((model.classifier.weight == 0).sum()) == 0
     assert errors[True] < errors[False]
+
+
+def test_only_runs_that_use_the_obs_solve_record_its_version():
+    # recorded in the run's summary (the cache key stays as the landed version wrote it: tests/requests/test_run_ids)
+    assert solver_key(PruneConfig("krp", 0.5)) == solver_key(PruneConfig("sparsegpt", 0.5)) == {"obs_solver": OBS_SOLVER_VERSION}
+    assert solver_key(PruneConfig("magnitude", 0.5)) == solver_key(PruneConfig("wanda", 0.5)) == {}
+    assert solver_key(PruneConfig("magnitude", 0.5, refit_head=True)) == {"obs_solver": OBS_SOLVER_VERSION}

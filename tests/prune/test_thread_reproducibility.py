@@ -1,11 +1,13 @@
 """A pruning run gives the same weights on any number of CPU threads (a serial sweep uses all of
-them, a Ray task one): the factorisations OBS, krp and K-prune solve with must not depend on it."""
+them, a Ray task one): the factorisations OBS, krp and K-prune solve with must not depend on it,
+nor the float32 statistics they are given (products use every thread, factorisations one)."""
 
 import pytest
 import torch
 
+from robustprune.prune import METHODS, PruneConfig
 from robustprune.prune.krp import rectified_weight
-from robustprune.prune.obs import inverse_hessian_factor
+from robustprune.prune.obs import HessianAccumulator, inverse_hessian_factor
 from robustprune.structured.kprune import LeastSquaresTuner
 
 
@@ -34,8 +36,47 @@ def test_inverse_hessian_factor_is_the_same_on_one_and_two_threads(size):
 def test_rectified_weight_is_the_same_on_one_and_two_threads():
     hessian, cross = spd(384, seed=1), spd(384, seed=2)
     weight = torch.randn(1536, 384, generator=torch.Generator().manual_seed(3))
-    assert torch.equal(on_threads(1, lambda: rectified_weight(weight, hessian, cross)),
-                       on_threads(2, lambda: rectified_weight(weight, hessian, cross)))
+    def rectify():
+        return rectified_weight(weight, hessian, cross, inverse_hessian_factor(hessian))
+
+    assert torch.equal(on_threads(1, rectify), on_threads(2, rectify))
+
+
+def activation_batches(columns: int, seed: int, tokens=(431, 457, 402)):
+    """Activation-like float32 batches (rows = tokens, unequal column scales) of uneven sizes, as from hooks."""
+    generator = torch.Generator().manual_seed(seed)
+    scales = 0.1 + 3 * torch.rand(columns, generator=generator)
+    return [torch.randn(count, columns, generator=generator) * scales for count in tokens]
+
+
+def statistics(sparse_batches, dense_batches):
+    accumulator = HessianAccumulator(sparse_batches[0].shape[1], torch.device("cpu"), with_cross=True)
+    for sparse, dense in zip(sparse_batches, dense_batches):
+        accumulator.add(sparse, dense)
+    return accumulator.gram, accumulator.cross
+
+
+@pytest.mark.parametrize("columns", [384, 1536])
+def test_float32_statistics_are_the_same_on_one_and_two_threads(columns):
+    sparse, dense = activation_batches(columns, seed=5), activation_batches(columns, seed=6)
+    one, two = on_threads(1, lambda: statistics(sparse, dense)), on_threads(2, lambda: statistics(sparse, dense))
+    assert one[0].dtype == torch.float32
+    assert torch.equal(one[0], two[0]) and torch.equal(one[1], two[1])
+
+
+@pytest.mark.parametrize("method", ["sparsegpt", "krp"])
+def test_a_pruned_ffn_output_layer_is_the_same_on_one_and_two_threads(method):
+    sparse = activation_batches(1536, seed=7, tokens=(300, 260))
+    dense = [batch + 0.1 * torch.randn_like(batch) for batch in sparse]
+    weight = torch.randn(48, 1536, generator=torch.Generator().manual_seed(8))
+
+    def prune():
+        pruner = METHODS[method](weight, PruneConfig(method, 0.5))
+        for sparse_batch, dense_batch in zip(sparse, dense):
+            pruner.add_batch(sparse_batch, dense_batch if pruner.uses_dense_inputs else None)
+        return pruner.prune()
+
+    assert torch.equal(on_threads(1, prune), on_threads(2, prune))
 
 
 def test_kprune_least_squares_is_the_same_on_one_and_two_threads():
