@@ -86,16 +86,9 @@ def add_index_schema(schema: str) -> None:
 
 
 @dataclass
-class RunRecord:
-    run_id: str
-    kind: str
-    model: str | None
-    dataset: str | None
-    method: str | None
-    parent: str | None
-    key: dict
-    summary: dict
-    created: float
+class RunRecord(IndexRow):
+    """A finished run: its index row, and where its files are."""
+
     directory: Path
     damage: str | None = None  # why its files no longer match its manifest (``list(include_damaged=True)``)
 
