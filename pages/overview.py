@@ -47,10 +47,12 @@ for kind in overview.PRUNING_KINDS:
     st.caption("Clean accuracy is on the whole test split; accuracy under attack, and the faint dotted clean accuracy "
                "beside it, on the attacked test texts (how many: hover a point, with interactive charts). A hollow "
                "marker is a collapsed model: it predicts (nearly) one class, so its accuracy under attack is no "
-               "robustness and is left out of the line. Where several seeds meet, a point is their mean with a "
-               "min-max bar. Select a row of the table to open its run.")
-    columns = {column: st.column_config.NumberColumn(format="percent")
-               for column in (overview.CLEAN, overview.UNDER_ATTACK, overview.CLEAN_ATTACKED)}
+               "robustness and is left out of the line. Every error bar is the 95 % Wilson interval of the point's "
+               "accuracy on its texts; where several seeds meet, a point is their mean and its bar Wilson's interval "
+               "on their pooled counts (the seeds' min–max is in the hover). A pruned point under attack hovers its "
+               "difference from its dense start under the same attack (points, 95 % interval, p; paired on the same "
+               "sentences: Newcombe, exact McNemar). Select a row of the table to open its run.")
+    columns = {column: st.column_config.NumberColumn(format="percent") for column in overview.interval_columns()}
     columns["sparsity"] = st.column_config.NumberColumn(x_title, format="percent")
     chosen = st.dataframe(table, hide_index=True, key=f"runs-{kind}", on_select="rerun", selection_mode="single-row",
                           column_config=columns, placeholder="")  # a point not attacked: blank, not "None"
