@@ -45,6 +45,20 @@ def model_dataset_pairs(store: RunStore | None = None) -> list[tuple[str, str]]:
     return (store or RunStore()).index_values("model", "dataset", kinds=PRUNING_KINDS)
 
 
+def dense_accuracies(store: RunStore | None = None) -> pd.DataFrame:
+    """Every fine-tuned model's clean test accuracy with its 95 % Wilson interval on the test split's texts, most
+    recent first: what the Overview shows before the first pruning run."""
+    from robustprune.stats import wilson_interval
+
+    rows = []
+    for record in (store or RunStore()).list(kind="finetune"):
+        accuracy, tested = record.summary["accuracy"], record.summary.get("test_examples")
+        low, high = wilson_interval(int(_successes(accuracy, tested)), tested) if tested else (accuracy, accuracy)
+        rows.append({"model": record.model, "dataset": record.dataset, CLEAN: accuracy, f"{CLEAN} low": low,
+                     f"{CLEAN} high": high, "texts": tested, "run": record.run_id})
+    return pd.DataFrame(rows, columns=["model", "dataset", CLEAN, f"{CLEAN} low", f"{CLEAN} high", "texts", "run"])
+
+
 def budget(record) -> float:
     """x of a run: the achieved sparsity, or for a structured run the fraction of FLOPs removed."""
     summary = record.summary
@@ -402,5 +416,5 @@ def runs_table(frame: pd.DataFrame) -> pd.DataFrame:
                                              "run"]].reset_index(drop=True)
 
 
-__all__ = ["CLEAN", "UNDER_ATTACK", "CLEAN_ATTACKED", "VERSUS_DENSE", "interval_columns", "points", "overview_line", "PRUNING_KINDS", "X_TITLES", "model_dataset_pairs", "tradeoff_frame",
+__all__ = ["CLEAN", "UNDER_ATTACK", "CLEAN_ATTACKED", "VERSUS_DENSE", "interval_columns", "dense_accuracies", "points", "overview_line", "PRUNING_KINDS", "X_TITLES", "model_dataset_pairs", "tradeoff_frame",
            "attack_recipes", "tradeoff_figure", "clicked_run", "runs_table"]

@@ -31,6 +31,46 @@ def test_no_runs_yet_says_where_to_start(empty_home):
     app = open_page()
     assert not app.exception
     assert any("No pruning runs yet" in message for message in texts(app.info))
+    assert not [button for button in app.button if button.key == "start-sweep"]  # no fine-tune: nothing to start from
+
+
+def test_after_the_first_fine_tune_the_overview_shows_it_and_offers_the_starter_grid(empty_home, workspace):
+    """Only the fine-tune in the store: its accuracy with Wilson's interval, and one button that queues the starter
+    grid (krp and magnitude at 50 / 70 / 87.5 %, TextBugger, 50 sentences or the whole of a smaller test split) on
+    the default model and dataset as one sweep job, its estimate beside it."""
+    import shutil
+
+    from scipy.stats import binomtest
+
+    from robustprune.data import load_task_data
+    from robustprune.jobs import JobQueue
+
+    shutil.copytree(workspace.home / "runs" / workspace.dense_run_id, empty_home / "runs" / workspace.dense_run_id)
+    store = RunStore()
+    store.reindex()
+    summary = store.require(workspace.dense_run_id).summary
+    app = open_page("pages/overview.py")  # named: AppTest loses a click on the app's default page
+    assert not app.exception and not app.error
+    interval = binomtest(round(summary["accuracy"] * summary["test_examples"]), summary["test_examples"]) \
+        .proportion_ci(method="wilson")
+    [shown] = [text for text in texts(app.success) if "clean accuracy" in text]
+    assert f"{summary['accuracy']:.1%} clean accuracy on its {summary['test_examples']} test texts" in shown
+    assert f"95 % interval {interval.low:.1%}–{interval.high:.1%}" in shown
+    test_texts = len(load_task_data(workspace.csv).test)
+    [estimate] = [text for text in texts(app.info) if "table rows" in text]
+    # the dense start (cached) and its attack, 6 pruning runs and their attacks
+    assert estimate.startswith("7 table rows from 14 runs: 1 of 14 runs cached")
+    assert not JobQueue().list()
+
+    app.button(key="start-sweep").click().run()
+    assert not app.exception, app.exception
+    [job] = JobQueue().list()
+    assert job.kind == "sweep" and job.status == "queued"
+    spec = job.params["spec"]
+    assert (spec["methods"], spec["sparsities"], spec["recipes"]) == (["krp", "magnitude"], [0.5, 0.7, 0.875],
+                                                                       ["textbugger"])
+    assert spec["num_examples"] == min(50, test_texts) and spec["dense_starts"] == ["finetune"]
+    assert spec["model"] == workspace.model_dir and spec["dataset"].endswith(workspace.csv_name)
 
 
 def test_structured_runs_have_their_own_curves_over_flops_removed(home, workspace):
