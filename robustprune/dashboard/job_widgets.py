@@ -99,7 +99,7 @@ def _submit_button(request, button_label: str, explanation: str, key: str) -> No
         st.rerun()
 
 
-def sweep_progress(request, plan, store: RunStore, cached: set[str]) -> None:
+def sweep_progress(request, plan, store: RunStore, cached: set[str], start_label: str = "Start the sweep") -> None:
     """A sweep's runs: before it starts, what is cached and a Start button; while it runs, every run's state
     (refreshed in place); a failed sweep shows which runs failed and why, with a Retry.
 
@@ -124,7 +124,7 @@ def sweep_progress(request, plan, store: RunStore, cached: set[str]) -> None:
 
     with st.expander(f"The {len(plan.cells)} runs of this sweep", icon=":material/list:"):
         st.dataframe(sweep.plan_frame(plan, cached), hide_index=True, placeholder="")
-    if st.button("Start the sweep", type="primary", key="start-sweep", icon=":material/play_arrow:"):
+    if st.button(start_label, type="primary", key="start-sweep", icon=":material/play_arrow:"):
         try:
             job_progress.submit(request, queue)
         except RobustPruneError as error:

@@ -7,6 +7,13 @@ from its dense start at x = 0: the fine-tuned model, or the greedy soup for the 
 soup-started runs. A line is a method with its N:M pattern and dense start
 (``robustprune.labels.line_label``: "krp", "krp 2:4", "krp (soup)"). Each point carries its
 run id, so a click opens that run.
+
+Every point carries its 95 % interval: Wilson's (``robustprune.stats.wilson_interval``) on its
+successes out of its texts (clean accuracy: the test split's texts; under attack: the attack's
+examples); where several seeds meet, Wilson on the pooled counts (Σ successes / Σ texts), the
+seeds' min–max beside it in the hover. A pruned point under attack also carries its difference
+from its dense start's attack with the same recipe (``robustprune.stats.compare``: paired when
+the stored sentences match), read from the cached per-example records, each attack run once.
 """
 
 from __future__ import annotations
@@ -22,8 +29,10 @@ METHOD_ORDER = ("krp", "sparsegpt", "wanda", "magnitude", "kprune", "structured-
 
 CLEAN, UNDER_ATTACK = "clean accuracy", "accuracy under attack"
 CLEAN_ATTACKED = "clean accuracy on the attacked texts"  # beside accuracy under attack: the same texts
+VERSUS_DENSE = "under attack vs dense start"  # runs_table's column: the difference in points, its interval and p
 X_TITLES = {"prune": "sparsity", "structured": "FLOPs removed"}
-COLUMNS = ["method", "sparsity", "metric", "accuracy", "run", "recipe", "texts", "collapsed", "reason"]
+COLUMNS = ["method", "sparsity", "metric", "accuracy", "run", "recipe", "texts", "successes", "collapsed", "reason",
+           "versus_dense"]
 METHOD_COLOURS = {"krp": "#ef553b", "sparsegpt": "#636efa", "wanda": "#00cc96", "magnitude": "#ab63fa",
                   "kprune": "#ef553b", "structured-magnitude": "#ab63fa"}
 PALETTE = ["#ffa15a", "#19d3f3", "#ff6692", "#b6e880"]
@@ -34,6 +43,20 @@ def model_dataset_pairs(store: RunStore | None = None) -> list[tuple[str, str]]:
     """(model, dataset) of every cached pruning run (unstructured or structured), most recent first; from the index
     (``RunStore.index_values``): a damaged run's pair is still offered, and its curves leave the run out."""
     return (store or RunStore()).index_values("model", "dataset", kinds=PRUNING_KINDS)
+
+
+def dense_accuracies(store: RunStore | None = None) -> pd.DataFrame:
+    """Every fine-tuned model's clean test accuracy with its 95 % Wilson interval on the test split's texts, most
+    recent first: what the Overview shows before the first pruning run."""
+    from robustprune.stats import wilson_interval
+
+    rows = []
+    for record in (store or RunStore()).list(kind="finetune"):
+        accuracy, tested = record.summary["accuracy"], record.summary.get("test_examples")
+        low, high = wilson_interval(int(_successes(accuracy, tested)), tested) if tested else (accuracy, accuracy)
+        rows.append({"model": record.model, "dataset": record.dataset, CLEAN: accuracy, f"{CLEAN} low": low,
+                     f"{CLEAN} high": high, "texts": tested, "run": record.run_id})
+    return pd.DataFrame(rows, columns=["model", "dataset", CLEAN, f"{CLEAN} low", f"{CLEAN} high", "texts", "run"])
 
 
 def budget(record) -> float:
@@ -89,43 +112,115 @@ def tradeoff_frame(store: RunStore | None, model: str, dataset: str, recipe: str
         tested = dense.summary.get("test_examples") if dense else None
         rows.append({"method": line, "sparsity": budget(record), "metric": CLEAN,
                      "accuracy": record.summary["accuracy_sparse"], "run": record.run_id, "recipe": "",
-                     "texts": tested, "collapsed": collapsed, "reason": reason})
+                     "texts": tested, "successes": _successes(record.summary["accuracy_sparse"], tested),
+                     "collapsed": collapsed, "reason": reason, "versus_dense": ""})
         dense_of_line.setdefault((line, record.parent), (record.summary["accuracy_dense"], tested))
-        point_of[record.run_id] = (line, budget(record), collapsed, reason)
+        point_of[record.run_id] = (line, budget(record), collapsed, reason, record.parent)
     rows += [{"method": line, "sparsity": 0.0, "metric": CLEAN, "accuracy": accuracy, "run": parent, "recipe": "",
-              "texts": tested, "collapsed": False, "reason": None}
+              "texts": tested, "successes": _successes(accuracy, tested), "collapsed": False, "reason": None,
+              "versus_dense": ""}
              for (line, parent), (accuracy, tested) in dense_of_line.items()]
-    for info in list_attack_runs(store) if attacks is None else attacks:
-        if (recipe is not None and info.recipe != recipe) or info.dataset != dataset:
-            continue  # another recipe, or texts someone brought (not this dataset's test split)
+    infos = [info for info in (list_attack_runs(store) if attacks is None else attacks)
+             if (recipe is None or info.recipe == recipe) and info.dataset == dataset]  # not texts someone brought
+    dense_parents = {parent for _, parent in dense_of_line}
+    dense_attacks: dict[tuple[str, str], list] = {}  # (dense run, recipe) -> the attacks on the dense model
+    for info in infos:
+        if info.target_run_id in dense_parents:
+            dense_attacks.setdefault((info.target_run_id, info.recipe), []).append(info)
+    versus = DenseComparisons(store, dense_attacks)
+    for info in infos:
         if info.target_run_id in point_of and info.attacked_model == "sparse":
             targets = [point_of[info.target_run_id]]
         else:  # the dense model attacked: the start of every line that grew from it
-            targets = [(line, 0.0, False, None) for line, parent in dense_of_line if parent == info.target_run_id]
+            targets = [(line, 0.0, False, None, None) for line, parent in dense_of_line if parent == info.target_run_id]
         summary = info.summary
-        for line, x, collapsed, reason in targets:
-            for metric, value in ((UNDER_ATTACK, summary.accuracy_under_attack),
-                                  (CLEAN_ATTACKED, summary.clean_accuracy)):
+        robust, correct = summary.failed_attacks, summary.failed_attacks + summary.successful_attacks
+        for line, x, collapsed, reason, parent in targets:
+            difference = versus(info, parent) if parent is not None else ""
+            for metric, value, successes in ((UNDER_ATTACK, summary.accuracy_under_attack, robust),
+                                             (CLEAN_ATTACKED, summary.clean_accuracy, correct)):
                 rows.append({"method": line, "sparsity": x, "metric": metric, "accuracy": value, "run": info.run_id,
-                             "recipe": info.recipe, "texts": summary.num_examples, "collapsed": collapsed,
-                             "reason": reason})
+                             "recipe": info.recipe, "texts": summary.num_examples, "successes": successes,
+                             "collapsed": collapsed, "reason": reason,
+                             "versus_dense": difference if metric == UNDER_ATTACK else ""})
     frame = pd.DataFrame(rows, columns=COLUMNS)
     return frame.sort_values(["metric", "method", "sparsity"], kind="stable").reset_index(drop=True)
 
 
+def _successes(accuracy: float, texts) -> float:
+    """How many of ``texts`` a stored accuracy counts as right (NaN when the count of texts is not known)."""
+    return float("nan") if texts is None or pd.isna(texts) else float(round(accuracy * texts))
+
+
+class DenseComparisons:
+    """A pruned model's attack against its dense start's attack with the same recipe, as hover text
+    ("−6.0 points (−14.0, +2.0), p 0.21, paired"): ``robustprune.stats.compare`` on the stored per-sentence
+    outcomes,
+    each attack run read once (``OutcomeReader``). Of several attacks on the dense start, one on the same sentences
+    is taken (a paired comparison); else the first, compared unpaired."""
+
+    def __init__(self, store: RunStore, dense_attacks: dict) -> None:
+        from robustprune.sweep.comparisons import OutcomeReader
+
+        self.outcomes, self.dense_attacks = OutcomeReader(store), dense_attacks
+
+    def __call__(self, info, dense_run_id: str) -> str:
+        from robustprune.errors import RobustPruneError
+        from robustprune.stats import compare
+
+        candidates = self.dense_attacks.get((dense_run_id, info.recipe))
+        if not candidates:
+            return ""
+        try:
+            model = self.outcomes(info.run_id)
+            references = [outcomes for outcomes in map(self.outcomes, [dense.run_id for dense in candidates])
+                          if outcomes is not None]
+        except RobustPruneError:  # an attack run stored without its per-example records: no comparison to draw
+            return ""
+        if model is None or not references:
+            return ""
+        reference = next((outcomes for outcomes in references if model.paired_with(outcomes)), references[0])
+        return comparison_text(compare(model, reference, "accuracy_under_attack"))
+
+
+def comparison_text(result) -> str:
+    """``−6.0 points (−14.0, +2.0), p 0.21, paired``: a ``stats.Comparison`` as the hover reads it."""
+    from robustprune.stats.text import points as signed
+
+    p_value = f"p {result.p_value:.2g}" if result.p_value < 0.01 else f"p {result.p_value:.2f}"
+    return (f"{signed(result.difference)} points ({signed(result.difference_low)}, {signed(result.difference_high)}),"
+            f" {p_value}, {'paired' if result.paired else 'unpaired'}")
+
+
+def _per_seed_texts(texts: pd.Series) -> str:
+    """The differences from the dense start of the runs at a point, one per seed (none for a point without)."""
+    return "; ".join(text for text in texts if isinstance(text, str) and text)
+
+
 def points(frame: pd.DataFrame) -> pd.DataFrame:
-    """One point per (line, metric, x): the mean over the runs there (several seeds), with their min, max and count,
-    the first run's id (a click opens it), and collapsed when any of them is. ``x`` is the point's key: the
-    sparsity rounded, the same for every metric of the runs there (their mean sparsity is not, when only some of
-    the runs were attacked)."""
+    """One point per (line, metric, x): the mean over the runs there (several seeds), with their min, max
+    (``seed_low``, ``seed_high``) and count, the first run's id (a click opens it), collapsed when any of them is,
+    and its 95 % interval (``low``, ``high``): Wilson's on the pooled counts, Σ successes of Σ ``texts``
+    (the accuracy itself where a count is not known). ``versus_dense``: each run's difference from its dense
+    start, one per seed. ``x`` is the point's key: the sparsity rounded, the same for every metric of the runs
+    there (their mean sparsity is not, when only some of the runs were attacked)."""
     if frame.empty:
-        return frame.assign(x=[], low=[], high=[], runs=[])
+        return frame.assign(x=[], low=[], high=[], seed_low=[], seed_high=[], runs=[])
     frame = frame.assign(x=frame["sparsity"].round(4))
     grouped = frame.groupby(["method", "metric", "x"], sort=False)
-    return grouped.agg(sparsity=("sparsity", "mean"), accuracy=("accuracy", "mean"), low=("accuracy", "min"),
-                       high=("accuracy", "max"), runs=("run", "count"), run=("run", "first"),
-                       recipe=("recipe", "first"), texts=("texts", "first"), collapsed=("collapsed", "any"),
-                       reason=("reason", "first")).reset_index()
+    data = grouped.agg(sparsity=("sparsity", "mean"), accuracy=("accuracy", "mean"), seed_low=("accuracy", "min"),
+                       seed_high=("accuracy", "max"), runs=("run", "count"), run=("run", "first"),
+                       recipe=("recipe", "first"), texts=("texts", lambda t: t.sum(min_count=len(t))),
+                       successes=("successes", lambda s: s.sum(min_count=len(s))),
+                       collapsed=("collapsed", "any"), reason=("reason", "first"),
+                       versus_dense=("versus_dense", _per_seed_texts)
+                       ).reset_index()
+    from robustprune.stats import wilson_interval
+
+    intervals = [wilson_interval(int(successes), int(texts)) if not (pd.isna(successes) or pd.isna(texts))
+                 else (accuracy, accuracy)
+                 for successes, texts, accuracy in zip(data["successes"], data["texts"], data["accuracy"])]
+    return data.assign(low=[low for low, _ in intervals], high=[high for _, high in intervals])
 
 
 def attack_recipes(infos: list) -> list[str]:
@@ -144,7 +239,8 @@ PANELS = {CLEAN: "clean accuracy (all test texts)", UNDER_ATTACK: "under attack 
 def tradeoff_figure(frame: pd.DataFrame, x_title: str = "sparsity") -> go.Figure:
     """Accuracy vs sparsity (or FLOPs removed): clean accuracy on the whole test split, and beside it accuracy under
     attack with clean accuracy on the same attacked texts (dotted, faint), a line per method, a point per run (the
-    mean, with min-max bars, where several seeds meet). An N:M line is dotted, a soup-started line dashed. A
+    mean where several seeds meet), its error bar the 95 % Wilson interval (on the seeds' pooled counts). An N:M
+    line is dotted, a soup-started line dashed. A
     collapsed run is a hollow marker, its reason on hover; under attack it is grey and left out of its line."""
     from plotly.subplots import make_subplots
 
@@ -182,24 +278,40 @@ def _hover(method: str, metric: str, x_title: str) -> str:
             + " on %{customdata[2]} texts%{customdata[3]}<br>click to open<extra>%{customdata[1]}</extra>")
 
 
-def _spread(points_: pd.DataFrame) -> list[str]:
-    return [f"<br>mean of {runs} runs (seeds): {low:.1%}–{high:.1%}" if runs > 1 else ""
-            for runs, low, high in zip(points_["runs"], points_["low"], points_["high"])]
+def _evidence(points_: pd.DataFrame) -> list[str]:
+    """Per point, the hover's evidence: its 95 % interval (Wilson; on the pooled counts of several seeds), the
+    seeds' min–max, and a pruned point's difference from its dense start under the same attack."""
+    lines = []
+    for point in points_.itertuples():
+        text = f"<br>95 % interval {point.low:.1%}–{point.high:.1%} (Wilson"
+        if point.runs > 1:
+            text += (f", pooled over {point.runs} seeds)<br>{point.runs} seeds: "
+                     f"{point.seed_low:.1%}–{point.seed_high:.1%}")
+        else:
+            text += ", 1 run)"
+        if point.versus_dense:
+            text += f"<br>vs its dense start, same attack: {point.versus_dense}"
+        lines.append(text)
+    return lines
+
+
+def _error_bars(points_: pd.DataFrame) -> dict:
+    """The 95 % interval of every point as its error bar."""
+    return dict(type="data", symmetric=False, array=(points_["high"] - points_["accuracy"]).clip(lower=0),
+                arrayminus=(points_["accuracy"] - points_["low"]).clip(lower=0), visible=True, width=3, thickness=1)
 
 
 def _line_trace(points_: pd.DataFrame, method: str, metric: str, colour: str, x_title: str, companion: bool,
                 show_legend: bool) -> go.Scatter:
-    several = (points_["runs"] > 1).any()
     return go.Scatter(
         x=points_["sparsity"], y=points_["accuracy"], mode="lines+markers",
         name=f"{method} · clean, attacked texts" if companion else method, legendgroup=method,
         showlegend=show_legend, opacity=0.45 if companion else 1.0, marker=dict(size=6 if companion else 9),
         line=dict(color=colour, dash="dot" if companion else line_dash(method),
                   width=1 if companion else 4 if is_preset(method) else 2),
-        error_y=dict(type="data", symmetric=False, array=points_["high"] - points_["accuracy"],
-                     arrayminus=points_["accuracy"] - points_["low"], visible=bool(several), width=3),
+        error_y=_error_bars(points_),
         customdata=list(zip(points_["run"], points_["recipe"], points_["texts"].fillna(0).astype(int),
-                            _spread(points_))),
+                            _evidence(points_))),
         hovertemplate=_hover(method, "clean, same texts" if companion else metric.split()[0], x_title))
 
 
@@ -210,8 +322,10 @@ def _collapsed_trace(points_: pd.DataFrame, method: str, metric: str, colour: st
         x=points_["sparsity"], y=points_["accuracy"], mode="markers", name=f"{method} (collapsed)",
         legendgroup=method, showlegend=False,
         marker=dict(size=11, symbol="circle-open", color=GREY if grey else colour, line=dict(width=2)),
+        error_y=_error_bars(points_),
         customdata=list(zip(points_["run"], points_["recipe"], points_["texts"].fillna(0).astype(int),
-                            [f"<br>collapsed: {reason}" for reason in points_["reason"]])),
+                            [f"<br>collapsed: {reason}{evidence}" for reason, evidence in
+                             zip(points_["reason"], _evidence(points_))])),
         hovertemplate=_hover(method, metric.split()[0], x_title))
 
 
@@ -261,14 +375,29 @@ def runs_label(models: float, attacked: float) -> str:
     return str(models or attacked)
 
 
+def interval_columns() -> list[str]:
+    """runs_table's accuracy columns with their interval ends (fractions: a page formats them as percentages)."""
+    return [f"{metric}{end}" for metric in (CLEAN, UNDER_ATTACK, CLEAN_ATTACKED) for end in ("", " low", " high")]
+
+
 def runs_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The points as a table: one row per (line, x), clean accuracy (all test texts), accuracy under attack and
-    clean accuracy on the attacked texts, how many runs (seeds) each mean is over, a collapsed model's reason, and
-    the id of the (first) run of the model there: the pruning run, or at x = 0 the dense start."""
+    clean accuracy on the attacked texts, each with its 95 % interval ("<metric> low", "<metric> high": Wilson, on the
+    seeds' pooled counts), the difference under attack from the dense start (``VERSUS_DENSE``), how many runs
+    (seeds) each mean is over, a collapsed model's reason, and the id of the (first) run of the model there: the
+    pruning run, or at x = 0 the dense start."""
     if frame.empty:
         return frame
     data = points(frame)
     table = data.pivot_table(index=["method", "x"], columns="metric", values="accuracy", aggfunc="first").reset_index()
+    for bound in ("low", "high"):
+        ends = data.pivot_table(index=["method", "x"], columns="metric", values=bound, aggfunc="first")
+        table = table.merge(ends.rename(columns=lambda metric: f"{metric} {bound}").reset_index(), on=["method", "x"],
+                            how="left")
+    versus = data[data["metric"] == UNDER_ATTACK][["method", "x", "versus_dense"]].rename(
+        columns={"versus_dense": VERSUS_DENSE})
+    table = table.merge(versus, on=["method", "x"], how="left")
+    table[VERSUS_DENSE] = table[VERSUS_DENSE].fillna("")
     extra = data.groupby(["method", "x"]).agg(collapsed=("reason", "first")).reset_index()
     table = table.merge(extra, on=["method", "x"], how="left")
     table["collapsed"] = table["collapsed"].fillna("")  # blank, not "None", for a model that did not collapse
@@ -281,10 +410,11 @@ def runs_table(frame: pd.DataFrame) -> pd.DataFrame:
     table = table.merge(attacked, on=["method", "x"], how="left")
     table["runs"] = [runs_label(models_, attacked_) for models_, attacked_ in zip(table["runs"], table["attacked"])]
     table["rank"] = table["method"].map(method_rank)
-    metrics = [metric for metric in (CLEAN, UNDER_ATTACK, CLEAN_ATTACKED) if metric in table.columns]
-    return table.sort_values(["rank", "x"])[["method", "sparsity", *metrics, "runs", "collapsed", "run"]] \
-        .reset_index(drop=True)
+    metrics = [column for metric in (CLEAN, UNDER_ATTACK, CLEAN_ATTACKED) if metric in table.columns
+               for column in (metric, f"{metric} low", f"{metric} high")]
+    return table.sort_values(["rank", "x"])[["method", "sparsity", *metrics, VERSUS_DENSE, "runs", "collapsed",
+                                             "run"]].reset_index(drop=True)
 
 
-__all__ = ["CLEAN", "UNDER_ATTACK", "CLEAN_ATTACKED", "points", "overview_line", "PRUNING_KINDS", "X_TITLES", "model_dataset_pairs", "tradeoff_frame",
+__all__ = ["CLEAN", "UNDER_ATTACK", "CLEAN_ATTACKED", "VERSUS_DENSE", "interval_columns", "dense_accuracies", "points", "overview_line", "PRUNING_KINDS", "X_TITLES", "model_dataset_pairs", "tradeoff_frame",
            "attack_recipes", "tradeoff_figure", "clicked_run", "runs_table"]

@@ -201,4 +201,19 @@ class SweepSpec:
         return cls(**data)
 
 
-__all__ = ["SweepSpec", "MethodVariant", "DENSE_STARTS", "SEED_AXES"]
+# The Overview's first offer after a first fine-tune: a small grid that draws the first trade-off curves, krp against
+# magnitude at three of the paper's levels under one attack, on few sentences (minutes, not hours, on a CPU)
+STARTER_GRID = {"methods": ("krp", "magnitude"), "sparsities": (0.5, 0.7, 0.875), "recipes": ("textbugger",),
+                "num_examples": 50}
+
+
+def starter_spec(model: str, dataset: str, text_column: str = "text", label_column: str = "label",
+                 test_texts: int | None = None) -> SweepSpec:
+    """``STARTER_GRID`` on a model and dataset; on a test split of fewer than its 50 texts (``test_texts``), all
+    of them."""
+    examples = STARTER_GRID["num_examples"] if test_texts is None else min(STARTER_GRID["num_examples"], test_texts)
+    return SweepSpec(model=model, dataset=dataset, text_column=text_column, label_column=label_column,
+                     **{**STARTER_GRID, "num_examples": examples})
+
+
+__all__ = ["SweepSpec", "MethodVariant", "DENSE_STARTS", "SEED_AXES", "STARTER_GRID", "starter_spec"]

@@ -78,15 +78,18 @@ def constructed_attack_result() -> AttackResult:
 
 
 def write_attack_run(store: RunStore, result: AttackResult, target_run_id: str, copy: int | None = None) -> str:
-    """An attack run laid out as ``robustprune.attack.runs.attack`` writes one, from constructed records; ``copy``
+    """An attack run laid out as ``robustprune.attack.runs.attack`` writes one, from constructed records, on a pruning
+    run or on a fine-tuned (dense) run; ``copy``
     numbers runs of the same records that are other runs (their keys differ in it)."""
     from robustprune.attack.runs import ATTACK_VERSION, AttackRun, save_attack_run
 
     target = store.require(target_run_id)
     attack = {"recipe": result.summary.recipe, "constructed": True, **({} if copy is None else {"copy": copy})}
     key = {"target": target_run_id, "attack": attack, "dataset": target.dataset, "version": ATTACK_VERSION}
-    run = AttackRun(run_id_for("attack", key), target_run_id, target.parent, target.model, target.dataset,
-                    target.method, target.summary["sparsity"], result)
+    dense = target.kind in ("finetune", "soup")  # the dense model attacked: its own dense start, at sparsity 0
+    run = AttackRun(run_id_for("attack", key), target_run_id, target_run_id if dense else target.parent, target.model,
+                    target.dataset, "dense" if dense else target.method,
+                    0.0 if dense else target.summary["sparsity"], result)
     save_attack_run(store, key, run)
     return run.run_id
 

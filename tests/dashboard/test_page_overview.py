@@ -31,6 +31,46 @@ def test_no_runs_yet_says_where_to_start(empty_home):
     app = open_page()
     assert not app.exception
     assert any("No pruning runs yet" in message for message in texts(app.info))
+    assert not [button for button in app.button if button.key == "start-sweep"]  # no fine-tune: nothing to start from
+
+
+def test_after_the_first_fine_tune_the_overview_shows_it_and_offers_the_starter_grid(empty_home, workspace):
+    """Only the fine-tune in the store: its accuracy with Wilson's interval, and one button that queues the starter
+    grid (krp and magnitude at 50 / 70 / 87.5 %, TextBugger, 50 sentences or the whole of a smaller test split) on
+    the default model and dataset as one sweep job, its estimate beside it."""
+    import shutil
+
+    from scipy.stats import binomtest
+
+    from robustprune.data import load_task_data
+    from robustprune.jobs import JobQueue
+
+    shutil.copytree(workspace.home / "runs" / workspace.dense_run_id, empty_home / "runs" / workspace.dense_run_id)
+    store = RunStore()
+    store.reindex()
+    summary = store.require(workspace.dense_run_id).summary
+    app = open_page("pages/overview.py")  # named: AppTest loses a click on the app's default page
+    assert not app.exception and not app.error
+    interval = binomtest(round(summary["accuracy"] * summary["test_examples"]), summary["test_examples"]) \
+        .proportion_ci(method="wilson")
+    [shown] = [text for text in texts(app.success) if "clean accuracy" in text]
+    assert f"{summary['accuracy']:.1%} clean accuracy on its {summary['test_examples']} test texts" in shown
+    assert f"95 % interval {interval.low:.1%}–{interval.high:.1%}" in shown
+    test_texts = len(load_task_data(workspace.csv).test)
+    [estimate] = [text for text in texts(app.info) if "table rows" in text]
+    # the dense start (cached) and its attack, 6 pruning runs and their attacks
+    assert estimate.startswith("7 table rows from 14 runs: 1 of 14 runs cached")
+    assert not JobQueue().list()
+
+    app.button(key="start-sweep").click().run()
+    assert not app.exception, app.exception
+    [job] = JobQueue().list()
+    assert job.kind == "sweep" and job.status == "queued"
+    spec = job.params["spec"]
+    assert (spec["methods"], spec["sparsities"], spec["recipes"]) == (["krp", "magnitude"], [0.5, 0.7, 0.875],
+                                                                       ["textbugger"])
+    assert spec["num_examples"] == min(50, test_texts) and spec["dense_starts"] == ["finetune"]
+    assert spec["model"] == workspace.model_dir and spec["dataset"].endswith(workspace.csv_name)
 
 
 def test_structured_runs_have_their_own_curves_over_flops_removed(home, workspace):
@@ -112,23 +152,90 @@ def test_a_collapsed_run_is_hollow_grey_under_attack_and_off_its_line():
     assert "collapsed: predicts negative for 97%" in hollow.customdata[0][3]
 
 
-def test_seeds_at_one_point_are_their_mean_with_the_spread():
+def test_seeds_at_one_point_are_their_mean_with_wilsons_interval_on_the_pooled_counts():
+    """Three seeds right on 320, 304 and 312 of 400 texts: the point is their mean, its error bar Wilson's interval
+    on 936 of 1200 (not their min–max, which the hover keeps)."""
     import pandas as pd
+    from scipy.stats import binomtest
 
     from robustprune.figures.overview import CLEAN, COLUMNS, runs_table, tradeoff_figure
 
-    frame = pd.DataFrame([{"method": "krp", "sparsity": 0.875, "metric": CLEAN, "accuracy": accuracy, "run": run,
-                           "recipe": "", "texts": 400, "collapsed": False, "reason": None}
-                          for accuracy, run in ((0.80, "prune-1"), (0.76, "prune-2"), (0.78, "prune-3"))],
-                         columns=COLUMNS)
+    frame = pd.DataFrame([{"method": "krp", "sparsity": 0.875, "metric": CLEAN, "accuracy": right / 400, "run": run,
+                           "recipe": "", "texts": 400, "successes": right, "collapsed": False, "reason": None,
+                           "versus_dense": ""}
+                          for right, run in ((320, "prune-1"), (304, "prune-2"), (312, "prune-3"))], columns=COLUMNS)
+    pooled = binomtest(936, 1200).proportion_ci(method="wilson")
     [trace] = tradeoff_figure(frame).data
     assert trace.y[0] == pytest.approx(0.78) and trace.error_y.visible
-    assert trace.error_y.array[0] == pytest.approx(0.02) and trace.error_y.arrayminus[0] == pytest.approx(0.02)
-    assert "mean of 3 runs (seeds): 76.0%–80.0%" in trace.customdata[0][3]
+    assert trace.y[0] + trace.error_y.array[0] == pytest.approx(pooled.high)
+    assert trace.y[0] - trace.error_y.arrayminus[0] == pytest.approx(pooled.low)
+    one_seed = binomtest(312, 400).proportion_ci(method="wilson")  # the same accuracy on one seed's texts
+    assert trace.error_y.array[0] < one_seed.high - 0.78  # pooled: 1200 texts, not 400
+    assert trace.customdata[0][2] == 1200
+    assert "3 seeds: 76.0%–80.0%" in trace.customdata[0][3] and "pooled over 3 seeds" in trace.customdata[0][3]
     table = runs_table(frame)
     assert table.loc[0, CLEAN] == pytest.approx(0.78) and table.loc[0, "runs"] == "3"
+    assert (table.loc[0, f"{CLEAN} low"], table.loc[0, f"{CLEAN} high"]) == pytest.approx((pooled.low, pooled.high))
     assert table.loc[0, "collapsed"] == ""  # not collapsed: a blank cell, not "None"
     assert table.loc[0, "run"] == "prune-1"  # selecting the row opens the first of the runs there, as its point does
+
+
+def _attacked_dense_start(workspace, results: dict[int, str], texts: dict[int, str] | None = None) -> str:
+    """The constructed attack's sentences attacked on the dense start, with these results (index -> result)."""
+    from dataclasses import replace
+
+    from tests.dashboard.conftest import constructed_attack_result, write_attack_run
+
+    result = constructed_attack_result()
+    examples = [replace(example, result=results.get(example.index, example.result),
+                        original_text=(texts or {}).get(example.index, example.original_text))
+                for example in result.examples]
+    summary = replace(result.summary, attacked_model="dense", failed_attacks=3, successful_attacks=0,
+                      skipped_attacks=1, accuracy_under_attack=0.75, attack_success_rate=0.0)
+    return write_attack_run(RunStore(), replace(result, summary=summary, examples=examples), workspace.dense_run_id)
+
+
+def test_every_point_has_wilsons_interval_and_the_hover_the_paired_difference(home, workspace):
+    """The planted store: krp at 50 % is robust on 1 of the 4 attacked sentences, its dense start (attacked on the
+    same sentences) on 3 of them, and on both of the two discordant sentences only the dense start holds."""
+    from scipy.stats import binomtest
+
+    from robustprune.figures.overview import UNDER_ATTACK, points, tradeoff_figure, tradeoff_frame
+    from robustprune.stats.intervals import newcombe_paired_difference
+
+    dense_attack = _attacked_dense_start(workspace, {0: "failed", 1: "failed"})  # 2: failed, 3: skipped as before
+    frame = tradeoff_frame(RunStore(), workspace.model_dir, RunStore().require(workspace.krp_run_id).dataset)
+    figure = tradeoff_figure(frame)
+    # on the line, or (the tiny model collapsed) a hollow marker of its own
+    [krp] = [trace for trace in figure.data if trace.legendgroup == "krp" and trace.xaxis == "x2"
+             and "clean" not in trace.name and workspace.attack_run_id in [data[0] for data in trace.customdata]]
+    at = [data[0] for data in krp.customdata].index(workspace.attack_run_id)
+    wilson = binomtest(1, 4).proportion_ci(method="wilson")
+    assert krp.y[at] == pytest.approx(0.25)
+    assert (krp.y[at] - krp.error_y.arrayminus[at], krp.y[at] + krp.error_y.array[at]) == pytest.approx(
+        (wilson.low, wilson.high))
+    difference, low, high = newcombe_paired_difference(1, 0, 2, 1)  # both, only krp, only dense, neither
+    assert difference == pytest.approx(-0.5)
+    expected = f"{difference * 100:+.1f} points ({low * 100:+.1f}, {high * 100:+.1f}), p 0.50, paired"
+    assert expected.replace("-", "−") in krp.customdata[at][3]
+    dense = points(frame)
+    dense = dense[(dense["metric"] == UNDER_ATTACK) & (dense["x"] == 0.0) & (dense["method"] == "krp")].iloc[0]
+    assert dense["run"] == dense_attack and (dense["low"], dense["high"]) == pytest.approx(
+        tuple(binomtest(3, 4).proportion_ci(method="wilson")))
+    # every clean point: Wilson on its accuracy's count of the test split's texts
+    [clean] = [trace for trace in figure.data if trace.name == "krp" and trace.xaxis == "x"]
+    for y, plus, minus, data in zip(clean.y, clean.error_y.array, clean.error_y.arrayminus, clean.customdata):
+        interval = binomtest(round(y * data[2]), data[2]).proportion_ci(method="wilson")
+        assert (y - minus, y + plus) == pytest.approx((interval.low, interval.high))
+
+
+def test_a_dense_start_attacked_on_other_sentences_is_compared_unpaired(home, workspace):
+    from robustprune.figures.overview import UNDER_ATTACK, tradeoff_frame
+
+    _attacked_dense_start(workspace, {0: "failed", 1: "failed"}, texts={0: "a sentence the pruned run never saw"})
+    frame = tradeoff_frame(RunStore(), workspace.model_dir, RunStore().require(workspace.krp_run_id).dataset)
+    [versus] = frame[(frame["metric"] == UNDER_ATTACK) & (frame["run"] == workspace.attack_run_id)]["versus_dense"]
+    assert versus.startswith("−50.0 points") and versus.endswith(", unpaired")
 
 
 def test_seeds_of_which_only_some_were_attacked_are_one_row():
