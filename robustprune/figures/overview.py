@@ -22,6 +22,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from robustprune.figures.attacks import list_attack_runs
+from robustprune.figures.versus_dense import DenseComparisons
 from robustprune.labels import line_label, line_method, line_pattern, method_label, pattern_of
 from robustprune.store import PRUNING_KINDS, RunStore
 
@@ -150,46 +151,6 @@ def tradeoff_frame(store: RunStore | None, model: str, dataset: str, recipe: str
 def _successes(accuracy: float, texts) -> float:
     """How many of ``texts`` a stored accuracy counts as right (NaN when the count of texts is not known)."""
     return float("nan") if texts is None or pd.isna(texts) else float(round(accuracy * texts))
-
-
-class DenseComparisons:
-    """A pruned model's attack against its dense start's attack with the same recipe, as hover text
-    ("−6.0 points (−14.0, +2.0), p 0.21, paired"): ``robustprune.stats.compare`` on the stored per-sentence
-    outcomes,
-    each attack run read once (``OutcomeReader``). Of several attacks on the dense start, one on the same sentences
-    is taken (a paired comparison); else the first, compared unpaired."""
-
-    def __init__(self, store: RunStore, dense_attacks: dict) -> None:
-        from robustprune.sweep.comparisons import OutcomeReader
-
-        self.outcomes, self.dense_attacks = OutcomeReader(store), dense_attacks
-
-    def __call__(self, info, dense_run_id: str) -> str:
-        from robustprune.errors import RobustPruneError
-        from robustprune.stats import compare
-
-        candidates = self.dense_attacks.get((dense_run_id, info.recipe))
-        if not candidates:
-            return ""
-        try:
-            model = self.outcomes(info.run_id)
-            references = [outcomes for outcomes in map(self.outcomes, [dense.run_id for dense in candidates])
-                          if outcomes is not None]
-        except RobustPruneError:  # an attack run stored without its per-example records: no comparison to draw
-            return ""
-        if model is None or not references:
-            return ""
-        reference = next((outcomes for outcomes in references if model.paired_with(outcomes)), references[0])
-        return comparison_text(compare(model, reference, "accuracy_under_attack"))
-
-
-def comparison_text(result) -> str:
-    """``−6.0 points (−14.0, +2.0), p 0.21, paired``: a ``stats.Comparison`` as the hover reads it."""
-    from robustprune.stats.text import points as signed
-
-    p_value = f"p {result.p_value:.2g}" if result.p_value < 0.01 else f"p {result.p_value:.2f}"
-    return (f"{signed(result.difference)} points ({signed(result.difference_low)}, {signed(result.difference_high)}),"
-            f" {p_value}, {'paired' if result.paired else 'unpaired'}")
 
 
 def _per_seed_texts(texts: pd.Series) -> str:
