@@ -18,7 +18,7 @@ RUNS_PAGE = "pages/runs.py"
 
 PAGES = {"prune": "pages/prune.py", "structured": "pages/prune.py", "attack": "pages/attacks.py",
          "finetune": "pages/runs.py", "soup": "pages/runs.py", "attribution": "pages/attacks.py",
-         "layer-auc": "pages/embeddings.py", "projection": "pages/embeddings.py"}
+         "layer-auc": "pages/embeddings.py", "projection": "pages/embeddings.py", "frontier": "pages/frontier.py"}
 
 
 def run_view(store: RunStore, run_id: str) -> tuple[str, dict[str, str]]:
@@ -33,7 +33,20 @@ def run_view(store: RunStore, run_id: str) -> tuple[str, dict[str, str]]:
         attack = store.require(record.parent)
         params = {"run": attack.summary["target_run_id"], "attack": attack.run_id}
         return page, params | ({"example": str(record.summary["example"])} if record.kind == "attribution" else {})
+    if record.kind == "frontier":  # its question, as the Frontier page's widgets read it from the URL
+        return page, frontier_query(record.summary["request"])
     return page, {"a": run_id}
+
+
+def frontier_query(question: dict) -> dict:
+    """The Frontier page's URL parameters that ask a stored frontier's question (``FrontierRequest.key``)."""
+    sweep = question["sweep"]
+    query = {"model": sweep["model"], "dataset": sweep["dataset"], "methods": list(sweep["methods"]),
+             "recipe": sweep["recipes"][0], "sentences": str(sweep["num_examples"]),
+             "margin": str(float(question["margin_points"])), "resolution": str(float(question["resolution"]) * 100)}
+    if question.get("preset") == "paper":  # the page's toggle; its krp is the paper's krp+refit
+        query |= {"paper": "true", "methods": [method.removesuffix("+refit") for method in sweep["methods"]]}
+    return query
 
 
 def dense_views(store: RunStore, run_id: str) -> list[tuple[str, str, dict[str, str]]]:

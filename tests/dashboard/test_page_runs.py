@@ -68,7 +68,7 @@ def write_record(store: RunStore, kind: str, parent: str | None = None, **summar
 
 
 OPENS_ON = {"prune": "prune", "structured": "prune", "attack": "attacks", "attribution": "attacks",
-            "layer-auc": "embeddings", "projection": "embeddings"}
+            "layer-auc": "embeddings", "projection": "embeddings", "frontier": "frontier"}
 
 
 def test_every_kind_opens_where_it_is_shown(home, workspace):
@@ -78,8 +78,13 @@ def test_every_kind_opens_where_it_is_shown(home, workspace):
     store = RunStore()
     derived = {kind: write_record(store, kind, workspace.attack_run_id, example=1) for kind in DERIVED_KINDS}
     soup = write_record(store, "soup", config={})
+    question = {"sweep": {"model": "tiny-bert", "dataset": "reviews.csv", "methods": ["krp"], "recipes": ["textbugger"],
+                          "num_examples": 2}, "margin_points": 5.0, "resolution": 0.025, "preset": None}
+    frontier = write_record(store, "frontier", request=question, lines=["krp, textbugger, n = 2: planted."],
+                            frontiers=[])
     by_kind = {"finetune": workspace.dense_run_id, "soup": soup, "prune": workspace.krp_run_id,
-               "structured": workspace.structured_run_id, "attack": workspace.attack_run_id, **derived}
+               "structured": workspace.structured_run_id, "attack": workspace.attack_run_id, "frontier": frontier,
+               **derived}
     assert set(by_kind) == set(RUN_KINDS)
     app = open_page("pages/runs.py", b=workspace.sparsegpt_run_id)
     for kind, run_id in by_kind.items():
@@ -94,6 +99,11 @@ def test_every_kind_opens_where_it_is_shown(home, workspace):
         else:
             [link] = opened
             assert link.page == OPENS_ON[kind], (kind, link)
+    app.selectbox(key="a").set_value(frontier).run()  # a frontier opens on its question, asked as the page asks it
+    [link] = [link.proto for link in app.get("page_link") if link.proto.label == f"Open {frontier}"]
+    assert parse_qs(link.query_string) == {"model": ["tiny-bert"], "dataset": ["reviews.csv"], "methods": ["krp"],
+                                           "recipe": ["textbugger"], "sentences": ["2"], "margin": ["5.0"],
+                                           "resolution": ["2.5"]}
     # the fine-tune: the start of its pruning runs' lines on the Overview, and the attack on it... none yet: the form
     app.selectbox(key="a").set_value(workspace.dense_run_id).run()
     dense_links = {link.proto.label: link.proto for link in app.get("page_link")
