@@ -42,8 +42,8 @@ def test_prune_and_attack_in_a_real_browser(empty_home, workspace, tmp_path):
         wait_rendered(page, "not cached yet")
         page.get_by_role("button", name="Prune").click()
         wait_rendered(page, "Reconstruction error per layer", charts=4, timeout_ms=180_000)
-        # static charts by default: four SVG images drawn, no plotly.js on the page
-        assert page.evaluate(IMAGES_DRAWN) == 4 and page.locator(".js-plotly-plot").count() == 0
+        # interactive charts by default: four plotly charts, no chart images
+        assert page.locator(".js-plotly-plot").count() == 4 and page.evaluate(IMAGES_DRAWN) == 0
         page.screenshot(path=str(tmp_path / "prune.png"), full_page=True)
 
         page.goto(server.url("/attacks", attack_dataset=workspace.csv_name, examples=2))
@@ -78,15 +78,25 @@ def test_prune_and_attack_in_a_real_browser(empty_home, workspace, tmp_path):
         wait_rendered(page, "Showing run", charts=4)
         assert "run=prune-" in page.url and page.get_by_text("Reconstruction error per layer").count() == 1
 
-        # with interactive charts (the sidebar's switch), a click on a point of the curves opens its run
+        # a click on a point of the curves (interactive charts, the default) opens its run
         page.goto(server.url("/"))
         wait_rendered(page, "Trade-off", charts=1)
-        page.locator("[data-testid='stSidebar']").get_by_text("Interactive charts").click()
         page.wait_for_function(f"{PLOTS_DRAWN} >= 1", timeout=30_000)
         click_plot_point(page, trace=0, point=-1)  # krp's line: the dense start, then the pruned run
         page.wait_for_url("**/prune?run=*", timeout=30_000)
         wait_rendered(page, "Showing run", charts=4)
-        assert page.locator(".js-plotly-plot").count() == 4  # the switch holds for the session
+        # the sidebar's switch turned off: the same figures as SVG images, for the rest of the session
+        page.locator("[data-testid='stSidebar']").get_by_text("Interactive charts").click()
+        page.wait_for_function(f"{IMAGES_DRAWN} >= 4", timeout=60_000)
+        assert page.locator(".js-plotly-plot").count() == 0
+
+        # the Frontier page: the question is one job; its answer, chart and table appear when it is done
+        page.goto(server.url("/frontier", model=workspace.model_name, dataset=workspace.csv_name, methods="magnitude",
+                             recipe="textbugger", sentences=2, resolution=17.0))
+        wait_rendered(page, "Not asked yet")
+        page.get_by_role("button", name="Find the frontier").click()
+        wait_rendered(page, "magnitude, textbugger, n = 2:", charts=1, timeout_ms=300_000)
+        page.screenshot(path=str(tmp_path / "frontier.png"), full_page=True)
         browser.close()
     assert elsewhere == []
 
