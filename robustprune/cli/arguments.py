@@ -110,13 +110,8 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
                         help="comma-separated attacks: textfooler, bert-attack, textbugger (default %(default)s)")
     parser.add_argument("--dense", default=None,
                         help="dense start(s), comma-separated: finetune, soup (default finetune)")
-    parser.add_argument("--seeds", type=int, default=1,
-                        help="K seeds per cell: K dense starts or K calibration samples (--seed-over); tables show "
-                             "the mean and the spread")
-    parser.add_argument("--seed-over", choices=["finetune", "calibration"], default="finetune",
-                        help="what a seed varies (default: the dense start's fine-tuning seed)")
-    parser.add_argument("--calibration", type=int, default=None, help="calibration texts per pruning run (default 128)")
-    parser.add_argument("--heldout", type=int, default=32, help="held-out texts per pruning run")
+    add_seed_arguments(parser, "K seeds per cell: K dense starts or K calibration samples (--seed-over); tables show "
+                               "the mean and the spread")
     parser.add_argument("--sample-tokens", type=int, default=None, help="kprune: tokens of training text sampled")
     parser.add_argument("--csv", default="robustprune-table.csv", type=file_name, help="where to write the CSV (default %(default)s)")
     parser.add_argument("--ray", nargs="?", const="auto", default=None, metavar="ADDRESS",
@@ -161,6 +156,15 @@ def apply_preset(args) -> None:
             if name == "sparsities":
                 value = ",".join(f"{s:g}" for s in value)
         setattr(args, name, value)
+
+
+def add_seed_arguments(parser, seeds_help: str) -> None:
+    """The seeds and the calibration of the pruning runs a sweep (or a frontier) makes."""
+    parser.add_argument("--seeds", type=int, default=1, help=seeds_help)
+    parser.add_argument("--seed-over", choices=["finetune", "calibration"], default="finetune",
+                        help="what a seed varies (default: the dense start's fine-tuning seed)")
+    parser.add_argument("--calibration", type=int, default=None, help="calibration texts per pruning run (default 128)")
+    parser.add_argument("--heldout", type=int, default=32, help="held-out texts per pruning run")
 
 
 def build_parser(more_commands=()) -> argparse.ArgumentParser:

@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from robustprune.cli.arguments import (PRESET_NAMES, add_attack_arguments, add_data_arguments,
-                                       add_finetune_arguments, add_soup_arguments, positive_int, split_list)
+                                       add_finetune_arguments, add_seed_arguments, add_soup_arguments, positive_int,
+                                       split_list)
 from robustprune.errors import RobustPruneError
 
 
@@ -33,13 +34,8 @@ def add_frontier_parser(commands) -> None:
                         help="bisect down to gaps of this sparsity (default 0.025)")
     parser.add_argument("--levels", default="0.3,0.5,0.7,0.875",
                         help="sparsities probed first (default the paper's, %(default)s)")
-    parser.add_argument("--seeds", type=int, default=1,
-                        help="K seeds per probe (--seed-over); verdicts use the pooled difference, a bootstrap over "
-                             "sentences")
-    parser.add_argument("--seed-over", choices=["finetune", "calibration"], default="finetune",
-                        help="what a seed varies (default: the dense start's fine-tuning seed)")
-    parser.add_argument("--calibration", type=int, default=None, help="calibration texts per pruning run (default 128)")
-    parser.add_argument("--heldout", type=int, default=32, help="held-out texts per pruning run")
+    add_seed_arguments(parser, "K seeds per probe (--seed-over); verdicts use the pooled difference, a bootstrap over "
+                               "sentences")
     parser.add_argument("--ray", nargs="?", const="auto", default=None, metavar="ADDRESS",
                         help="run the probes as Ray tasks: on this machine (no ADDRESS) or on the cluster at ADDRESS")
     parser.add_argument("--cpus-per-task", type=positive_int, default=1, help="Ray: CPUs each task asks for")
