@@ -24,10 +24,11 @@ import torch
 from robustprune.device import reproducible_factorisation
 from robustprune.prune.base import NMPattern, pruned_count
 
-# Part of the cache key of every run that uses this solve (``robustprune.prune.solver_key``); bump when a change
-# alters its results. 2: float32 statistics, float32 factorisation, krp's rectified weight from the factor
-# (1, float64 statistics and solves, was before the key had this field).
-OBS_SOLVER_VERSION = 2
+# Recorded in the summary of every run that uses this solve (``robustprune.prune.solver_key``); bump when a change
+# alters its results. 3: U from one Cholesky of the reversed Hessian and a triangular inverse (below); 2: float32
+# statistics, float32 factorisation (Cholesky, its inverse, Cholesky again), krp's rectified weight from the factor;
+# 1 (no field): float64 statistics and solves.
+OBS_SOLVER_VERSION = 3
 
 class HessianAccumulator:
     """Streams a layer's inputs (rows = tokens) into X Xᵀ and, optionally, X_dᵀ X_s (float32).
@@ -70,20 +71,26 @@ class HessianAccumulator:
 def inverse_hessian_factor(hessian: torch.Tensor) -> torch.Tensor:
     """U with H⁻¹ = Uᵀ U (upper Cholesky factor of the inverse), float32.
 
-    On one CPU thread (``reproducible_factorisation``: MKL's LAPACK rounds by its thread split).
-    In float32 like the reference, which at 1 % damping keeps U within 1e-5 of the float64
-    factor on MiniLM's layers; float64 only where the float32 Cholesky breaks down (H not
-    numerically positive definite in float32). Float64 on one thread took about twice as long
-    at 1,536 columns (0.20 s against 0.11 s on this 2-core CPU), like the float64 products."""
-    with reproducible_factorisation(hessian.device):
-        for dtype in (torch.float32, torch.float64):
-            lower, failed = torch.linalg.cholesky_ex(hessian.to(dtype))
-            if not failed:
-                upper, failed = torch.linalg.cholesky_ex(torch.cholesky_inverse(lower), upper=True)
-            if not failed:
-                return upper.float()
-        raise torch.linalg.LinAlgError("the damped Hessian is not positive definite even in float64; "
-                                       "raise the damping (PruneConfig.damping)")
+    With J the reversal of rows and columns and J H J = M Mᵀ (lower Cholesky), H = J M Mᵀ J, so
+    H⁻¹ = (M⁻¹ J)ᵀ (M⁻¹ J) = (J M⁻¹ J)ᵀ (J M⁻¹ J): U = J M⁻¹ J, upper triangular with a positive
+    diagonal. One Cholesky and one triangular inverse, where the reference takes a Cholesky, its
+    inverse and a Cholesky again (the same U to rounding: 3e-7 relative at 1,536 columns).
+
+    The Cholesky runs on one CPU thread (``reproducible_factorisation``: MKL's LAPACK rounds by its
+    thread split); the triangular inverse is a solve with the identity on every thread, which MKL
+    splits by right-hand side (bit-identical on 1 to 4 threads at 64 to 3,072 columns,
+    ``tests/prune/test_thread_reproducibility.py``). At 1,536 columns: 60 ms against 95 ms for the
+    three one-thread steps on this 2-core CPU. In float32 like the reference; float64 only where
+    the float32 Cholesky breaks down (H not numerically positive definite in float32)."""
+    reversed_hessian = hessian.flip(0, 1)
+    for dtype in (torch.float32, torch.float64):
+        with reproducible_factorisation(hessian.device):
+            lower, failed = torch.linalg.cholesky_ex(reversed_hessian.to(dtype))
+        if not failed:
+            identity = torch.eye(hessian.shape[0], dtype=dtype, device=hessian.device)
+            return torch.linalg.solve_triangular(lower, identity, upper=False).flip(0, 1).float()
+    raise torch.linalg.LinAlgError("the damped Hessian is not positive definite even in float64; "
+                                   "raise the damping (PruneConfig.damping)")
 
 
 def block_prune_counts(rows: int, columns: int, sparsity: float, blocksize: int) -> list[int]:

@@ -26,11 +26,13 @@ def on_threads(threads: int, function):
         torch.set_num_threads(before)
 
 
-@pytest.mark.parametrize("size", [384, 1536])  # MiniLM's in-features: attention/FFN-in and FFN-out
-def test_inverse_hessian_factor_is_the_same_on_one_and_two_threads(size):
+@pytest.mark.parametrize("size", [64, 384, 1536, 3072])  # MiniLM's 384 and 1,536; BERT-base's FFN out 3,072
+def test_inverse_hessian_factor_is_the_same_on_one_to_four_threads(size):
+    """Its Cholesky runs on one thread; its triangular inverse on all of them, split by right-hand side."""
     hessian = spd(size, seed=size)
-    assert torch.equal(on_threads(1, lambda: inverse_hessian_factor(hessian)),
-                       on_threads(2, lambda: inverse_hessian_factor(hessian)))
+    one = on_threads(1, lambda: inverse_hessian_factor(hessian))
+    for threads in (2, 3, 4):
+        assert torch.equal(one, on_threads(threads, lambda: inverse_hessian_factor(hessian))), threads
 
 
 def test_rectified_weight_is_the_same_on_one_and_two_threads():
