@@ -131,7 +131,6 @@ def thread_connection(path: Path, prepare: Callable[[sqlite3.Connection], None] 
         if not unreadable(error):
             raise
         with repair_lock(path):  # one process moves a bad file aside, the others open the new one
-
             try:
                 connection = open_prepared(path, prepare)
             except sqlite3.DatabaseError as again:

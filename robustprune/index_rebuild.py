@@ -17,8 +17,10 @@ A folder is never deleted for lacking a row: the index is what gets repaired.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,8 +86,6 @@ def prepare_index(connection: sqlite3.Connection, runs_dir: Path, schemas: list[
 def adopt_unindexed(connection: sqlite3.Connection, folders: list[Path], kinds: tuple[str, ...]) -> ReindexReport:
     """Insert the row of each folder in ``folders`` that the index lacks (a row its writer inserts meanwhile wins
     as well: ``INSERT OR IGNORE`` here, ``INSERT OR REPLACE`` there)."""
-    import time
-
     indexed = {row[0] for row in connection.execute("SELECT run_id FROM runs")}
     report = ReindexReport()
     settled = time.time() - SETTLING_SECONDS
@@ -111,8 +111,6 @@ def adopt_unindexed(connection: sqlite3.Connection, folders: list[Path], kinds: 
 
 def give_folders_their_record(connection: sqlite3.Connection, runs_dir: Path) -> None:
     """A ``run.json`` from its row for every indexed run folder that has none (written before it existed)."""
-    import json
-
     for run_id, kind, model, dataset, method, parent, key_json, created in connection.execute(
             "SELECT run_id, kind, model, dataset, method, parent, key_json, created FROM runs").fetchall():
         folder = runs_dir / run_id

@@ -44,8 +44,7 @@ from filelock import FileLock
 from robustprune import paths
 from robustprune.errors import RobustPruneError, StoreNotice
 from robustprune.hashing import file_sha256, remember
-from robustprune.index_connection import (IndexConnection, IndexRebuiltWarning, forget_thread_connection,
-                                         thread_connection, unreadable)
+from robustprune.index_connection import IndexConnection, forget_thread_connection, thread_connection, unreadable
 from robustprune.index_rebuild import ReindexReport, adopt_unindexed, prepare_index, run_folders
 from robustprune.manifest import MANIFEST, content_damage, size_damage, write_manifest
 from robustprune.run_folder import IndexRow, canonical_json, run_id_for, write_run_record  # noqa: F401 (re-exported)
@@ -73,6 +72,7 @@ ANSWER_KINDS = ("frontier",)  # what a question over many runs concluded (robust
 RUN_KINDS = (*DENSE_KINDS, *PRUNING_KINDS, "attack", *DERIVED_KINDS, *ANSWER_KINDS)
 # runs that are parts of other runs (an attack run's cached shards), left out of listings unless asked for
 INTERNAL_KINDS = ("attack-shard",)
+STORED_KINDS = (*RUN_KINDS, *INTERNAL_KINDS)  # every kind a run folder can be
 INDEX_COLUMNS = ("kind", "model", "dataset", "method", "parent")  # what index_values reads
 # the tables of the index file: the runs', and those other modules keep beside them (``add_index_schema``)
 INDEX_SCHEMAS = [SCHEMA]
@@ -140,14 +140,14 @@ class RunStore:
             raise
 
     def _prepare_index(self, connection) -> None:
-        prepare_index(connection, self.runs_dir, INDEX_SCHEMAS, (*RUN_KINDS, *INTERNAL_KINDS))
+        prepare_index(connection, self.runs_dir, INDEX_SCHEMAS, STORED_KINDS)
 
     def reindex(self) -> tuple[ReindexReport, int]:
         """Add to the index every run folder it lacks (what opening a store does where there are more folders than
         rows, on demand: ``robustprune runs --reindex``); the report and how many folders there are."""
         folders = run_folders(self.runs_dir)
         with self.connect() as connection:
-            return adopt_unindexed(connection, folders, (*RUN_KINDS, *INTERNAL_KINDS)), len(folders)
+            return adopt_unindexed(connection, folders, STORED_KINDS), len(folders)
 
     def directory(self, run_id: str) -> Path:
         return self.runs_dir / run_id
@@ -348,8 +348,7 @@ class RunStore:
                 continue
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
-        with self.connect() as connection:  # finished runs whose writers died before their rows were inserted
-            adopt_unindexed(connection, run_folders(self.runs_dir), (*RUN_KINDS, *INTERNAL_KINDS))
+        self.reindex()  # finished runs whose writers died before their rows were inserted
         return removed
 
     def _lookup(self, run_id: str, verify: bool) -> tuple[RunRecord | None, str | None]:

@@ -234,9 +234,9 @@ def run_detail(kind: str, summary: dict) -> str:
 
 def command_runs(args) -> dict:
     from robustprune.labels import run_method_label
-    from robustprune.store import INTERNAL_KINDS, RUN_KINDS, RunStore
+    from robustprune.store import RUN_KINDS, STORED_KINDS, RunStore
 
-    if args.kind is not None and args.kind not in RUN_KINDS + INTERNAL_KINDS:
+    if args.kind is not None and args.kind not in STORED_KINDS:
         raise RobustPruneError(f"unknown kind {args.kind!r}; use one of {', '.join(RUN_KINDS)}")
     store = RunStore()
     if args.reindex:
