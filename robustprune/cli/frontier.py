@@ -75,19 +75,16 @@ def command_frontier(args) -> dict:
     from robustprune.frontier import run_frontier
     from robustprune.output_files import checked_output
     from robustprune.store import RunStore
-    from robustprune.sweep import make_executor, sweep_data
+    from robustprune.sweep import open_executor, sweep_data
     from robustprune.sweep.events import PrintedEvents
 
     request = frontier_request(args)
     html_output = checked_output(args.html, "--html", "frontier.html") if args.html else None  # before any run
     data = sweep_data(request.sweep)
     request.validate(data)  # before Ray or any run starts
-    executor = make_executor(args.ray, args.device, cpus_per_task=args.cpus_per_task)
-    try:
+    with open_executor(args.ray, args.device, cpus_per_task=args.cpus_per_task) as executor:
         result = run_frontier(request, data=data, store=RunStore(), executor=executor,
                               shard_size=args.shard_size or executor.default_shard_size, events=PrintedEvents)
-    finally:
-        getattr(executor, "shutdown", lambda: None)()
     if not args.json:
         for line in result.lines():
             print(line)

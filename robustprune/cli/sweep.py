@@ -29,7 +29,7 @@ def sweep_spec(args):
 def command_sweep(args) -> dict:
     from robustprune.output_files import checked_output, write_output
     from robustprune.store import RunStore
-    from robustprune.sweep import make_executor, plan_sweep, run_sweep, sweep_data
+    from robustprune.sweep import open_executor, plan_sweep, run_sweep, sweep_data
     from robustprune.sweep.estimate import estimate_sweep
     from robustprune.sweep.events import PrintedEvents
     from robustprune.sweep.comparisons import seeds_markdown
@@ -39,23 +39,20 @@ def command_sweep(args) -> dict:
     # the CSV's path is checked before any run, not after all of them
     csv_output = None if args.dry_run else checked_output(args.csv, "--csv", "table.csv")
     data = sweep_data(spec)
-    executor = make_executor(args.ray, args.device, cpus_per_task=args.cpus_per_task)
-    store = RunStore()
-    shard_size = args.shard_size or executor.default_shard_size
-    plan = plan_sweep(spec, data, shard_size)
-    estimate = estimate_sweep(plan, store, args.device)
-    print(f"sweep: {len(plan.rows)} table rows, {estimate.describe()}", file=sys.stderr)
-    if args.dry_run:
-        table = sweep_table(plan, store)
-        if not args.json:
-            print(markdown_table(table))
-        return {"rows": table.to_dict("records"), "cells": len(plan.cells), "cached": estimate.cached,
-                "missing": estimate.missing, "estimated_seconds": estimate.seconds}
-    try:
+    with open_executor(args.ray, args.device, cpus_per_task=args.cpus_per_task) as executor:
+        store = RunStore()
+        shard_size = args.shard_size or executor.default_shard_size
+        plan = plan_sweep(spec, data, shard_size)
+        estimate = estimate_sweep(plan, store, args.device)
+        print(f"sweep: {len(plan.rows)} table rows, {estimate.describe()}", file=sys.stderr)
+        if args.dry_run:
+            table = sweep_table(plan, store)
+            if not args.json:
+                print(markdown_table(table))
+            return {"rows": table.to_dict("records"), "cells": len(plan.cells), "cached": estimate.cached,
+                    "missing": estimate.missing, "estimated_seconds": estimate.seconds}
         result = run_sweep(spec, data=data, store=store, executor=executor, shard_size=shard_size,
                            events=PrintedEvents())
-    finally:
-        getattr(executor, "shutdown", lambda: None)()
     write_output(csv_output, result.table.to_csv(index=False))
     if not args.json:
         print(markdown_table(result.table))

@@ -96,16 +96,12 @@ class FrontierRequest(RunRequest):
         store the answer as this request's run. In a job (``progress`` a ``jobs.JobProgress``) each round's cells
         go to the job's ``sweep_cells`` rows as they change, as a sweep job's do."""
         from robustprune.frontier.run import run_frontier
-        from robustprune.sweep import make_executor
+        from robustprune.sweep import open_executor
         from robustprune.sweep.events import JobEvents
 
-        executor = make_executor(self.ray, self.sweep.device)
-        queue = getattr(progress, "queue", None)
-        events = (lambda: JobEvents(queue, progress.job_id, progress)) if queue is not None else None
-        try:
-            return run_frontier(self, data=data, store=store, executor=executor, events=events)
-        finally:
-            getattr(executor, "shutdown", lambda: None)()
+        with open_executor(self.ray, self.sweep.device) as executor:
+            return run_frontier(self, data=data, store=store, executor=executor,
+                                events=lambda: JobEvents.of(progress))  # a fresh one per round; None outside a job
 
     def describe(self) -> str:
         return (f"Frontier of {', '.join(self.sweep.methods)} under {', '.join(self.sweep.recipes)}, "

@@ -34,16 +34,12 @@ class SweepRequest(RunRequest):
     def run(self, store=None, data=None, device="auto", progress=silent, concurrency=None):
         """Run the grid; a failed cell does not stop the others, the sweep then fails with their reasons. In a job
         (``progress`` a ``jobs.JobProgress``) the cells' states go to the job's ``sweep_cells`` rows as they change."""
-        from robustprune.sweep import make_executor, run_sweep
+        from robustprune.sweep import open_executor, run_sweep
         from robustprune.sweep.events import JobEvents
 
-        executor = make_executor(self.ray, self.spec.device)
-        queue = getattr(progress, "queue", None)
-        try:
+        with open_executor(self.ray, self.spec.device) as executor:
             result = run_sweep(self.spec, data=data, store=store, executor=executor, shard_size=self.shard_size,
-                               events=JobEvents(queue, progress.job_id, progress) if queue is not None else None)
-        finally:
-            getattr(executor, "shutdown", lambda: None)()
+                               events=JobEvents.of(progress))
         if result.failures:
             reasons = "; ".join(f"{state.label}: {(state.error or '').splitlines()[0]}"
                                 for state in result.failures[:3])

@@ -7,5 +7,5 @@ the dashboard's Sweep page call it.
 """
 
 from robustprune.sweep.plan import Cell, GridRow, SweepPlan, plan_sweep  # noqa: F401
-from robustprune.sweep.run import SweepResult, make_executor, run_sweep, sweep_data  # noqa: F401
+from robustprune.sweep.run import SweepResult, make_executor, open_executor, run_sweep, sweep_data  # noqa: F401
 from robustprune.sweep.spec import MethodVariant, SweepSpec  # noqa: F401

@@ -99,6 +99,12 @@ class JobEvents(SweepEvents):
         super().__init__()
         self.queue, self.job_id, self.progress = queue, job_id, progress
 
+    @classmethod
+    def of(cls, progress: Progress) -> "JobEvents | None":
+        """The events of the job whose ``progress`` (a ``jobs.JobProgress``) this is; None outside a job."""
+        queue = getattr(progress, "queue", None)
+        return cls(queue, progress.job_id, progress) if queue is not None else None
+
     def planned(self, cells, cached: set[str]) -> None:
         super().planned(cells, cached)
         self.queue.set_cells(self.job_id, self.cells.values())

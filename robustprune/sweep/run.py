@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import pandas as pd
 
@@ -43,6 +45,17 @@ def make_executor(ray: str | None = None, device: str = "auto", concurrency: int
     return RayExecutor(address, device=device, cpus_per_task=cpus_per_task, concurrency=concurrency)
 
 
+@contextmanager
+def open_executor(ray: str | None = None, device: str = "auto", concurrency: int | None = None,
+                  cpus_per_task: int = 1) -> Iterator:
+    """``make_executor``'s executor for the block, shut down after it (Ray's connection closed)."""
+    executor = make_executor(ray, device, concurrency, cpus_per_task)
+    try:
+        yield executor
+    finally:
+        getattr(executor, "shutdown", lambda: None)()
+
+
 def sweep_data(spec: SweepSpec) -> TaskData:
     return load_task_data(spec.dataset, spec.text_column, spec.label_column)
 
@@ -71,4 +84,4 @@ def run_sweep(spec: SweepSpec, *, data: TaskData | None = None, store: RunStore 
                        seconds=time.perf_counter() - started)
 
 
-__all__ = ["SweepResult", "run_sweep", "make_executor", "sweep_data"]
+__all__ = ["SweepResult", "run_sweep", "make_executor", "open_executor", "sweep_data"]
