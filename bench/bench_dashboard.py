@@ -95,6 +95,13 @@ def cached_visits(store: RunStore) -> list[PageVisit]:
     if structured:
         visits.append(PageVisit("K-prune", "/prune", {"run": structured[0].run_id}, "What each layer kept", 2,
                                 sidebar="Prune"))
+    frontiers = store.list(kind="frontier", model=run.model, dataset=run.dataset)
+    if frontiers:  # the newest frontier's question, as a link to it asks it: its answer drawn, nothing computed
+        from robustprune.dashboard.links import frontier_query
+
+        answers = frontiers[0].summary["frontiers"]
+        visits.append(PageVisit("Frontier", "/frontier", frontier_query(frontiers[0].summary["request"]),
+                                f"{answers[0]['label']} under {answers[0]['recipe']}", len(answers)))
     compare = {"a": run.run_id, "b": rival.run_id} if rival else {}
     visits.append(PageVisit("Runs", "/runs", compare, "Compare two runs", 1 if rival else 0))
     return visits

@@ -1,6 +1,7 @@
 """The robustness frontier on the embedded default, as the README reports it: ``robustprune frontier`` itself.
 
-    python -m bench.frontier_default [--method krp] [--recipe textbugger] [-n 100] [--out bench/results/...]
+    python -m bench.frontier_default [--method krp[,sparsegpt,...]] [--recipe textbugger] [-n 100]
+        [--resolution 0.025] [--dataset rotten_tomatoes] [--out bench/results/...]
 
 Runs the CLI's ``frontier`` command (fine-tuning the default first if it is not cached; every probe a cached
 prune + attack run) and writes its answer line, its probes' table and the machine it ran on to ``--out``.
@@ -17,11 +18,26 @@ import sys
 from pathlib import Path
 
 
+class Both(io.TextIOBase):
+    """Writes to every one of ``streams``."""
+
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self.streams:
+            stream.write(text)
+            stream.flush()
+        return len(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--method", default="krp")
     parser.add_argument("--recipe", default="textbugger")
     parser.add_argument("-n", type=int, default=100)
+    parser.add_argument("--resolution", default=None, help="the frontier's --resolution (default the CLI's)")
+    parser.add_argument("--dataset", default=None, help="the frontier's --dataset (default the CLI's)")
     parser.add_argument("--out", default=None, help="write the answer here (Markdown)")
     args = parser.parse_args(argv)
 
@@ -30,18 +46,20 @@ def main(argv: list[str] | None = None) -> int:
     from robustprune.cli import main as cli
 
     command = ["frontier", "--method", args.method, "--recipe", args.recipe, "-n", str(args.n)]
+    command += ["--resolution", args.resolution] if args.resolution else []
+    command += ["--dataset", args.dataset] if args.dataset else []
     printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
+    with contextlib.redirect_stdout(Both(printed, sys.stdout)):  # progress shows as it runs
         code = cli(command)
     text = printed.getvalue()
-    print(text)
     if args.out and code == 0:
         Path(args.out).write_text(
-            f"# Frontier: {args.method} under {args.recipe}, the embedded default, n = {args.n}\n\n"
-            f"`python -m bench.frontier_default --method {args.method} --recipe {args.recipe} -n {args.n}` "
+            f"# Frontier: {args.method} under {args.recipe}, {args.dataset or 'the embedded default'}, n = {args.n}\n\n"
+            f"`python -m bench.frontier_default {' '.join(argv if argv is not None else sys.argv[1:])}` "
             f"(`robustprune {' '.join(command)}`) on {platform.machine()}, {os.cpu_count()} CPUs, torch "
-            f"{torch.__version__}; MiniLM-L6 fine-tuned on rotten_tomatoes on this machine, 128 calibration texts, "
-            f"the first {args.n} test sentences.\n\n{text}")
+            f"{torch.__version__}, load average {' '.join(f'{load:.1f}' for load in os.getloadavg())} at the end; "
+            f"MiniLM-L6 fine-tuned on {args.dataset or 'rotten_tomatoes'} on this machine, 128 calibration texts, "
+            f"the first {args.n} test texts.\n\n{text}")
     return code
 
 

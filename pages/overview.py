@@ -89,7 +89,10 @@ for kind in overview.PRUNING_KINDS:
                "accuracy on its texts; where several seeds meet, a point is their mean and its bar Wilson's interval "
                "on their pooled counts (the seeds' min–max is in the hover). A pruned point under attack hovers its "
                "difference from its dense start under the same attack (points, 95 % interval, p; paired on the same "
-               "sentences: Newcombe, exact McNemar). Select a row of the table to open its run.")
+               "sentences: Newcombe, exact McNemar). A shaded band under attack is a stored frontier (the Frontier page, "
+               "`robustprune frontier`): the method's robustness is kept up to its left edge and lost from its right "
+               "one; hover it for the answer with its evidence, click its edge to open it. Select a row of the table "
+               "to open its run.")
     columns = {column: st.column_config.NumberColumn(format="percent") for column in overview.interval_columns()}
     columns["sparsity"] = st.column_config.NumberColumn(x_title, format="percent")
     chosen = st.dataframe(table, hide_index=True, key=f"runs-{kind}", on_select="rerun", selection_mode="single-row",

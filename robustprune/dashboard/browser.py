@@ -73,7 +73,7 @@ class DashboardServer:
         self.process: subprocess.Popen | None = None
 
     def url(self, path: str = "/", **query) -> str:
-        return f"http://localhost:{self.port}{path}" + (f"?{urlencode(query)}" if query else "")
+        return f"http://localhost:{self.port}{path}" + (f"?{urlencode(query, doseq=True)}" if query else "")
 
     def __enter__(self) -> DashboardServer:
         command = [sys.executable, "-m", "streamlit", "run", str(self.app), "--server.headless", "true",

@@ -40,12 +40,14 @@ def figure(name: str, key: tuple, build):
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _tradeoff(root: str, state: tuple, model: str, dataset: str, recipe: str | None, kind: str):
     from robustprune.figures import overview
+    from robustprune.figures.frontier_bands import frontier_bands
 
     store = RunStore(root)
     frame = overview.tradeoff_frame(store, model, dataset, recipe, kind, attack_runs(store)[0])
     if frame.empty:
         return frame, None, frame
-    return frame, overview.tradeoff_figure(frame, overview.X_TITLES[kind]), overview.runs_table(frame)
+    bands = frontier_bands(store, model, dataset, recipe) if kind == "prune" else []  # a frontier is over sparsity
+    return frame, overview.tradeoff_figure(frame, overview.X_TITLES[kind], bands), overview.runs_table(frame)
 
 
 def tradeoff_key(store: RunStore, model: str, dataset: str, recipe: str | None) -> tuple:

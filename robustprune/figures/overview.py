@@ -197,12 +197,14 @@ def method_rank(line: str) -> tuple[int, str]:
 PANELS = {CLEAN: "clean accuracy (all test texts)", UNDER_ATTACK: "under attack (the attacked test texts)"}
 
 
-def tradeoff_figure(frame: pd.DataFrame, x_title: str = "sparsity") -> go.Figure:
+def tradeoff_figure(frame: pd.DataFrame, x_title: str = "sparsity", bands: list | None = None) -> go.Figure:
     """Accuracy vs sparsity (or FLOPs removed): clean accuracy on the whole test split, and beside it accuracy under
     attack with clean accuracy on the same attacked texts (dotted, faint), a line per method, a point per run (the
     mean where several seeds meet), its error bar the 95 % Wilson interval (on the seeds' pooled counts). An N:M
     line is dotted, a soup-started line dashed. A
-    collapsed run is a hollow marker, its reason on hover; under attack it is grey and left out of its line."""
+    collapsed run is a hollow marker, its reason on hover; under attack it is grey and left out of its line.
+    ``bands``: stored frontiers (``frontier_bands.frontier_bands``), drawn under the attack panel's lines in their
+    line's colour."""
     from plotly.subplots import make_subplots
 
     data = points(frame)
@@ -210,8 +212,16 @@ def tradeoff_figure(frame: pd.DataFrame, x_title: str = "sparsity") -> go.Figure
     figure = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, horizontal_spacing=0.05,
                            subplot_titles=[PANELS[metric] for metric in panels])
     methods = sorted(set(data["method"]), key=method_rank)
-    for number, method in enumerate(methods):
-        colour = line_colour(method, METHOD_COLOURS.get(line_method(method), PALETTE[number % len(PALETTE)]))
+    if bands and UNDER_ATTACK in panels:
+        from robustprune.figures.frontier_bands import band_trace
+
+        methods += sorted({band.line for band in bands} - set(methods), key=method_rank)
+        recipes = {band.recipe for band in bands}
+        for band in bands:
+            figure.add_trace(band_trace(band, _colour(methods, band.line), show_recipe=len(recipes) > 1),
+                             row=1, col=panels.index(UNDER_ATTACK) + 1)
+    for method in methods:
+        colour = _colour(methods, method)
         shown = False
         for column, panel in enumerate(panels, 1):
             for metric in (panel, CLEAN_ATTACKED) if panel == UNDER_ATTACK else (panel,):
@@ -232,6 +242,12 @@ def tradeoff_figure(frame: pd.DataFrame, x_title: str = "sparsity") -> go.Figure
     figure.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="method",
                          clickmode="event+select")
     return figure
+
+
+def _colour(lines: list[str], line: str) -> str:
+    """A line's colour: its method's, shaded for its variant (``line_colour``); a method without one of its own
+    takes the palette's colour at the line's place."""
+    return line_colour(line, METHOD_COLOURS.get(line_method(line), PALETTE[lines.index(line) % len(PALETTE)]))
 
 
 def _hover(method: str, metric: str, x_title: str) -> str:

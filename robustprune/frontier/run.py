@@ -136,17 +136,18 @@ def run_frontier(request: FrontierRequest, *, data: TaskData | None = None, stor
                                                 complete=(method, recipe) not in stopped,
                                                 dense_collapsed=dense_collapsed.get(recipe, False)))
     result.seconds = time.perf_counter() - started
-    save_frontier(store, result)
+    save_frontier(store, result, data.name)
     return result
 
 
-def save_frontier(store: RunStore, result: FrontierResult) -> None:
+def save_frontier(store: RunStore, result: FrontierResult, dataset: str) -> None:
     """The answer as a run of kind ``frontier`` (its id ``request.run_id()``): what the Frontier page, the overview
     report and ``robustprune runs`` read. Asked again, the answer is judged again from the cached probes and
-    written over the old one."""
+    written over the old one. ``dataset``: the data's name, as its probes' runs record it (``TaskData.name``: a
+    local file's is "file:<name>"), so that the Overview finds the frontier beside their curves."""
     request = result.request
     with store.lock(result.run_id), store.write("frontier", request.key(), model=request.sweep.model,
-                                                 dataset=request.sweep.dataset,
+                                                 dataset=dataset,
                                                  method=",".join(request.sweep.methods)) as writer:
         writer.summary.update(result.to_dict())
 

@@ -21,6 +21,7 @@ from robustprune.attack.explain import cached_explanation, explain_example
 from robustprune.attack.layer_auc import block_errors, cached_layer_auc, ensure_layer_auc, flipped_in_sparse_only
 from robustprune.attack.records import AttackExample, AttackResult
 from robustprune.figures import attacks, explanation, marks, overview, pruning, structured
+from robustprune.figures.frontier_bands import frontier_bands
 from robustprune.report.document import ReportDocument
 from robustprune.store import PRUNING_KINDS, RunRecord, RunStore
 
@@ -156,7 +157,8 @@ def tradeoff_sections(document: ReportDocument, store: RunStore, model: str, dat
             document.heading(f"Trade-off: accuracy vs {x_title}" + (f" under {recipe}" if recipe else "")
                              + f", {model} on {dataset}" + (" (structured pruning)" if kind == "structured" else ""),
                              3)
-            document.figure(overview.tradeoff_figure(frame, x_title))
+            bands = frontier_bands(store, model, dataset, recipe) if kind == "prune" else []
+            document.figure(overview.tradeoff_figure(frame, x_title, bands))
             document.table(overview.runs_table(frame), float_format="{:.1%}")
 
 

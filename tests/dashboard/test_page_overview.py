@@ -340,3 +340,61 @@ def test_the_page_refreshes_only_while_jobs_run(home, workspace, auto_reruns):
     auto_reruns.clear()
     app = open_page(model=workspace.model_dir)
     assert not app.exception and auto_reruns == []  # the job ended: nothing refreshes
+
+
+def stored_frontier(store: RunStore, workspace, recipe: str, frontier: float) -> tuple[str, object]:
+    """A frontier of krp on the workspace's model and dataset, its answer from a search on planted outcomes (the
+    search itself is tested in tests/frontier), stored as ``robustprune frontier`` stores one."""
+    from robustprune.frontier.answer import FrontierAnswer
+    from robustprune.frontier.run import FrontierResult, save_frontier
+    from robustprune.frontier.search import search_frontier
+    from robustprune.requests.frontier import FrontierRequest
+    from robustprune.sweep.spec import SweepSpec
+    from tests.frontier.test_search import PAPER_LEVELS, planted
+    from robustprune.data import load_task_data
+
+    request = FrontierRequest(SweepSpec(model=workspace.model_dir, dataset=workspace.csv, methods=("krp",),
+                                        recipes=(recipe,)))
+    search = search_frontier(PAPER_LEVELS, 0.025, 0.05, planted(frontier)[0])
+    answer = FrontierAnswer.of(search, "krp", "krp", recipe, 400, 1)
+    save_frontier(store, FrontierResult(request, [answer]), load_task_data(workspace.csv).name)
+    return request.run_id(), answer
+
+
+def test_a_stored_frontier_is_a_band_on_the_under_attack_panel_that_opens_it(home, workspace):
+    """The band spans the highest kept to the lowest lost sparsity, in the krp line's colour, hovers the answer's line,
+    and its run id (a click) opens the frontier on the Frontier page; another recipe's frontier is not drawn."""
+    from robustprune.dashboard import links
+
+    store = RunStore()
+    run_id, answer = stored_frontier(store, workspace, "textfooler", 0.61)
+    stored_frontier(store, workspace, "textbugger", 0.42)  # the Overview shows textfooler (the recipe attacked)
+    app = open_page(model=workspace.model_dir)
+    assert not app.exception and not app.error
+    figure = plotly_figures(app)[0]
+    [band] = [trace for trace in figure["data"] if trace["name"].endswith("frontier")]
+    assert band["name"] == "krp frontier" and band["xaxis"] == "x2" and band["fill"] == "toself"
+    assert answer.attack.kept_up_to < answer.attack.lost_from
+    assert (min(band["x"]), max(band["x"])) == pytest.approx((answer.attack.kept_up_to, answer.attack.lost_from))
+    assert answer.line() in band["text"]
+    [krp_line] = [trace for trace in figure["data"] if trace["name"] == "krp" and trace["xaxis"] == "x"]
+    assert band["line"]["color"] == krp_line["line"]["color"]
+    assert band["customdata"][0][0] == run_id
+    assert links.run_view(store, run_id)[0] == "pages/frontier.py"
+
+
+def test_a_method_kept_at_every_level_has_no_band():
+    from robustprune.figures.frontier_bands import frontier_bands
+    from robustprune.frontier.run import FrontierResult, save_frontier
+    from robustprune.requests.frontier import FrontierRequest
+    from robustprune.sweep.spec import SweepSpec
+    from robustprune.frontier.answer import FrontierAnswer
+    from robustprune.frontier.search import search_frontier
+    from tests.frontier.test_search import PAPER_LEVELS, planted
+
+    store = RunStore()
+    search = search_frontier(PAPER_LEVELS, 0.025, 0.05, planted(0.95)[0])  # never lost up to 87.5 %
+    answer = FrontierAnswer.of(search, "krp", "krp", "textbugger", 400, 1)
+    assert answer.attack.lost_from is None
+    save_frontier(store, FrontierResult(FrontierRequest(SweepSpec(model="m", dataset="d")), [answer]), "d")
+    assert frontier_bands(store, "m", "d") == []
