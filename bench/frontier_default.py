@@ -33,11 +33,13 @@ class Both(io.TextIOBase):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--method", default="krp")
+    parser.add_argument("--method", default=None, help="method(s), comma-separated (default krp; with --preset, "
+                        "the preset's)")
     parser.add_argument("--recipe", default="textbugger")
     parser.add_argument("-n", type=int, default=100)
     parser.add_argument("--resolution", default=None, help="the frontier's --resolution (default the CLI's)")
     parser.add_argument("--dataset", default=None, help="the frontier's --dataset (default the CLI's)")
+    parser.add_argument("--preset", default=None, help="the frontier's --preset (paper: the paper's whole setup)")
     parser.add_argument("--out", default=None, help="write the answer here (Markdown)")
     args = parser.parse_args(argv)
 
@@ -45,20 +47,25 @@ def main(argv: list[str] | None = None) -> int:
 
     from robustprune.cli import main as cli
 
-    command = ["frontier", "--method", args.method, "--recipe", args.recipe, "-n", str(args.n)]
+    method = args.method or (None if args.preset else "krp")
+    command = ["frontier", "--recipe", args.recipe, "-n", str(args.n)]
+    command += ["--method", method] if method else []
     command += ["--resolution", args.resolution] if args.resolution else []
     command += ["--dataset", args.dataset] if args.dataset else []
+    command += ["--preset", args.preset] if args.preset else []
     printed = io.StringIO()
     with contextlib.redirect_stdout(Both(printed, sys.stdout)):  # progress shows as it runs
         code = cli(command)
     text = printed.getvalue()
     if args.out and code == 0:
         Path(args.out).write_text(
-            f"# Frontier: {args.method} under {args.recipe}, {args.dataset or 'the embedded default'}, n = {args.n}\n\n"
+            f"# Frontier: {method or args.preset + ' setup'} under {args.recipe}, "
+            f"{args.dataset or 'the embedded default'}, n = {args.n}\n\n"
             f"`python -m bench.frontier_default {' '.join(argv if argv is not None else sys.argv[1:])}` "
             f"(`robustprune {' '.join(command)}`) on {platform.machine()}, {os.cpu_count()} CPUs, torch "
             f"{torch.__version__}, load average {' '.join(f'{load:.1f}' for load in os.getloadavg())} at the end; "
-            f"MiniLM-L6 fine-tuned on {args.dataset or 'rotten_tomatoes'} on this machine, 128 calibration texts, "
+            f"MiniLM-L6 fine-tuned on {args.dataset or 'rotten_tomatoes'} on this machine (seed 0), "
+            f"{'the preset' + chr(39) + 's dense start and calibration' if args.preset else '128 calibration texts'}, "
             f"the first {args.n} test texts.\n\n{text}")
     return code
 
