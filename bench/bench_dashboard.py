@@ -59,9 +59,9 @@ class PageVisit:
 
 
 def cached_visits(store: RunStore) -> list[PageVisit]:
-    """One visit per page, each on a cached run: krp at 50% if there is one (the paper's method), an attack
-    on the sparse model of a krp run if there is one, and on Runs krp compared with another method."""
-    from robustprune.figures.attacks import list_attack_runs
+    """One visit per page, each on a cached run: krp at 50% if there is one (the paper's method), the attack the
+    Attacks and Embeddings pages open on, on Runs krp compared with another method, and the newest frontier."""
+    from robustprune.figures.attacks import attacked_runs, list_attack_runs
 
     prunes = store.list(kind="prune")
     if not prunes:
@@ -76,10 +76,12 @@ def cached_visits(store: RunStore) -> list[PageVisit]:
                                             "sparsity": f"{run.summary['target_sparsity'] * 100:g}",
                                             "calibration": run.summary["config"]["calibration"]},
                         "Reconstruction error per layer", 4)]
-    attacks = [info for info in list_attack_runs(store) if info.attacked_model == "sparse"]
-    if attacks:
-        krp_ids = {other.run_id for other in krp}
-        attack = next((info for info in attacks if info.target_run_id in krp_ids), attacks[0])
+    infos = list_attack_runs(store)
+    if infos:
+        # the attack the pickers show first (their first attacked run, its first recipe): a sidebar click lands there,
+        # so links and clicks time the same view, and its projection is computed below
+        first_target = next(iter(attacked_runs(store, infos).values()))
+        attack = next(info for info in infos if info.target_run_id == first_target)
         query = {"run": attack.target_run_id, "attack": attack.run_id}
         # the page's PCA is a worker job in the app, computed on the first look: here once, before timing
         from robustprune.attack.layer_auc import layer_auc_run_id
@@ -100,8 +102,10 @@ def cached_visits(store: RunStore) -> list[PageVisit]:
         from robustprune.dashboard.links import frontier_query
 
         answers = frontiers[0].summary["frontiers"]
+        # by link only (``sidebar`` set): the sidebar opens the page on its default question, not this one
         visits.append(PageVisit("Frontier", "/frontier", frontier_query(frontiers[0].summary["request"]),
-                                f"{answers[0]['label']} under {answers[0]['recipe']}", len(answers)))
+                                f"{answers[0]['label']} under {answers[0]['recipe']}", len(answers),
+                                sidebar="Frontier"))
     compare = {"a": run.run_id, "b": rival.run_id} if rival else {}
     visits.append(PageVisit("Runs", "/runs", compare, "Compare two runs", 1 if rival else 0))
     return visits

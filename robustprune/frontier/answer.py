@@ -3,7 +3,8 @@
 "krp+refit (paper setup), textbugger, n = 200: kept up to 72.5 %, lost from 80 %; 75–77.5 %
 undecided (about 600 sentences would decide)" — never a bare yes: the line names what was
 kept, what was lost, what the data cannot tell yet, and the clean accuracy's verdicts beside
-it (a model that keeps its robustness but loses its accuracy is no free lunch). The table
+it; where robustness was kept but clean accuracy lost, it says so (a model that keeps its
+robustness but loses its accuracy is no free lunch: one leaning to one class is harder to flip). The table
 has every probe with both verdicts, the differences in points with their 95 % intervals,
 and the p-value (one seed).
 """
@@ -15,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from robustprune.frontier.search import FrontierSearch, Probe, boundaries
-from robustprune.frontier.verdict import KEPT, UNDECIDED, Verdict
+from robustprune.frontier.verdict import KEPT, LOST, UNDECIDED, Verdict
 from robustprune.stats.text import difference_text
 
 
@@ -99,7 +100,21 @@ class FrontierAnswer:
         if self.dense_collapsed:
             stopped += " The dense start itself collapsed (robustprune.collapse): it has no robustness to keep."
         return (f"{self.label}, {self.recipe}, n = {self.sentences}{seeds}: {self.attack.describe()}. "
-                f"Clean accuracy: {self.clean.describe()}.{stopped}")
+                f"Clean accuracy: {self.clean.describe()}.{self.no_free_lunch()}{stopped}")
+
+    def kept_but_clean_lost(self) -> list[float]:
+        """The sparsities kept under attack whose clean accuracy was lost on the same sentences."""
+        return [probe.sparsity for probe in self.probes if probe.attack.verdict == KEPT and probe.clean.verdict == LOST]
+
+    def no_free_lunch(self) -> str:
+        """What the line must say when robustness was kept where accuracy was not: a model that leans to one class,
+        on its way to collapsing, is harder to flip, so its accuracy under attack holds (or rises) while it loses
+        the sentences it classified right — kept robustness there is no free lunch."""
+        hollow = self.kept_but_clean_lost()
+        if not hollow:
+            return ""
+        return (f" At {', '.join(percent(sparsity) for sparsity in hollow)} robustness was kept but clean accuracy "
+                "lost: no free lunch (a model leaning to one class is harder to flip).")
 
     def table(self) -> pd.DataFrame:
         rows = []

@@ -133,3 +133,31 @@ def test_the_figure_draws_every_probe_with_its_interval_and_the_band_between_kep
     band = [shape for shape in figure.layout.shapes if shape.type == "rect"]
     assert len(band) == 1 and (band[0].x0, band[0].x1) == pytest.approx((answer.attack.kept_up_to * 100,
                                                                           answer.attack.lost_from * 100))
+
+
+def test_robustness_kept_where_clean_accuracy_was_lost_is_said_to_be_no_free_lunch():
+    """A model degrading towards one class keeps (or gains) accuracy under attack while losing clean accuracy: the
+    answer names those sparsities, and says nothing of the kind where clean accuracy held."""
+    rng = np.random.default_rng(1)
+    dense_results = rng.choice(["failed", "succeeded", "skipped"], size=N, p=[0.3, 0.55, 0.15])
+    dense = SentenceOutcomes.from_results(dense_results)
+    flippable = np.flatnonzero(dense_results == "succeeded")
+
+    def evaluate(sparsities):  # above 60 %, half the sentences the attack flipped are now misclassified outright
+        found = {}
+        for sparsity in sparsities:
+            results = dense_results.copy()
+            if sparsity > 0.6:
+                results[flippable[::2]] = "skipped"
+            found[sparsity] = ProbeOutcomes(sparsity, [(SentenceOutcomes.from_results(results), dense)])
+        return found
+
+    search = search_frontier(PAPER_LEVELS, 0.025, 0.05, evaluate)
+    answer = FrontierAnswer.of(search, "sparsegpt", "sparsegpt", "textbugger", N, 1)
+    hollow = answer.kept_but_clean_lost()
+    assert hollow and min(hollow) > 0.6 and 0.7 in hollow and 0.5 not in hollow
+    assert all(search.probes[s].attack.verdict == KEPT and search.probes[s].clean.verdict == LOST for s in hollow)
+    assert "robustness was kept but clean accuracy lost: no free lunch" in answer.line()
+    healthy = FrontierAnswer.of(search_frontier(PAPER_LEVELS, 0.025, 0.05, planted(0.61)[0]), "krp", "krp",
+                                "textbugger", N, 1)
+    assert healthy.kept_but_clean_lost() == [] and "no free lunch" not in healthy.line()
