@@ -91,7 +91,8 @@ for kind in overview.PRUNING_KINDS:
                "difference from its dense start under the same attack (points, 95 % interval, p; paired on the same "
                "sentences: Newcombe, exact McNemar). A shaded band under attack is a stored frontier (the Frontier page, "
                "`robustprune frontier`): the method's robustness is kept up to its left edge and lost from its right "
-               "one; hover it for the answer with its evidence, click its edge to open it. Select a row of the table "
+               "one (dashed and fainter: nothing lost, undecided from its left edge to the highest level probed); "
+               "hover it for the answer with its evidence, click its edge to open it. Select a row of the table "
                "to open its run.")
     columns = {column: st.column_config.NumberColumn(format="percent") for column in overview.interval_columns()}
     columns["sparsity"] = st.column_config.NumberColumn(x_title, format="percent")

@@ -398,3 +398,26 @@ def test_a_method_kept_at_every_level_has_no_band():
     assert answer.attack.lost_from is None
     save_frontier(store, FrontierResult(FrontierRequest(SweepSpec(model="m", dataset="d")), [answer]), "d")
     assert frontier_bands(store, "m", "d") == []
+
+
+def test_a_frontier_undecided_above_its_highest_kept_level_is_an_open_band():
+    """Nothing lost, the levels above 50 % undecided: the frontier lies above 50 %, a fainter dashed band from there to
+    the highest level probed that says so; kept at every level: no band."""
+    from robustprune.figures.frontier_bands import band_trace, frontier_bands
+    from robustprune.frontier.answer import Boundary, FrontierAnswer
+    from robustprune.frontier.run import FrontierResult, save_frontier
+    from robustprune.requests.frontier import FrontierRequest
+    from robustprune.sweep.spec import SweepSpec
+
+    undecided = Boundary(0.5, None, [0.55, 0.7, 0.875], [], 553, 0.875)
+    kept = Boundary(0.875, None, [], [], None, 0.875)
+    answers = [FrontierAnswer("krp", "krp", "textbugger", 200, 1, 0.05, 0.05, undecided, kept),
+               FrontierAnswer("sparsegpt", "sparsegpt", "textbugger", 200, 1, 0.05, 0.05, kept, kept)]
+    store = RunStore()
+    save_frontier(store, FrontierResult(FrontierRequest(SweepSpec(model="m", dataset="d",
+                                                                  methods=("krp", "sparsegpt"))), answers), "d")
+    [band] = frontier_bands(store, "m", "d", "textbugger")
+    assert (band.line, band.low, band.high, band.open) == ("krp", 0.5, 0.875, True)
+    trace = band_trace(band, "#ef553b", show_recipe=False)
+    assert "above 50 % (not lost up to 87.5 %" in trace.text and trace.line.dash == "dash"
+    assert min(trace.x) == 0.5 and max(trace.x) == 0.875
