@@ -230,11 +230,15 @@ class JobQueue:
                     (error, time.time(), job_id, pid, updated)).rowcount
         return reaped
 
-    def work(self, once: bool = False, poll_seconds: float = 1.0, parent_pid: int | None = None) -> int:
+    def work(self, once: bool = False, poll_seconds: float = 1.0, parent_pid: int | None = None,
+             on_ready=None) -> int:
         """The worker loop: run queued jobs until stopped (or until none are left, with ``once``; or, with
         ``parent_pid``, the worker an app started, once that process has exited and no job is left). On start it
         removes what killed writers left (``RunStore.remove_leftovers``); before each claim (and so on start) it
-        reaps the jobs of dead workers."""
+        reaps the jobs of dead workers. ``on_ready()`` is called once, when start-up is done, before the first
+        claim: the worker waits from then on. (Said any earlier, a Ctrl-C right after it could land in start-up's
+        first imports — a ``namedtuple``'s ``eval`` in psutil's — and Python 3.11 then ends the process by SIGINT
+        although the worker caught the KeyboardInterrupt.)"""
         pid = os.getpid()
         finished = 0
         self.store.remove_leftovers()  # what killed workers were writing
@@ -242,6 +246,9 @@ class JobQueue:
             try:
                 self.heartbeat(pid)
                 self.reap_stale()
+                if on_ready is not None:
+                    on_ready()
+                    on_ready = None
                 job = self.claim(pid)
                 if job is None and parent_pid is not None and not process_alive(parent_pid):
                     job = self.retire(pid)

@@ -317,10 +317,12 @@ def command_worker(args) -> dict:
         return {"finished": finished}
     pid = os.getpid()
     until = f"; it exits after process {args.parent} has, once no job is left" if args.parent else ""
-    try:  # a Ctrl-C that comes while the line is still being written stops it as quietly
+    def say_waiting() -> None:  # flushed: the dashboard's worker writes to a log file
         print(f"robustprune worker (pid {pid}): waiting for jobs queued in {queue.store.root}; stop it with Ctrl-C "
-              f"or `kill {pid}`{until}", flush=True)  # flushed: the dashboard's worker writes to a log file
-        finished = queue.work(parent_pid=args.parent)
+              f"or `kill {pid}`{until}", flush=True)
+
+    try:  # a Ctrl-C that comes while the line is still being written stops it as quietly
+        finished = queue.work(parent_pid=args.parent, on_ready=say_waiting)
     except KeyboardInterrupt:
         print(f"robustprune worker (pid {pid}): stopped", flush=True)
         return {}
