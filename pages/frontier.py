@@ -18,11 +18,7 @@ st.markdown("Up to which sparsity does a method keep its dense start's robustnes
             "drop is significant or the model collapsed, undecided otherwise (with about how many sentences would "
             "decide it). Clean accuracy gets the same verdicts beside it.")
 
-left, right = st.columns(2)
-with left:
-    model = widgets.model_picker(store)
-with right:
-    choice = widgets.dataset_picker()
+model, choice = widgets.model_and_dataset_pickers(store)
 options = frontier.unstructured_methods()
 left, middle, right = st.columns(3)
 with left:

@@ -17,11 +17,7 @@ st.markdown("Fill the whole trade-off grid with one request: every dense start, 
             "becomes an ordinary cached run (what is cached is never computed again), made by the worker or, with "
             "Ray, by every CPU and GPU of a cluster. The Overview's curves fill in as runs finish.")
 
-left, right = st.columns(2)
-with left:
-    model = widgets.model_picker(store)
-with right:
-    choice = widgets.dataset_picker()
+model, choice = widgets.model_and_dataset_pickers(store)
 left, middle, right = st.columns(3)
 with left:
     starts = checked("starts", lambda: st.multiselect(

@@ -86,6 +86,16 @@ def dataset_picker(key: str = "dataset", upload_in_popover: bool = True) -> Data
     return choice
 
 
+def model_and_dataset_pickers(store: RunStore) -> tuple[str, DataChoice]:
+    """The model picker and the dataset picker side by side: (model name, dataset choice)."""
+    left, right = st.columns(2)
+    with left:
+        model = model_picker(store)
+    with right:
+        choice = dataset_picker()
+    return model, choice
+
+
 def checked_model(name: str, store: RunStore | None = None) -> bool:
     """Show what is wrong with a model choice; False when it cannot work (or is not one the dashboard opens)."""
     problem = model_problem(name, store)
