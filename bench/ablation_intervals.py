@@ -29,10 +29,9 @@ SOURCES = ("robustness-ablation.csv", "robustness-ablation-seeds.csv", "robustne
 
 def comparison_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Every pruned row against the unpruned fine-tune and against its own dense start, same recipe."""
-    from scipy.stats import fisher_exact
-
     from robustprune.frontier.verdict import decide
-    from robustprune.stats import newcombe_unpaired_difference, wilson_interval
+    from robustprune.stats import wilson_interval
+    from robustprune.stats.compare import unpaired_difference
     from robustprune.stats.text import difference_text
 
     dense = {(row.dense_start, row.recipe): row for row in frame[frame["method"] == "dense"].itertuples()}
@@ -50,11 +49,9 @@ def comparison_rows(frame: pd.DataFrame) -> pd.DataFrame:
             if reference is None:
                 found[label] = ""
                 continue
-            difference, lower, upper = newcombe_unpaired_difference(robust, int(row.attacked), int(reference.failed),
-                                                                   int(reference.attacked))
-            table = [[robust, int(row.attacked) - robust], [int(reference.failed),
-                                                             int(reference.attacked) - int(reference.failed)]]
-            found[label] = difference_text(difference, lower, upper, fisher_exact(table).pvalue, paired=False)
+            difference, lower, upper, p_value = unpaired_difference(robust, int(row.attacked), int(reference.failed),
+                                                                    int(reference.attacked))
+            found[label] = difference_text(difference, lower, upper, p_value, paired=False)
             if label == "vs its dense start":
                 found["verdict (margin 5)"] = decide(difference, lower, upper, int(row.attacked), 0.05,
                                                      collapsed=bool(row.collapsed)).verdict
@@ -65,9 +62,7 @@ def comparison_rows(frame: pd.DataFrame) -> pd.DataFrame:
 def calibration_contrast(frame: pd.DataFrame) -> pd.DataFrame:
     """The paper's setup against krp+refit from the same soup with the same calibration seed: the two differ only
     in the calibration set's size (512 texts against 128), the part the ablation's reading called decisive."""
-    from scipy.stats import fisher_exact
-
-    from robustprune.stats import newcombe_unpaired_difference
+    from robustprune.stats.compare import unpaired_difference
     from robustprune.stats.text import difference_text
 
     soup = frame[(frame["dense_start"] == "soup") & (frame["method"] == "krp+refit")]
@@ -79,10 +74,8 @@ def calibration_contrast(frame: pd.DataFrame) -> pd.DataFrame:
         if match.empty:
             continue
         other = next(match.itertuples())
-        difference, lower, upper = newcombe_unpaired_difference(int(row.failed), int(row.attacked), int(other.failed),
-                                                               int(other.attacked))
-        p_value = fisher_exact([[int(row.failed), int(row.attacked - row.failed)],
-                                [int(other.failed), int(other.attacked - other.failed)]]).pvalue
+        difference, lower, upper, p_value = unpaired_difference(int(row.failed), int(row.attacked),
+                                                                int(other.failed), int(other.attacked))
         rows.append({"sparsity": f"{row.sparsity:.1%}", "recipe": row.recipe, "seed": row.seed,
                      "512 texts (paper setup)": f"{int(row.failed)}/{int(row.attacked)}",
                      "128 texts": f"{int(other.failed)}/{int(other.attacked)}",

@@ -97,14 +97,21 @@ def compare(model: SentenceOutcomes, reference: SentenceOutcomes, metric: str = 
         return Comparison(metric, *accuracy, *reference_accuracy, *difference,
                           mcnemar_exact_p(only_model, only_reference), True, PAIRED_METHOD, "exact McNemar",
                           len(x), len(y), only_model, only_reference)
-    from scipy.stats import fisher_exact
-
-    successes, reference_successes = int(np.sum(x)), int(np.sum(y))
-    difference = newcombe_unpaired_difference(successes, len(x), reference_successes, len(y))
-    p_value = float(fisher_exact([[successes, len(x) - successes],
-                                  [reference_successes, len(y) - reference_successes]]).pvalue)
+    *difference, p_value = unpaired_difference(int(np.sum(x)), len(x), int(np.sum(y)), len(y))
     return Comparison(metric, *accuracy, *reference_accuracy, *difference, p_value, False, UNPAIRED_METHOD,
                       "Fisher exact", len(x), len(y))
+
+
+def unpaired_difference(successes: int, n: int, reference_successes: int, reference_n: int
+                        ) -> tuple[float, float, float, float]:
+    """(D, L, U, p) for two independent samples' counts: D = successes / n − reference_successes / reference_n,
+    Newcombe's hybrid score interval (``UNPAIRED_METHOD``) and Fisher's exact p."""
+    from scipy.stats import fisher_exact
+
+    difference = newcombe_unpaired_difference(successes, n, reference_successes, reference_n)
+    p_value = float(fisher_exact([[successes, n - successes],
+                                  [reference_successes, reference_n - reference_successes]]).pvalue)
+    return (*difference, p_value)
 
 
 @dataclass(frozen=True)
@@ -212,5 +219,5 @@ def _bootstrap(arrays, same_sentences: bool, samples: int, seed: int) -> np.ndar
     return replicates / len(arrays)
 
 
-__all__ = ["Comparison", "PooledComparison", "compare", "compare_over_seeds", "wilson_accuracy",
+__all__ = ["Comparison", "PooledComparison", "compare", "compare_over_seeds", "unpaired_difference", "wilson_accuracy",
            "BOOTSTRAP_SAMPLES", "BOOTSTRAP_SEED", "PAIRED_METHOD", "UNPAIRED_METHOD"]
