@@ -46,7 +46,7 @@ def _tradeoff(root: str, state: tuple, model: str, dataset: str, recipe: str | N
     frame = overview.tradeoff_frame(store, model, dataset, recipe, kind, attack_runs(store)[0])
     if frame.empty:
         return frame, None, frame
-    bands = frontier_bands(store, model, dataset, recipe) if kind == "prune" else []  # a frontier is over sparsity
+    bands = frontier_bands(store, model, dataset, recipe, kind)
     return frame, overview.tradeoff_figure(frame, overview.X_TITLES[kind], bands), overview.runs_table(frame)
 
 

@@ -41,27 +41,30 @@ def answer_line(answer: FrontierAnswer, dense_starts) -> str:
     return answer.label + (" (soup)" if soup else "")
 
 
-def frontier_bands(store: RunStore, model: str, dataset: str, recipe: str | None = None) -> list[FrontierBand]:
+def frontier_bands(store: RunStore, model: str, dataset: str, recipe: str | None = None,
+                   kind: str = "prune") -> list[FrontierBand]:
     """The band of the newest stored frontier of each (line, recipe) of ``model`` on ``dataset`` (``recipe``: that
     attack's only): for the methods whose robustness was lost at some level probed, or left undecided above the
-    highest level kept (an open band)."""
+    highest level kept (an open band). None for a chart of ``kind`` "structured": a frontier is over sparsity, not
+    FLOPs."""
     from robustprune.frontier.run import load_frontier
 
+    if kind != "prune":
+        return []
     bands: dict[tuple[str, str], FrontierBand] = {}
     for record in store.list(kind="frontier", model=model, dataset=dataset):  # newest first
         dense_starts = record.summary["request"]["sweep"].get("dense_starts", ["finetune"])
         for answer in load_frontier(record):
             line = answer_line(answer, dense_starts)
             boundary = answer.attack
-            if (recipe is not None and answer.recipe != recipe) or (line, answer.recipe) in bands:
+            if (recipe is not None and answer.recipe != recipe) or (line, answer.recipe) in bands \
+                    or (boundary.lost_from is None and not boundary.undecided):
                 continue
-            if boundary.lost_from is not None:
-                bands[line, answer.recipe] = FrontierBand(line, answer.recipe, boundary.kept_up_to,
-                                                          boundary.lost_from, answer.line(), record.run_id)
-            elif boundary.undecided:
-                bands[line, answer.recipe] = FrontierBand(line, answer.recipe, boundary.kept_up_to,
-                                                          boundary.highest_probed, answer.line(), record.run_id,
-                                                          open=True)
+            still_open = boundary.lost_from is None
+            bands[line, answer.recipe] = FrontierBand(
+                line, answer.recipe, boundary.kept_up_to,
+                boundary.highest_probed if still_open else boundary.lost_from, answer.line(), record.run_id,
+                open=still_open)
     return list(bands.values())
 
 

@@ -157,7 +157,7 @@ def tradeoff_sections(document: ReportDocument, store: RunStore, model: str, dat
             document.heading(f"Trade-off: accuracy vs {x_title}" + (f" under {recipe}" if recipe else "")
                              + f", {model} on {dataset}" + (" (structured pruning)" if kind == "structured" else ""),
                              3)
-            bands = frontier_bands(store, model, dataset, recipe) if kind == "prune" else []
+            bands = frontier_bands(store, model, dataset, recipe, kind)
             document.figure(overview.tradeoff_figure(frame, x_title, bands))
             document.table(overview.runs_table(frame), float_format="{:.1%}")
 
