@@ -21,8 +21,10 @@ filters = {}
 for column, name in zip(st.columns(4), ("kind", "model", "dataset", "method")):
     with column:
         values = sorted(frame[name].dropna().unique())
-        filters[name] = checked(name, lambda: st.multiselect(name.capitalize(), values, key=name,
-                                                             bind="query-params"),
+        # keys of their own: pages share one session, and the Prune form's "model", "dataset" and "method" are
+        # single names, not lists of them
+        key = f"filter_{name}"
+        filters[name] = checked(key, lambda: st.multiselect(name.capitalize(), values, key=key, bind="query-params"),
                                 f"among this cache's {name}s", each_of(values))
 shown = runs.filter_runs(frame, **filters)
 if shown.empty:

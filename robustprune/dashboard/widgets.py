@@ -143,6 +143,8 @@ def stored_choice(label: str, options: list[str], key: str, **extra) -> str | No
 
     if not options:
         return None
+    if st.session_state.get(key, options[0]) not in options:  # another page's choice this cache has no runs of
+        del st.session_state[key]
     return checked(key, lambda: st.selectbox(label, options, key=key, bind="query-params", **extra),
                    f"{listed(options)} (what this cache holds)", one_of(options))
 

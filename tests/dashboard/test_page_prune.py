@@ -233,3 +233,19 @@ def test_a_structured_run_without_the_other_method_says_why(home, workspace):
     app.button(key="compare-with-kprune").click().run()
     assert app.selectbox(key="method").value == "kprune" and app.slider(key="flops").value == 50
     assert any("not cached yet" in message for message in texts(app.info))
+
+
+@pytest.mark.parametrize("page", ["pages/runs.py", "pages/sweep.py", "pages/frontier.py", "pages/overview.py",
+                                  "pages/attacks.py", "pages/embeddings.py"])
+def test_the_form_survives_a_visit_to_another_page(home, workspace, page):
+    """Pages share one session: another page's widgets must not take over the Prune form's keys (the Runs page's
+    filters, lists named "model", "dataset", "method", once emptied the form on the way back)."""
+    app = prune_page(workspace, method="krp", sparsity="50")
+    assert workspace.krp_run_id in app.success[0].value
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    app.switch_page("pages/prune.py").run()
+    assert not app.exception and not app.error, (app.exception, texts(app.error))
+    # the same model (pages that list the stored runs' models name it by the path its runs recorded)
+    assert app.selectbox(key="model").value in (workspace.model_name, workspace.model_dir)
+    assert app.selectbox(key="method").value == "krp" and workspace.krp_run_id in app.success[0].value

@@ -17,7 +17,7 @@ def test_table_filters_and_comparison(home, workspace):
     [depth] = plotly_figures(app)  # both are pruning runs: their errors over depth
     assert len(depth["data"]) == 4 and len({trace["legendgroup"] for trace in depth["data"]}) == 2  # x (local, e2e)
 
-    app.multiselect(key="kind").set_value(["prune"]).run()
+    app.multiselect(key="filter_kind").set_value(["prune"]).run()
     assert list(app.dataframe[0].value["kind"]) == ["prune", "prune"]
     # each compared run opens where it is shown: a pruning run on the Prune page, with its form and id
     links = [element.proto for element in app.get("page_link")]
@@ -52,8 +52,8 @@ def test_the_comparison_starts_with_two_pruning_runs_of_one_sparsity(home, works
                                                                              workspace.sparsegpt_run_id}
     assert len(plotly_figures(app)) == 1  # their errors over depth
 
-    app.multiselect(key="kind").set_value(["attack"]).run()
-    app.multiselect(key="method").set_value(["sparsegpt"]).run()  # nothing left: no comparison, no error
+    app.multiselect(key="filter_kind").set_value(["attack"]).run()
+    app.multiselect(key="filter_method").set_value(["sparsegpt"]).run()  # nothing left: no comparison, no error
     assert not app.exception and not app.error and "a" not in [box.key for box in app.selectbox]
     assert "No run matches these filters: clear one of them to see runs again." in texts(app.info)
 
