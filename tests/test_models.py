@@ -1,5 +1,7 @@
 """Model loading: the embedded default offline, clear errors for what cannot load."""
 
+from pathlib import Path
+
 import pytest
 from transformers import GPT2Config
 
@@ -40,6 +42,29 @@ def test_a_folder_that_holds_no_model_says_so(tmp_path, folder, message):
     with pytest.raises(RobustPruneError, match=message) as error:
         load_classifier(str(tmp_path / folder))
     assert "save_pretrained" in str(error.value)  # and what would work
+
+
+def test_a_hub_prefixed_name_is_never_a_folder_here(tmp_path, tiny_model_dir, monkeypatch):
+    """"hub:owner/name" (how the dashboard passes a hub id) is looked up by huggingface_hub in its cache, even when a
+    model folder "owner/name" is under the current directory; from the cache it loads."""
+    import shutil
+
+    from robustprune.models.registry import load_config
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(tiny_model_dir, tmp_path / "someone" / "tiny")  # a folder that transformers would open
+    cache = tmp_path / "hub-cache"
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(cache))
+    with pytest.raises(RobustPruneError, match="'hub:someone/tiny' is not in the local Hugging Face cache"):
+        load_config("hub:someone/tiny")
+    # the same files in the Hugging Face cache's layout: refs/main names the snapshot
+    repository = cache / "models--someone--tiny"
+    shutil.copytree(tiny_model_dir, repository / "snapshots" / ("0" * 40))
+    (repository / "refs").mkdir()
+    (repository / "refs" / "main").write_text("0" * 40)
+    source, config = load_config("hub:someone/tiny")
+    assert Path(source) == repository / "snapshots" / ("0" * 40) and config.model_type == "bert"
 
 
 def test_an_unreachable_hub_is_not_asked(monkeypatch):

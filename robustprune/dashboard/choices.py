@@ -19,7 +19,7 @@ from robustprune.dashboard.sources import (UPLOAD_PREFIX, data_files, data_model
 from robustprune.data.registry import DATASETS, LOCAL_SUFFIXES
 from robustprune.errors import RobustPruneError
 from robustprune.figures.overview import METHOD_ORDER
-from robustprune.models.registry import MODELS
+from robustprune.models.registry import HUB_PREFIX, MODELS
 from robustprune.prune import METHODS
 from robustprune.store import RunStore
 
@@ -108,6 +108,10 @@ def model_problem(name: str, store: RunStore | None = None) -> tuple[str, str] |
         name = model_choice_source(name, store)
     except RobustPruneError as error:
         return "error", str(error)
+    if name.startswith(HUB_PREFIX):
+        return "warning", (f"{name.removeprefix(HUB_PREFIX)} is neither registered ({', '.join(MODELS)}) nor a model "
+                           "folder of the data folder: it is looked up in the local Hugging Face cache, then on the "
+                           "hub, which needs the network")
     if name in MODELS and not MODELS[name].embedded:
         return "warning", f"{name} comes from the Hugging Face hub: it needs the network or a local hub cache"
     if name in MODELS:

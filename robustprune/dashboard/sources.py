@@ -112,7 +112,7 @@ def model_source(name: str, known: set[str] = frozenset(), default: str | None =
 
     ``known``: the models of cached runs (chosen before, so allowed as they are).
     """
-    from robustprune.models.registry import MODELS
+    from robustprune.models.registry import HUB_PREFIX, MODELS
 
     name = name.strip()
     if name in MODELS or name in known or (default is not None and name == default):
@@ -127,8 +127,11 @@ def model_source(name: str, known: set[str] = frozenset(), default: str | None =
         return str(path)
     if FILE_NAME.fullmatch(name):
         raise refused_model(name)
-    if HUB_ID.fullmatch(name) and ".." not in name and not Path(name).exists():
-        return name  # a hub id: fetched by transformers, never a local path
+    repo_id = name.removeprefix(HUB_PREFIX)
+    if HUB_ID.fullmatch(repo_id) and ".." not in repo_id:
+        # a hub id, whether or not a folder of that name is here: loaded through huggingface_hub, never from the
+        # server's current directory, so the answer says nothing about the server's files
+        return HUB_PREFIX + repo_id
     raise refused_model(name)
 
 

