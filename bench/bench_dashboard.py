@@ -58,6 +58,22 @@ class PageVisit:
     sidebar: str | None = None  # the sidebar link that reaches it, when it is not ``name``
 
 
+def plainness(record) -> tuple:
+    """Sorts pruning runs plainest first: from one fine-tune, without a re-fitted head, 128 calibration texts."""
+    config = record.summary["config"]
+    return (record.summary.get("dense_start", "finetune") != "finetune", bool(config.get("refit_head")),
+            bool(config.get("calibration_adversarial")), config["calibration"] != 128)
+
+
+def prune_query(store: RunStore, record) -> dict[str, str]:
+    """The Prune page's link to a cached run: every setting of its form (dense start, calibration, refit, ...), as
+    the page's own links give it, so that the form asks for that run and not another one."""
+    from robustprune.dashboard.prune_form import PruneForm
+
+    dense = store.get(record.parent)
+    return PruneForm.from_record(record, dense.summary if dense else None).query_params()
+
+
 def cached_visits(store: RunStore) -> list[PageVisit]:
     """One visit per page, each on a cached run: krp at 50% if there is one (the paper's method), the attack the
     Attacks and Embeddings pages open on, on Runs krp compared with another method, and the newest frontier."""
@@ -67,15 +83,13 @@ def cached_visits(store: RunStore) -> list[PageVisit]:
     if not prunes:
         raise SystemExit(f"no pruning runs in {store.root}: prune one first (robustprune prune --method krp)")
     krp = [run for run in prunes if run.method == "krp"]
-    run = next((run for run in krp if run.summary["target_sparsity"] == 0.5), (krp or prunes)[0])
+    # the plainest krp run at 50% (one fine-tune, 128 texts, no refit), which the Prune page's default form shows
+    run = min((run for run in krp if run.summary["target_sparsity"] == 0.5), key=plainness, default=(krp or prunes)[0])
     rival = next((other for other in prunes if other.method != run.method
                   and other.summary["target_sparsity"] == run.summary["target_sparsity"]), None)
     dataset_query = {} if run.dataset.startswith("file:") else {"dataset": run.dataset}
     visits = [PageVisit("Overview", "/", {"model": run.model, **dataset_query}, "Trade-off", 1),
-              PageVisit("Prune", "/prune", {"model": run.model, **dataset_query, "method": run.method,
-                                            "sparsity": f"{run.summary['target_sparsity'] * 100:g}",
-                                            "calibration": run.summary["config"]["calibration"]},
-                        "Reconstruction error per layer", 4)]
+              PageVisit("Prune", "/prune", prune_query(store, run), "Reconstruction error per layer", 4)]
     infos = list_attack_runs(store)
     if infos:
         # the attack the pickers show first (their first attacked run, its first recipe): a sidebar click lands there,

@@ -1,7 +1,7 @@
 """The robustness frontier on the embedded default, as the README reports it: ``robustprune frontier`` itself.
 
     python -m bench.frontier_default [--method krp[,sparsegpt,...]] [--recipe textbugger] [-n 100]
-        [--resolution 0.025] [--dataset rotten_tomatoes] [--out bench/results/...]
+        [--resolution 0.025] [--dataset rotten_tomatoes] [--epochs 1] [--out bench/results/...]
 
 Runs the CLI's ``frontier`` command (fine-tuning the default first if it is not cached; every probe a cached
 prune + attack run) and writes its answer line, its probes' table and the machine it ran on to ``--out``.
@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resolution", default=None, help="the frontier's --resolution (default the CLI's)")
     parser.add_argument("--dataset", default=None, help="the frontier's --dataset (default the CLI's)")
     parser.add_argument("--preset", default=None, help="the frontier's --preset (paper: the paper's whole setup)")
+    parser.add_argument("--epochs", default=None, help="the dense start's fine-tuning epochs (default the CLI's)")
     parser.add_argument("--out", default=None, help="write the answer here (Markdown)")
     args = parser.parse_args(argv)
 
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     command += ["--resolution", args.resolution] if args.resolution else []
     command += ["--dataset", args.dataset] if args.dataset else []
     command += ["--preset", args.preset] if args.preset else []
+    command += ["--epochs", args.epochs] if args.epochs else []
     printed = io.StringIO()
     with contextlib.redirect_stdout(Both(printed, sys.stdout)):  # progress shows as it runs
         code = cli(command)
@@ -64,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
             f"`python -m bench.frontier_default {' '.join(argv if argv is not None else sys.argv[1:])}` "
             f"(`robustprune {' '.join(command)}`) on {platform.machine()}, {os.cpu_count()} CPUs, torch "
             f"{torch.__version__}, load average {' '.join(f'{load:.1f}' for load in os.getloadavg())} at the end; "
-            f"MiniLM-L6 fine-tuned on {args.dataset or 'rotten_tomatoes'} on this machine (seed 0), "
+            f"MiniLM-L6 fine-tuned on {args.dataset or 'rotten_tomatoes'} on this machine (seed 0"
+            f"{', ' + args.epochs + ' epochs' if args.epochs else ''}), "
             f"{'the preset' + chr(39) + 's dense start and calibration' if args.preset else '128 calibration texts'}, "
             f"the first {args.n} test texts.\n\n{text}")
     return code

@@ -65,8 +65,9 @@ class DashboardServer:
     started) on exit."""
 
     def __init__(self, env: dict[str, str], log_path: Path | str, port: int | None = None,
-                 app: Path | str = APP) -> None:
+                 app: Path | str = APP, streamlit: list[str] | None = None) -> None:
         self.env = env
+        self.streamlit = streamlit or ["-m", "streamlit"]  # how Python starts Streamlit (a bench may wrap it)
         self.log_path = Path(log_path)
         self.port = port or free_port()
         self.app = Path(app)
@@ -76,7 +77,7 @@ class DashboardServer:
         return f"http://localhost:{self.port}{path}" + (f"?{urlencode(query, doseq=True)}" if query else "")
 
     def __enter__(self) -> DashboardServer:
-        command = [sys.executable, "-m", "streamlit", "run", str(self.app), "--server.headless", "true",
+        command = [sys.executable, *self.streamlit, "run", str(self.app), "--server.headless", "true",
                    "--server.port", str(self.port), "--server.address", "127.0.0.1",
                    "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
         with open(self.log_path, "ab") as log:
