@@ -17,7 +17,7 @@ can be split into shards computed elsewhere:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -53,6 +53,12 @@ class AttackConfig:
                                       # offline MiniLM head
     similarity: bool = True           # record per-layer and per-word similarities
     attack_target: str = SPARSE       # which model to attack when both are given: "sparse" or "dense"
+
+    def for_data(self, data) -> "AttackConfig":
+        """The attack as it runs on ``data`` (a TaskData): reading at least the tokens the model was fine-tuned and
+        evaluated on (``data.max_length``: 256 for whole reviews), so that a document is attacked as the model
+        reads it, not cut to its first 128 tokens. Sentence datasets (64) read 128 as before."""
+        return self if data.max_length <= self.max_length else replace(self, max_length=data.max_length)
 
     def validate(self, available: int) -> None:
         from robustprune.attack.recipes import recipe_name

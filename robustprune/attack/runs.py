@@ -132,7 +132,8 @@ def run_data(target: str, dataset: str | TaskData, store: RunStore) -> TaskData:
 
 
 def attack_key(target_run_id: str, config: AttackConfig, data: TaskData) -> dict:
-    return {"target": target_run_id, "attack": asdict(config), "dataset": data.fingerprint, "version": ATTACK_VERSION}
+    return {"target": target_run_id, "attack": asdict(config.for_data(data)), "dataset": data.fingerprint,
+            "version": ATTACK_VERSION}
 
 
 def shard_ranges(count: int, shard_size: int | None) -> list[tuple[int, int]]:
@@ -203,6 +204,7 @@ def attack(target: str, config: AttackConfig, model: str = "minilm", dataset: st
             list(texts.texts), None
     else:
         data = run_data(target, dataset, store)
+        config = config.for_data(data)  # read as much of each text as the model does (whole reviews: 256 tokens)
         config.validate(len(data.test))
         target_run_id, dense_run_id = target_run_ids(target, model, data, store, device, progress, finetune_config)
         key, name, attacked_texts, labels = attack_key(target_run_id, config, data), data.name, data.test["text"], \

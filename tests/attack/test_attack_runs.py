@@ -112,6 +112,29 @@ def test_a_sharded_attack_is_the_unsharded_run(planted_dir, planted_csv, tmp_pat
     assert sharded_store.list(kind=SHARD_KIND) == [] and sharded_store.require(sharded.run_id).summary["shards"] == 2
 
 
+def test_an_attack_reads_each_text_as_far_as_the_model_does(planted_dir, planted_csv, tmp_path):
+    """Whole reviews are fine-tuned and evaluated on 256 tokens (movie_reviews): the attack reads as many, not its
+    default 128 (which cut a review to its first half); sentence data keeps 128. The request's run id is the run's."""
+    from dataclasses import replace
+
+    from robustprune.attack import AttackConfig
+    from robustprune.attack.runs import attack
+    from robustprune.data import load_task_data
+    from robustprune.finetune import FinetuneConfig
+    from robustprune.requests import AttackRequest
+
+    sentences = load_task_data(planted_csv)
+    documents = replace(sentences, max_length=256)
+    config = AttackConfig(recipe="textbugger", num_examples=2, word_vectors="wordnet")
+    assert config.max_length == 128 and sentences.max_length <= 128
+    store = RunStore(tmp_path / "store")
+    for data, read in ((sentences, 128), (documents, 256)):
+        run = attack("dense", config, planted_dir, data, "cpu", store, finetune_config=FinetuneConfig(epochs=0))
+        assert run.result.summary.max_length == read
+        request = AttackRequest("dense", config, planted_dir, finetune=FinetuneConfig(epochs=0))
+        assert request.run_id(data) == run.run_id
+
+
 # ---------------------------------------------------------------------------- texts you bring
 
 @pytest.fixture
