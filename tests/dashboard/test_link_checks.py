@@ -25,7 +25,8 @@ def link_notices(app) -> list[str]:
     ("pages/runs.py", {"a": "prune-000000000000"},
      "The link's a='prune-000000000000' is not a run of the table above (deleted, or filtered out); showing "),
     ("pages/overview.py", {"model": "nosuch"}, "The link's model='nosuch' is not one of "),
-    ("pages/runs.py", {"kind": "prunes"}, "The link's kind='prunes' is not among this cache's kinds; showing none."),
+    ("pages/runs.py", {"filter_kind": "prunes"},
+     "The link's filter_kind='prunes' is not among this cache's kinds; showing none."),
 ])
 def test_a_value_the_widget_cannot_take_is_said_once(home, workspace, page, query, notice):
     app = open_page(page, **query)
