@@ -109,9 +109,7 @@ def model_problem(name: str, store: RunStore | None = None) -> tuple[str, str] |
     except RobustPruneError as error:
         return "error", str(error)
     if name.startswith(HUB_PREFIX):
-        return "warning", (f"{name.removeprefix(HUB_PREFIX)} is neither registered ({', '.join(MODELS)}) nor a model "
-                           "folder of the data folder: it is looked up in the local Hugging Face cache, then on the "
-                           "hub, which needs the network")
+        return hub_lookup(name.removeprefix(HUB_PREFIX))
     if name in MODELS and not MODELS[name].embedded:
         return "warning", f"{name} comes from the Hugging Face hub: it needs the network or a local hub cache"
     if name in MODELS:
@@ -129,8 +127,13 @@ def model_problem(name: str, store: RunStore | None = None) -> tuple[str, str] |
         return None
     if name.startswith(("/", ".", "~")) or name.count("/") > 1:  # a path; a hub id is "owner/name"
         return "error", f"model directory {name} does not exist"
-    return "warning", (f"{name} is neither registered ({', '.join(MODELS)}) nor a local directory: it will be "
-                       "looked up on the Hugging Face hub, which needs the network")
+    return hub_lookup(name)  # a cached run's hub id, named before the dashboard marked them hub:
+
+
+def hub_lookup(repo_id: str) -> tuple[str, str]:
+    """The warning for a model that is looked up on the Hugging Face hub."""
+    return "warning", (f"{repo_id} is neither registered ({', '.join(MODELS)}) nor a model folder of the data folder: "
+                       "it is looked up in the local Hugging Face cache, then on the hub, which needs the network")
 
 
 def sparsity_fraction(percent: float) -> float:

@@ -67,6 +67,12 @@ def looks_like_path(source: str) -> bool:
     return source.startswith(("/", "./", "../", "~")) or Path(source).exists()
 
 
+def not_found_offline(name: str) -> RobustPruneError:
+    """A hub model that neither the local Hugging Face cache nor a reachable hub has."""
+    return RobustPruneError(f"model {name!r} is not in the local Hugging Face cache and the hub is not reachable (or "
+                            f"has no such model); {offline_hint()}")
+
+
 def local_model_dir(name: str, source: str) -> Path:
     """The local directory ``source``, checked: it exists and holds a config.json (transformers would otherwise
     guess a model type from the folder's name)."""
@@ -94,9 +100,7 @@ def hub_snapshot(name: str) -> str:
             return snapshot_download(repo_id, local_files_only=local_only, allow_patterns=HUB_FILES)
         except (OSError, ValueError):  # not cached, no such repository, not a valid repository id
             continue
-    raise RobustPruneError(
-        f"model {name!r} is not in the local Hugging Face cache and the hub is not reachable (or has no such "
-        f"model); {offline_hint()}")
+    raise not_found_offline(name)
 
 
 def load_config(name: str):
@@ -124,9 +128,7 @@ def load_config(name: str):
             if local:
                 raise RobustPruneError(f"{source} is not a model directory transformers can read ({error})") from None
     if config is None:
-        raise RobustPruneError(
-            f"model {name!r} is not in the local Hugging Face cache and the hub is not reachable (or has no such "
-            f"model); {offline_hint()}")
+        raise not_found_offline(name)
     if config.model_type not in SUPPORTED_MODEL_TYPES:
         raise RobustPruneError(
             f"model {name!r} is a {config.model_type!r} model; robustprune prunes encoder classifiers "
