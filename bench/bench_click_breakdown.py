@@ -35,31 +35,32 @@ STEPS = ("browser, until the request", "the page's script (server)", "the rest (
 
 
 class ClickTimer:
-    """A browser tab whose websocket messages are timed, and the script times its server writes."""
+    """A browser tab that notes when it sends on its websocket, and the file its server's script times go to."""
 
     def __init__(self, page, script_times: Path) -> None:
         self.page, self.script_times = page, script_times
-        self.events: list[tuple[float, str]] = []
-        page.on("websocket", lambda socket: (
-            socket.on("framesent", lambda _: self.events.append((time.perf_counter(), "sent")))))
+        self.sent: list[float] = []
+        page.on("websocket", lambda socket: socket.on("framesent", lambda _: self.sent.append(time.perf_counter())))
 
     def click(self, link: str, text: str, charts: int) -> list[float]:
         """Seconds of each of ``STEPS`` for a click on the sidebar's ``link``, until ``text`` and ``charts`` show."""
-        self.events.clear()
+        self.sent.clear()
         already = self.script_times.read_text().splitlines() if self.script_times.exists() else []
         start = time.perf_counter()
-        self.page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=link, exact=True).click()
-        wait_rendered(self.page, text, charts, timeout_ms=120_000)
+        self._open(link, text, charts)
         end = time.perf_counter()
-        sent = next(at for at, kind in self.events if kind == "sent")
         runs = self.script_times.read_text().splitlines()[len(already):]
         script = sum(float(line.split()[1]) for line in runs)
-        return [sent - start, script, end - sent - script, end - start]
+        request = self.sent[0]
+        return [request - start, script, end - request - script, end - start]
 
     def go(self, link: str, text: str, charts: int = 0) -> None:
+        self._open(link, text, charts)
+        self.page.wait_for_timeout(300)  # settled: nothing of the last page's drawing left in the next timing
+
+    def _open(self, link: str, text: str, charts: int) -> None:
         self.page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=link, exact=True).click()
         wait_rendered(self.page, text, charts, timeout_ms=120_000)
-        self.page.wait_for_timeout(300)  # settled: nothing of the last page's drawing left in the next timing
 
 
 def main() -> None:

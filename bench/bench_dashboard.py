@@ -58,10 +58,19 @@ class PageVisit:
     sidebar: str | None = None  # the sidebar link that reaches it, when it is not ``name``
 
 
-def plainness(record) -> tuple:
-    """Sorts pruning runs plainest first: from one fine-tune, without a re-fitted head, 128 calibration texts."""
+def plainness(store: RunStore, record) -> tuple:
+    """Sorts pruning runs plainest first: from one fine-tune of the default recipe (the one the Prune form asks
+    for; a link does not carry the epochs), without a re-fitted head, 128 calibration texts."""
+    from dataclasses import asdict
+
+    from robustprune.finetune import FinetuneConfig
+
+    dense = store.get(record.parent)
+    default_recipe = {key: value for key, value in asdict(FinetuneConfig()).items() if key != "max_length"}
+    dense_config = dense.summary.get("config", {}) if dense else {}
     config = record.summary["config"]
-    return (record.summary.get("dense_start", "finetune") != "finetune", bool(config.get("refit_head")),
+    return (any(dense_config.get(key) != value for key, value in default_recipe.items()),
+            record.summary.get("dense_start", "finetune") != "finetune", bool(config.get("refit_head")),
             bool(config.get("calibration_adversarial")), config["calibration"] != 128)
 
 
@@ -83,8 +92,9 @@ def cached_visits(store: RunStore) -> list[PageVisit]:
     if not prunes:
         raise SystemExit(f"no pruning runs in {store.root}: prune one first (robustprune prune --method krp)")
     krp = [run for run in prunes if run.method == "krp"]
-    # the plainest krp run at 50% (one fine-tune, 128 texts, no refit), which the Prune page's default form shows
-    run = min((run for run in krp if run.summary["target_sparsity"] == 0.5), key=plainness, default=(krp or prunes)[0])
+    # the plainest krp run at 50% (the default fine-tune, 128 texts, no refit), which the Prune form's link shows
+    at_half = [run for run in krp if run.summary["target_sparsity"] == 0.5]
+    run = min(at_half, key=lambda record: plainness(store, record), default=(krp or prunes)[0])
     rival = next((other for other in prunes if other.method != run.method
                   and other.summary["target_sparsity"] == run.summary["target_sparsity"]), None)
     dataset_query = {} if run.dataset.startswith("file:") else {"dataset": run.dataset}
