@@ -141,6 +141,6 @@ def sparsity_fraction(percent: float) -> float:
     return round(float(percent) / 100.0, 6)
 
 
-__all__ = ["DataChoice", "PAPER_SPARSITY_PERCENT", "SUBLAYER_LABELS", "default_model", "default_dataset",
+__all__ = ["DataChoice", "PAPER_SPARSITY_PERCENT", "default_model", "default_dataset",
            "is_local_file", "pruning_methods", "model_options", "dataset_options", "model_choice_source",
            "model_problem", "sparsity_fraction"]
