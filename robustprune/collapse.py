@@ -6,10 +6,17 @@ reads like robustness and is not. A model is **collapsed** when
 
 - one class takes at least ``MAX_CLASS_SHARE`` (90 %) of its predictions, or
 - its accuracy is within ``MAJORITY_MARGIN`` (5 points) of the majority-class rate, the
-  accuracy of always answering the most frequent true label,
+  accuracy of always answering the most frequent true label, and there are enough texts to
+  say so: the accuracy's Wilson 95 % interval does not reach ``2 × MAJORITY_MARGIN`` (10
+  points) above that rate,
 
 on the same texts. Tables flag such rows, and the Overview draws them hollow and leaves
 their accuracy under attack out of the curves.
+
+The first rule is what the model did on these texts, and holds on any number of them. The
+second is an estimate: on 10 texts a model that is right on 6 of them scores the majority
+rate of a 6-to-4 sample, and its interval (31-83 %) says nothing about whether it classifies.
+Such a model is not flagged; its check carries a ``caveat`` naming how many texts would tell.
 """
 
 from __future__ import annotations
@@ -28,6 +35,15 @@ class CollapseCheck:
     majority_rate: float  # the share of the most frequent true label
     accuracy: float
     examples: int
+    caveat: str | None = None  # near the majority rate on too few texts to call it collapsed
+
+
+def _interval_reaches_past_the_margin(accuracy: float, examples: int, majority: float) -> tuple[bool, float, float]:
+    """Whether the accuracy's Wilson 95 % interval reaches 2 × MAJORITY_MARGIN above the majority rate."""
+    from robustprune.stats.intervals import wilson_interval
+
+    low, high = wilson_interval(round(accuracy * examples), examples)
+    return high > majority + 2 * MAJORITY_MARGIN + 1e-9, low, high
 
 
 def check_counts(prediction_counts: list[int], label_counts: list[int], accuracy: float,
@@ -40,13 +56,19 @@ def check_counts(prediction_counts: list[int], label_counts: list[int], accuracy
     share = prediction_counts[top] / examples
     majority = max(label_counts) / max(sum(label_counts), 1)
     name = label_names[top] if label_names and top < len(label_names) else f"label {top}"
-    reason = None
+    reason = caveat = None
     if share >= MAX_CLASS_SHARE - 1e-9:
         reason = f"predicts {name} for {share:.0%} of the {examples} {texts}"
     elif abs(accuracy - majority) <= MAJORITY_MARGIN + 1e-9:  # inclusive, whatever the float rounding
-        reason = (f"accuracy {accuracy:.1%} is within {MAJORITY_MARGIN:.0%} of always answering the majority "
-                  f"class ({majority:.1%}) on the {examples} {texts}")
-    return CollapseCheck(reason is not None, reason, share, majority, accuracy, examples)
+        too_few, low, high = _interval_reaches_past_the_margin(accuracy, examples, majority)
+        near = (f"accuracy {accuracy:.1%} is within {MAJORITY_MARGIN:.0%} of always answering the majority "
+                f"class ({majority:.1%}) on the {examples} {texts}")
+        if too_few:
+            caveat = (f"{near}, but its 95 % interval ({low:.0%}-{high:.0%}) reaches more than "
+                      f"{2 * MAJORITY_MARGIN:.0%} above it: too few texts to tell whether it collapsed")
+        else:
+            reason = near
+    return CollapseCheck(reason is not None, reason, share, majority, accuracy, examples, caveat)
 
 
 def check_predictions(predictions: list[int], labels: list[int], num_labels: int | None = None,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from robustprune.data import TaskData, load_task_data
 from robustprune.device import describe_device, resolve_device
-from robustprune.evaluate import accuracy
+from robustprune.evaluate import evaluate
 from robustprune.finetune import FinetuneConfig, FinetuneResult, finetune
 from robustprune.hashing import file_sha256
 from robustprune.models import MODELS, load_classifier
@@ -96,14 +96,16 @@ def ensure_dense(model: str = "minilm", dataset: str | TaskData = "rotten_tomato
         classifier.to(torch_device)
         seconds = finetune(classifier, tokenizer, data.train["text"], data.train["label"], config,
                            config.max_length, progress)
-        test_accuracy = accuracy(classifier, tokenizer, data.test["text"], data.test["label"], config.max_length,
-                                 progress=progress)
+        on_test = evaluate(classifier, tokenizer, data.test["text"], data.test["label"], config.max_length,
+                           progress=progress)
         with store.write("finetune", key, model=model, dataset=data.name, method="dense") as run:
             classifier.save_pretrained(run.directory / "model", safe_serialization=True)
             tokenizer.save_pretrained(run.directory / "model")
-            result = FinetuneResult(run_id="", model=model, dataset=data.name, accuracy=test_accuracy,
+            result = FinetuneResult(run_id="", model=model, dataset=data.name, accuracy=on_test.accuracy,
                                     train_examples=len(data.train), test_examples=len(data.test), seconds=seconds,
-                                    device=describe_device(torch_device), config=config.to_dict())
+                                    device=describe_device(torch_device), config=config.to_dict(),
+                                    test_prediction_counts=on_test.prediction_counts,
+                                    test_label_counts=on_test.label_counts)
             run.summary.update(asdict(result))
     result.run_id = run_id_for("finetune", key)
     return result

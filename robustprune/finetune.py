@@ -56,6 +56,8 @@ class FinetuneResult:
     device: str
     config: dict
     cached: bool = False
+    test_prediction_counts: list[int] | None = None  # per class, on the test split (None: fine-tunes made before)
+    test_label_counts: list[int] | None = None
 
 
 def training_order(size: int, epochs: float, seed: int) -> list[int]:

@@ -48,6 +48,7 @@ from robustprune.data import TaskData
 from robustprune.device import describe_device, resolve_device
 from robustprune.errors import RobustPruneError
 from robustprune.evaluate import accuracy
+from robustprune.evaluate import evaluate as evaluate_on
 from robustprune.finetune import FinetuneConfig, FinetuneResult
 from robustprune.dense import ensure_dense, model_fingerprint, resolve_data, run_lock
 from robustprune.loading import load_dense
@@ -255,6 +256,8 @@ class SoupResult:
     device: str
     config: dict
     cached: bool = False
+    test_prediction_counts: list[int] | None = None  # per class, on the test split (None: soups made before)
+    test_label_counts: list[int] | None = None
 
     @property
     def kept(self) -> int:
@@ -348,8 +351,8 @@ def build_soup(model: str, data: TaskData, config: SoupConfig, key: dict, device
 
     chosen = greedy_soup(state_dicts, evaluate)
     probe.load_state_dict(chosen.state_dict)
-    soup_test_accuracy = accuracy(probe, tokenizer, data.test["text"], data.test["label"], max_length,
-                                  progress=progress)
+    on_test = evaluate_on(probe, tokenizer, data.test["text"], data.test["label"], max_length, progress=progress)
+    soup_test_accuracy = on_test.accuracy
     candidates = [SoupCandidate(run.run_id, run.config, chosen.scores[i], run.accuracy, i in chosen.kept,
                                 chosen.trial_scores[i]) for i, run in enumerate(runs)]
     result = SoupResult(run_id=run_id_for("soup", key), model=model, dataset=data.name, criterion=config.criterion,
@@ -357,7 +360,8 @@ def build_soup(model: str, data: TaskData, config: SoupConfig, key: dict, device
                         soup_test_accuracy=soup_test_accuracy, max_length=max_length,
                         heldout_examples=len(heldout_texts), train_examples=len(train_data.train),
                         test_examples=len(data.test), seconds=time.perf_counter() - start,
-                        device=describe_device(torch_device), config=config.to_dict())
+                        device=describe_device(torch_device), config=config.to_dict(),
+                        test_prediction_counts=on_test.prediction_counts, test_label_counts=on_test.label_counts)
     with store.write("soup", key, model=model, dataset=data.name, method="soup") as run:
         probe.save_pretrained(run.directory / "model", safe_serialization=True)
         tokenizer.save_pretrained(run.directory / "model")

@@ -31,5 +31,24 @@ def test_a_working_model_is_not_collapsed(share, accuracy):
 
 def test_the_boundaries_are_inclusive():
     assert check_counts([90, 10], [50, 50], 0.6).collapsed  # exactly 90% one class
-    assert check_counts([60, 40], [50, 50], 0.55).collapsed  # exactly 5 points above the majority rate
-    assert not check_counts([60, 40], [50, 50], 0.551).collapsed
+    # exactly 5 points above the majority rate, on enough texts that the interval (52-58%) stays within 10 points
+    assert check_counts([600, 400], [500, 500], 0.55).collapsed
+    assert not check_counts([600, 400], [500, 500], 0.551).collapsed
+
+
+def test_near_the_majority_rate_on_too_few_texts_is_not_called_collapsed():
+    # 6 of 10 right on a 6-to-4 sample is the majority rate, and so is 60 of 100 on 60-to-40; only the second
+    # sample is large enough for the accuracy's interval to rule out a model that classifies
+    few = check_counts([5, 5], [6, 4], 0.6)
+    assert not few.collapsed and few.reason is None
+    assert "31%-83%" in few.caveat and "too few texts" in few.caveat
+    many = check_counts([500, 500], [600, 400], 0.6)
+    assert many.collapsed and many.caveat is None
+    # the interval is scipy's Wilson interval: at 100 texts, 50% on balanced labels reaches 59.8% (flagged) and
+    # 55% reaches 64.4% (too few)
+    assert check_counts([50, 50], [50, 50], 0.5).collapsed
+    assert not check_counts([60, 40], [50, 50], 0.55).collapsed
+
+
+def test_one_class_is_collapsed_whatever_the_number_of_texts():
+    assert check_counts([10, 0], [5, 5], 0.5).collapsed  # what the model did, not an estimate

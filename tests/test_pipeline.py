@@ -66,6 +66,20 @@ def test_finetuning_learns_the_tiny_task(tiny_model_dir, data):
     assert isinstance(model.classifier, torch.nn.Linear)
 
 
+def test_a_finetune_records_its_test_predictions_for_the_collapse_check(tiny_model_dir, data):
+    """The dense start's collapse check reads the whole test split, not the handful of texts an attack read."""
+    from robustprune.evaluate import predict_logits
+    from robustprune.sweep.table import model_collapse
+
+    result = pipeline.ensure_dense(tiny_model_dir, data, QUICK, "cpu")
+    model, tokenizer = pipeline.load_dense(result.run_id, "cpu")
+    predictions = predict_logits(model, tokenizer, data.test["text"], 32).argmax(dim=1)
+    assert result.test_prediction_counts == torch.bincount(predictions, minlength=2).tolist()
+    assert sum(result.test_label_counts) == len(data.test)
+    check = model_collapse(RunStore().get(result.run_id), attack_record=None)
+    assert check is not None and check.examples == len(data.test) and check.accuracy == result.accuracy
+
+
 def test_a_refitted_head_is_saved_with_the_run(tiny_model_dir, data):
     from robustprune.evaluate import accuracy
 

@@ -157,6 +157,9 @@ def test_soup_of_one_candidate_is_that_model_and_is_cached(tiny_model_dir, data,
     texts = data.test["text"]
     assert torch.equal(predict_logits(soup_model, tokenizer, texts, 32), predict_logits(single, tokenizer, texts, 32))
     assert result.soup_test_accuracy == pytest.approx(candidate.test_accuracy)
+    single_run = RunStore().get(candidate.run_id).summary  # one candidate: the soup predicts what it predicts
+    assert result.test_prediction_counts == single_run["test_prediction_counts"]
+    assert sum(result.test_label_counts) == len(data.test)
     assert result.heldout_examples + result.train_examples == len(data.train)
     assert {run.kind for run in RunStore().list()} == {"finetune", "soup"}
 

@@ -41,13 +41,14 @@ def _test_accuracy(record, dense) -> tuple[float, int]:
 
 def model_collapse(model_record, attack_record):
     """The collapse check of an attacked model (``robustprune.collapse``): on the whole test split when its run
-    recorded the predictions (pruning runs), else on the attacked sentences."""
+    recorded the predictions (pruning runs; fine-tunes and soups made since they record them), else on the
+    attacked sentences."""
     from robustprune.prune.results import collapse_of
 
     if model_record is not None:
         summary = model_record.summary
         check = collapse_of(summary.get("test_prediction_counts"), summary.get("test_label_counts"),
-                            summary.get("accuracy_sparse", 0.0))
+                            summary.get("accuracy_sparse", summary.get("accuracy", 0.0)))
         if check is not None:
             return check
     if attack_record is None:
@@ -89,7 +90,8 @@ def grid_table(grid_rows, store: RunStore) -> pd.DataFrame:
         rows.append({"dense_start": row.dense_start, "seed": row.seed, "method": row.method, "sparsity": row.budget,
                      "recipe": row.recipe, **numbers, "test_accuracy": test_accuracy, "test_examples": test_examples,
                      "collapsed": None if check is None else check.collapsed,
-                     "collapse_reason": None if check is None else check.reason,
+                     # why it collapsed; or, when it was not called collapsed on too few texts, why not
+                     "collapse_reason": None if check is None else (check.reason or check.caveat),
                      "model_run_id": row.model_run_id, "attack_run_id": row.attack_run_id,
                      **comparison_columns(row, dense_attack_ids.get((row.dense_run_id, row.recipe)), outcomes)})
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -112,7 +114,8 @@ def summary_over_seeds(table: pd.DataFrame, store: RunStore | None = None) -> pd
 
 def markdown_table(table: pd.DataFrame) -> str:
     """The table as people read it: ids left out, each accuracy with its interval, each difference from the dense
-    start in points with its interval and p, and a collapsed model's reason under the table."""
+    start in points with its interval and p, and a collapsed model's reason under the table (and, for a model near
+    the majority rate on too few texts to call it collapsed, why it was not)."""
     shown = table.drop(columns=["model_run_id", "attack_run_id", "collapse_reason", *COMPARISON_COLUMNS])
     for metric in ("clean_accuracy", "accuracy_under_attack"):
         shown[metric] = [interval_text(*values) for values in zip(table[metric], table[f"{metric}_low"],
@@ -126,6 +129,10 @@ def markdown_table(table: pd.DataFrame) -> str:
     notes = [f"- {row.method} {row.sparsity:g} ({row.dense_start}, seed {row.seed}): collapsed, {row.collapse_reason}; "
              "its accuracy under attack is not robustness" for row in collapsed.drop_duplicates(
                  ["dense_start", "seed", "method", "sparsity"]).itertuples()]
+    uncertain = table[(table["collapsed"] == False) & table["collapse_reason"].notna()]  # noqa: E712
+    notes += [f"- {row.method} {row.sparsity:g} ({row.dense_start}, seed {row.seed}): not called collapsed, "
+              f"{row.collapse_reason}" for row in uncertain.drop_duplicates(
+                  ["dense_start", "seed", "method", "sparsity"]).itertuples()]
     return text + ("\n\n" + "\n".join(notes) if notes else "")
 
 

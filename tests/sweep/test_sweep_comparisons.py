@@ -45,3 +45,13 @@ def test_each_pruned_row_has_its_paired_difference_from_the_dense_start(spec, tm
     assert "attack_vs_dense_points" in text and " p " in text
     # the table is read again from the cache, without the runs being computed again
     assert sweep_table(result.plan, store)["attack_vs_dense_p"].equals(table["attack_vs_dense_p"])
+    # the dense start's collapse check reads its fine-tune's whole test split, which it records
+    from robustprune.collapse import check_counts
+
+    finetune = store.get(dense["model_run_id"]).summary
+    on_test = check_counts(finetune["test_prediction_counts"], finetune["test_label_counts"], finetune["accuracy"])
+    assert dense["collapsed"] == on_test.collapsed
+    # a model near the majority rate on too few texts is not called collapsed, and the table says why not
+    uncertain = table.copy()
+    uncertain.loc[pruned.index[0], ["collapsed", "collapse_reason"]] = [False, "too few texts to tell (planted)"]
+    assert "not called collapsed, too few texts to tell (planted)" in markdown_table(uncertain)
