@@ -58,7 +58,11 @@ class AttackConfig:
         """The attack as it runs on ``data`` (a TaskData): reading at least the tokens the model was fine-tuned and
         evaluated on (``data.max_length``: 256 for whole reviews), so that a document is attacked as the model
         reads it, not cut to its first 128 tokens. Sentence datasets (64) read 128 as before."""
-        return self if data.max_length <= self.max_length else replace(self, max_length=data.max_length)
+        return self.reading(data.max_length)
+
+    def reading(self, tokens: int | None) -> "AttackConfig":
+        """The attack reading at least ``tokens`` tokens of each text (None: as it is)."""
+        return self if tokens is None or tokens <= self.max_length else replace(self, max_length=tokens)
 
     def validate(self, available: int) -> None:
         from robustprune.attack.recipes import recipe_name

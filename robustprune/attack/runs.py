@@ -36,9 +36,27 @@ ATTACKABLE_KINDS = (*DENSE_KINDS, *PRUNING_KINDS)  # a dense model attacked as i
 SHARD_KIND = "attack-shard"  # a cached part of an attack run's search, merged into the run when all are done
 
 
-def texts_attack_key(target_run_id: str, config: AttackConfig, texts: AttackTexts) -> dict:
-    """The cache key of an attack on given texts: the texts' hash in place of the dataset fingerprint."""
-    return {"target": target_run_id, "attack": asdict(config), "texts": texts.content_hash, "version": ATTACK_VERSION}
+def texts_attack_key(target_run_id: str, config: AttackConfig, texts: AttackTexts, reads: int | None = None) -> dict:
+    """The cache key of an attack on given texts: the texts' hash in place of the dataset fingerprint; ``reads``:
+    the tokens the attacked model was fine-tuned on (``dense_max_length``), which the attack reads at least."""
+    return {"target": target_run_id, "attack": asdict(config.reading(reads)), "texts": texts.content_hash,
+            "version": ATTACK_VERSION}
+
+
+def dense_max_length(dense_run_id: str, store: RunStore) -> int | None:
+    """The tokens a cached dense run (a fine-tune or a soup) was fine-tuned and evaluated on; None if unknown."""
+    record = store.get(dense_run_id)
+    if record is None:
+        return None
+    return record.summary.get("max_length") or (record.summary.get("config") or {}).get("max_length")
+
+
+def texts_reading(target_run_id: str, store: RunStore) -> int | None:
+    """``dense_max_length`` of the attacked run's dense model (the run itself, or a pruning run's parent)."""
+    record = store.get(target_run_id)
+    if record is None:
+        return None
+    return dense_max_length(target_run_id if record.kind in DENSE_KINDS else record.parent, store)
 
 
 @dataclass
@@ -200,6 +218,7 @@ def attack(target: str, config: AttackConfig, model: str = "minilm", dataset: st
         if texts.labels is not None:  # a label the model does not have fails before any model is loaded or trained
             resolve_labels(texts, data.label_names if data is not None else stored_classes(target, store))
         target_run_id, dense_run_id = target_run_ids(target, model, data, store, device, progress, finetune_config)
+        config = config.reading(dense_max_length(dense_run_id, store))  # whole reviews: as the model reads them
         key, name, attacked_texts, labels = texts_attack_key(target_run_id, config, texts), texts.name, \
             list(texts.texts), None
     else:

@@ -55,7 +55,7 @@ def texts_attack_panel(store: RunStore, shown: tuple[str | None, ...] = ()) -> N
     except RobustPruneError as error:
         st.error(str(error))
         return
-    done = {side: store.get(request.run_id()) for side, request in requests.items()}
+    done = {side: store.get(request.run_id(store=store)) for side, request in requests.items()}
     if all(done.values()):
         _side_by_side(store, {side: record.run_id for side, record in done.items()}, names, pruned[target])
         return

@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from robustprune.attack.run import AttackConfig
-from robustprune.attack.runs import DENSE_TARGET, SHARD_KIND, attack_key, shard_key, texts_attack_key
+from robustprune.attack.runs import (DENSE_TARGET, SHARD_KIND, attack_key, shard_key, texts_attack_key,
+                                     texts_reading)
 from robustprune.attack.texts import AttackTexts
 from robustprune.errors import RobustPruneError
 from robustprune.finetune import FinetuneConfig
 from robustprune.progress import silent
 from robustprune.requests.base import DataRef, RunRequest, changed_fields
 from robustprune.requests.dense import FinetuneRequest
-from robustprune.store import run_id_for
+from robustprune.store import RunStore, run_id_for
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,10 @@ class AttackRequest(RunRequest):
     def requires(self, data=None) -> tuple[RunRequest, ...]:
         return (self.dense(),) if self.target == DENSE_TARGET else ()
 
-    def key(self, data=None) -> dict:
+    def key(self, data=None, store=None) -> dict:
         """The cache key (``attack.runs``): the attacked run, the settings, and the dataset's fingerprint or the
-        given texts' hash."""
+        given texts' hash. An attack on given texts reads as many tokens as the attacked model was fine-tuned on,
+        which for a cached run the store says (``store``; None: the default store)."""
         needs_data = self.texts is None or self.target == DENSE_TARGET
         if needs_data and data is None:
             if self.data is None:
@@ -48,11 +50,15 @@ class AttackRequest(RunRequest):
             data = self.data.load()
         target = self.dense().run_id(data) if self.target == DENSE_TARGET else self.target
         if self.texts is not None:
-            return texts_attack_key(target, self.config, self.texts)
+            if self.target == DENSE_TARGET:
+                reads = self.dense().max_length(data)
+            else:
+                reads = texts_reading(target, store or RunStore())
+            return texts_attack_key(target, self.config, self.texts, reads)
         return attack_key(target, self.config, data)
 
-    def run_id(self, data=None) -> str:
-        return run_id_for("attack", self.key(data))
+    def run_id(self, data=None, store=None) -> str:
+        return run_id_for("attack", self.key(data, store))
 
     def run(self, store=None, data=None, device="auto", progress=silent, concurrency=None, shards=None):
         from robustprune.attack.runs import attack

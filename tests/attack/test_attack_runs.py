@@ -119,6 +119,7 @@ def test_an_attack_reads_each_text_as_far_as_the_model_does(planted_dir, planted
 
     from robustprune.attack import AttackConfig
     from robustprune.attack.runs import attack
+    from robustprune.attack.texts import AttackTexts
     from robustprune.data import load_task_data
     from robustprune.finetune import FinetuneConfig
     from robustprune.requests import AttackRequest
@@ -133,6 +134,15 @@ def test_an_attack_reads_each_text_as_far_as_the_model_does(planted_dir, planted
         assert run.result.summary.max_length == read
         request = AttackRequest("dense", config, planted_dir, finetune=FinetuneConfig(epochs=0))
         assert request.run_id(data) == run.run_id
+        # texts someone brings are read as far as the attacked model reads, whether it is named by its run id or
+        # as "dense"; the request says the run's id before it runs
+        texts = AttackTexts(tuple(TEXTS[:2]), None, "pasted")
+        for target in (run.dense_run_id, "dense"):
+            on_texts = attack(target, config, planted_dir, data, "cpu", store, texts=texts,
+                              finetune_config=FinetuneConfig(epochs=0))
+            assert on_texts.result.summary.max_length == read
+            request = AttackRequest(target, config, planted_dir, texts=texts, finetune=FinetuneConfig(epochs=0))
+            assert request.run_id(data, store=store) == on_texts.run_id
 
 
 # ---------------------------------------------------------------------------- texts you bring
