@@ -15,9 +15,11 @@ the sweep's Ray tasks), and merged into the one attack run an unsharded request 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
-from robustprune.attack.records import AttackResult, SearchOutcome
+from robustprune.attack.records import AttackResult
+from robustprune.attack.reuse import (cached_prefix, merged, read_outcomes, search_fields, search_run,
+                                     write_outcomes)
 from robustprune.attack.run import AttackConfig, attacked_model_name, finish_attack
 from robustprune.attack.search import SearchRun, search_examples
 from robustprune.attack.texts import AttackTexts, model_classes, resolve_labels, stored_classes
@@ -86,12 +88,16 @@ class AttackRun:
                 "examples": [example_record(example) for example in self.result.examples], "cached": self.cached}
 
 
-def save_attack_run(store: RunStore, key: dict, run: AttackRun, **summary) -> None:
+def save_attack_run(store: RunStore, key: dict, run: AttackRun, search: SearchRun | None = None, **summary) -> None:
     """Write ``run`` to ``store`` under ``key``: its result in ``attack/``, the rest of its record (and ``summary``)
-    as the run's summary, beside the run it attacked."""
+    as the run's summary, beside the run it attacked; with ``search``, its outcomes, which a longer attack starts
+    from (``attack.reuse``)."""
     with store.write("attack", key, model=run.model, dataset=run.dataset, method=run.method,
                      parent=run.target_run_id) as writer:
         run.result.save(writer.directory / "attack")
+        if search is not None:
+            write_outcomes(writer.directory, search.outcomes)
+            summary["search"] = search_fields(search)
         writer.summary.update({name: value for name, value in run.to_dict().items() if name != "examples"},
                               **summary)
 
@@ -169,28 +175,14 @@ def shard_key(key: dict, start: int, stop: int) -> dict:
 
 def read_shard(record) -> SearchRun:
     """A cached shard: the search's outcomes of examples [start, stop) and what they cost."""
-    import pyarrow.parquet as pq
-
-    rows = pq.read_table(record.directory / "outcomes.parquet").to_pylist()
-    summary = record.summary
-    return SearchRun(recipe=summary["recipe"], recipe_label=summary["recipe_label"],
-                     substitutions=summary["substitutions"], outcomes=[SearchOutcome(**row) for row in rows],
-                     wall_seconds=summary["wall_seconds"], queries_computed=summary["queries_computed"],
-                     queries_cached=summary["queries_cached"], classifier_seconds=summary["classifier_seconds"],
-                     device=summary["device"], parts=summary.get("parts", {}))
+    return search_run(record.summary, read_outcomes(record.directory))
 
 
 def write_shard(store: RunStore, key: dict, start: int, stop: int, search: SearchRun, parent: str) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     with store.write(SHARD_KIND, shard_key(key, start, stop), parent=parent) as writer:
-        columns = {f.name: [getattr(outcome, f.name) for outcome in search.outcomes] for f in fields(SearchOutcome)}
-        pq.write_table(pa.table(columns), writer.directory / "outcomes.parquet")
+        write_outcomes(writer.directory, search.outcomes)
         writer.summary.update({"start": start, "stop": stop, "attack_run_id": run_id_for("attack", key),
-                               **{name: getattr(search, name) for name in (
-                                   "recipe", "recipe_label", "substitutions", "wall_seconds", "queries_computed",
-                                   "queries_cached", "classifier_seconds", "device", "parts")}})
+                               **search_fields(search)})
 
 
 def attack(target: str, config: AttackConfig, model: str = "minilm", dataset: str | TaskData | None = None,
@@ -260,30 +252,34 @@ def _search_and_finish(key, run_id, config, store, progress, texts, labels, data
     count = min(config.num_examples, len(texts))
     wanted = shards if shards is not None else shard_ranges(count, shard_size)
     attacked = sparse_model if attacked_model_name(config, sparse_model) == "sparse" else dense_model
+    prefix = cached_prefix(store, key, count)
+    reused = prefix.count if prefix is not None else 0  # examples [0, reused) were searched by a shorter run
     searches = []
     for start, stop in wanted:
         shard = store.get(run_id_for(SHARD_KIND, shard_key(key, start, stop)))
         if shard is not None:
             searches.append(read_shard(shard))
             continue
-        search = search_examples(attacked, tokenizer, texts, labels, list(range(start, stop)), config,
-                                 concurrency, progress)
+        parts = [prefix.part(start, min(stop, reused))] if start < reused else []
+        if stop > max(start, reused):
+            parts.append(search_examples(attacked, tokenizer, texts, labels, list(range(max(start, reused), stop)),
+                                         config, concurrency, progress))
+        search = merged(parts)
         if shards is not None or (start, stop) != (0, count):  # an unsharded search is not worth a shard
             write_shard(store, key, start, stop, search, target_run_id)
         searches.append(search)
     if shards is not None:
         return None
-    outcomes = [outcome for search in searches for outcome in search.outcomes]
-    first = searches[0]
-    result = finish_attack(outcomes, dense_model, tokenizer, config, sparse_model=sparse_model,
-                           recipe=first.recipe, recipe_label=first.recipe_label, substitutions=first.substitutions,
-                           wall_seconds=sum(search.wall_seconds for search in searches),
-                           queries_computed=sum(search.queries_computed for search in searches),
-                           queries_cached=sum(search.queries_cached for search in searches),
-                           device=first.device, parts=first.parts, progress=progress)
+    search = merged(searches)
+    result = finish_attack(search.outcomes, dense_model, tokenizer, config, sparse_model=sparse_model,
+                           recipe=search.recipe, recipe_label=search.recipe_label, substitutions=search.substitutions,
+                           wall_seconds=search.wall_seconds, queries_computed=search.queries_computed,
+                           queries_cached=search.queries_cached, device=search.device, parts=search.parts,
+                           progress=progress)
     model_name = store.require(dense_run_id).model
     run = AttackRun(run_id, target_run_id, dense_run_id, model_name, dataset_name, method, sparsity, result)
-    save_attack_run(store, key, run, shards=len(wanted))
+    started_from = {"reused_from": prefix.run_id, "reused_examples": reused} if prefix is not None else {}
+    save_attack_run(store, key, run, search, shards=len(wanted), **started_from)
     for start, stop in wanted:  # merged into the run: the shards are no longer needed
         shard_id = run_id_for(SHARD_KIND, shard_key(key, start, stop))
         if store.get(shard_id) is not None:

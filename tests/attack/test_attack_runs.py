@@ -1,6 +1,7 @@
 """Attack runs through the store and the CLI: JSON contract, cache, table, clear errors."""
 
 import json
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -110,6 +111,52 @@ def test_a_sharded_attack_is_the_unsharded_run(planted_dir, planted_csv, tmp_pat
             == {k: v for k, v in asdict(whole.result.summary).items() if k not in timing})
     assert sharded.result.layer_similarities == whole.result.layer_similarities
     assert sharded_store.list(kind=SHARD_KIND) == [] and sharded_store.require(sharded.run_id).summary["shards"] == 2
+
+
+
+def test_a_longer_attack_searches_only_the_texts_a_shorter_one_did_not(planted_dir, planted_csv, tmp_path,
+                                                                       monkeypatch):
+    """After an attack on the first 2 texts, the same attack on 5 searches texts 2-4 only (in shards of 2, the
+    first shard half from the shorter run) and is the run a fresh request makes: same id, same examples."""
+    from dataclasses import asdict
+
+    from robustprune.attack import AttackConfig
+    from robustprune.attack import runs as attack_runs
+    from robustprune.data import load_task_data
+    from robustprune.finetune import FinetuneConfig
+
+    data = load_task_data(planted_csv)
+    config = AttackConfig(recipe="textbugger", num_examples=5, max_length=64, word_vectors="wordnet")
+    common = {"model": planted_dir, "dataset": data, "device": "cpu", "finetune_config": FinetuneConfig(epochs=0)}
+    fresh = attack_runs.attack("dense", config, store=RunStore(tmp_path / "fresh"), **common)
+
+    store = RunStore(tmp_path / "growing")
+    shorter = attack_runs.attack("dense", replace(config, num_examples=2), store=store, **common)
+    searched = []
+    search = attack_runs.search_examples
+
+    def recording(attacked, tokenizer, texts, labels, indices, *args):
+        searched.append(list(indices))
+        return search(attacked, tokenizer, texts, labels, indices, *args)
+
+    monkeypatch.setattr(attack_runs, "search_examples", recording)
+    longer = attack_runs.attack("dense", config, store=store, shard_size=2, **common)
+    assert searched == [[2, 3], [4]]
+    assert longer.run_id == fresh.run_id and not longer.cached
+    assert [asdict(e) for e in longer.result.examples] == [asdict(e) for e in fresh.result.examples]
+    timing = {"wall_seconds", "queries_computed", "queries_cached"}
+    assert ({k: v for k, v in asdict(longer.result.summary).items() if k not in timing}
+            == {k: v for k, v in asdict(fresh.result.summary).items() if k not in timing})
+    summary = store.require(longer.run_id).summary
+    assert (summary["reused_from"], summary["reused_examples"]) == (shorter.run_id, 2)
+    # a shorter run whose outcomes are gone is damaged, not started from: every text is searched
+    from robustprune.store import DamagedRunWarning
+
+    searched.clear()
+    (store.directory(shorter.run_id) / "outcomes.parquet").unlink()
+    with pytest.warns(DamagedRunWarning):
+        attack_runs.attack("dense", replace(config, num_examples=3), store=store, **common)
+    assert searched == [[0, 1, 2]]
 
 
 def test_an_attack_reads_each_text_as_far_as_the_model_does(planted_dir, planted_csv, tmp_path):
