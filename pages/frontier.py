@@ -6,6 +6,7 @@ from robustprune.dashboard import charts, frontier, job_widgets, widgets
 from robustprune.dashboard.choices import model_choice_source
 from robustprune.dashboard.link_checks import checked, each_of, number_in, one_of
 from robustprune.errors import RobustPruneError
+from robustprune.frontier.answer import more_sentences
 from robustprune.frontier.figure import frontier_figure
 from robustprune.frontier.run import load_frontier
 
@@ -62,12 +63,19 @@ if record is None:
                                 "(minutes each on a CPU; cached ones are reused). The answer appears here.",
                                 key="find-frontier")
     st.stop()
-for answer in load_frontier(record):
+answers = load_frontier(record)
+for answer in answers:
     st.subheader(f"{answer.label} under {answer.recipe}")
     st.markdown(f"**{answer.line()}**")
     charts.show(f"frontier-{answer.method}-{answer.recipe}", (record.run_id, record.created),
                 lambda answer=answer: frontier_figure(answer), key=f"frontier-{answer.method}-{answer.recipe}")
     st.dataframe(answer.table(), hide_index=True, placeholder="")
+wanted, why = more_sentences(answers, int(sentences), len(data.test))
+if why:
+    st.info(why)
+if wanted:
+    st.page_link("pages/frontier.py", label=f"Ask on {wanted:,} sentences", icon=":material/add_circle:",
+                 query_params={**st.query_params.to_dict(), "sentences": str(wanted)})
 st.caption("Differences are pruned − dense in points, with the 95 % interval (Newcombe's paired score interval on "
            "the same sentences) and the exact McNemar p. The band is where the frontier lies given these sentences: "
            "from the highest kept to the lowest lost sparsity. More sentences narrow it.")

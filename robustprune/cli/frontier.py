@@ -93,6 +93,11 @@ def command_frontier(args) -> dict:
         print(f"\n(margin {request.margin_points:g} points, resolution {request.resolution:g}; differences are "
               "pruned − dense in points with their 95 % interval and p; {computed} runs computed, {probes} probes, "
               "{seconds:.0f} s)".format(computed=result.computed, probes=result.probes, seconds=result.seconds))
+        from robustprune.frontier.answer import more_sentences
+
+        wanted, why = more_sentences(result.answers, request.sweep.num_examples, len(data.test))
+        if why:
+            print(why + (f" (-n {wanted})" if wanted else ""))
     if html_output is not None:
         write_frontier_html(html_output, result)
     if result.failed:

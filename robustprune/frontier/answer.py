@@ -145,4 +145,21 @@ class FrontierAnswer:
                    data["complete"], data["dense_collapsed"])
 
 
-__all__ = ["Boundary", "FrontierAnswer", "percent"]
+def more_sentences(answers: list[FrontierAnswer], sentences: int, test_size: int) -> tuple[int | None, str | None]:
+    """The next question to ask when the answers leave sparsities undecided under attack: (n, why) with n the
+    most sentences the undecided probes need (their rough estimate), if the test split has that many; else
+    (None, why not). (None, None) when nothing is undecided or more sentences would not help."""
+    needs = [answer.attack.sentences_to_decide for answer in answers if answer.attack.sentences_to_decide]
+    wanted = max(needs, default=0)
+    if wanted <= sentences:
+        return None, None
+    if wanted > test_size:
+        return None, (f"About {wanted:,} sentences would decide what is undecided, more than the test split's "
+                      f"{test_size:,}: several seeds (robustprune frontier --seeds K) pool over sentences and seeds.")
+    return wanted, (f"About {wanted:,} sentences would decide what is undecided. Asked on {wanted:,}, each attack "
+                    f"searches only the {wanted - sentences:,} sentences added, starting from its cached run on the "
+                    f"first {sentences:,} (runs made before attack runs kept their search outcomes are searched "
+                    "again).")
+
+
+__all__ = ["Boundary", "FrontierAnswer", "more_sentences", "percent"]

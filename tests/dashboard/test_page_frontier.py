@@ -33,6 +33,30 @@ def test_the_question_is_one_job_and_its_answer_is_drawn(home, workspace):
     assert list(table["sparsity"]) == [0.3, 0.5, 0.7, 0.875] and set(table["under_attack"]) <= {
         "kept", "lost", "undecided"}
     assert not [button for button in app.button if button.key == "find-frontier"]  # answered: nothing to start
+    # nothing undecided here (the tiny model collapsed): no next question
+    assert not [text for text in texts(app.info) if "would decide" in text]
+
+
+def test_an_undecided_answer_links_to_the_question_on_the_sentences_that_would_decide(home, workspace,
+                                                                                        monkeypatch):
+    from dataclasses import replace
+
+    from robustprune.data import load_task_data
+    from robustprune.frontier import run as frontier_run
+
+    frontier_page(workspace).button(key="find-frontier").click().run()
+    assert JobQueue().work(once=True) == 1
+    test_size = len(load_task_data(workspace.csv).test)
+    stored = frontier_run.load_frontier
+    monkeypatch.setattr(frontier_run, "load_frontier", lambda record: [  # the stored answer, 50 % undecided
+        replace(answer, attack=replace(answer.attack, undecided=[0.5], sentences_to_decide=test_size))
+        for answer in stored(record)])
+    app = frontier_page(workspace)
+    assert not app.exception
+    [why] = [text for text in texts(app.info) if "would decide" in text]
+    assert f"searches only the {test_size - 2:,} sentences added" in why
+    [link] = [element.proto for element in app.get("page_link") if "Ask on" in element.proto.label]
+    assert link.label == f"Ask on {test_size:,} sentences" and f"sentences={test_size}" in link.query_string
 
 
 def test_a_question_that_cannot_work_is_one_line_and_no_job(home, workspace):

@@ -80,6 +80,15 @@ def test_too_few_sentences_leave_the_boundary_undecided_with_how_many_would_deci
     undecided = [probe for probe in search.probes.values() if probe.attack.verdict == UNDECIDED]
     assert undecided and all(probe.attack.sentences_to_decide > 40 for probe in undecided)
     assert "undecided" in answer.line() and "sentences would decide" in answer.line()
+    # the next question: that many sentences, when the test split has them (the first 40 are reused)
+    from robustprune.frontier.answer import more_sentences
+
+    needed = answer.attack.sentences_to_decide
+    wanted, why = more_sentences([answer], 40, test_size=needed)
+    assert wanted == needed and f"only the {needed - 40:,} sentences added" in why
+    wanted, why = more_sentences([answer], 40, test_size=needed - 1)
+    assert wanted is None and f"more than the test split's {needed - 1:,}" in why
+    assert more_sentences([answer], needed, test_size=10_000) == (None, None)
 
 
 def test_verdicts_follow_the_interval_and_the_margin():
