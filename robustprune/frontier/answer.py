@@ -35,6 +35,7 @@ class Boundary:
     sentences_to_decide: int | None  # the most the undecided probes between need (rough, see verdict.py)
     highest_probed: float
     lost_from_collapsed: bool = False  # the model at lost_from collapsed (robustprune.collapse)
+    undecided_beyond: list[float] = field(default_factory=list)  # undecided above lost_from (not shown lost there)
 
     @classmethod
     def of(cls, verdicts: dict[float, Verdict]) -> "Boundary":
@@ -45,7 +46,9 @@ class Boundary:
         return cls(kept_up_to, lost_from, between,
                    [s for s, v in sorted(verdicts.items()) if lost_from is not None and s > lost_from
                     and v.verdict == KEPT], max(needs) if needs else None, max(verdicts, default=0.0),
-                   lost_from is not None and verdicts[lost_from].collapsed)
+                   lost_from is not None and verdicts[lost_from].collapsed,
+                   [s for s, v in sorted(verdicts.items()) if lost_from is not None and s > lost_from
+                    and v.verdict == UNDECIDED])
 
     def describe(self) -> str:
         parts = []
@@ -65,6 +68,8 @@ class Boundary:
             text = "not kept at any level probed, " + text
         if self.kept_beyond:
             text += f"; kept again at {', '.join(percent(s) for s in self.kept_beyond)} (not monotone)"
+        if self.undecided_beyond:
+            text += f"; {', '.join(percent(s) for s in self.undecided_beyond)} undecided above the loss"
         return text
 
 
@@ -140,8 +145,15 @@ class FrontierAnswer:
         """The answer ``to_dict`` wrote (a stored frontier run's ``frontiers``)."""
         probes = [Probe(probe["sparsity"], Verdict(**probe["attack"]), Verdict(**probe["clean"]),
                         list(probe.get("run_ids", []))) for probe in data["probes"]]
+        boundaries_ = {}
+        for metric in ("attack", "clean"):
+            stored = data[metric]
+            if "undecided_beyond" not in stored:  # stored before it was: read off the probes' verdicts
+                stored = {**stored, "undecided_beyond": Boundary.of(
+                    {probe.sparsity: getattr(probe, metric) for probe in probes}).undecided_beyond}
+            boundaries_[metric] = Boundary(**stored)
         return cls(data["method"], data["label"], data["recipe"], data["sentences"], data["seeds"], data["margin"],
-                   data["resolution"], Boundary(**data["attack"]), Boundary(**data["clean"]), probes,
+                   data["resolution"], boundaries_["attack"], boundaries_["clean"], probes,
                    data["complete"], data["dense_collapsed"])
 
 

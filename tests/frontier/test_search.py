@@ -170,3 +170,24 @@ def test_robustness_kept_where_clean_accuracy_was_lost_is_said_to_be_no_free_lun
     healthy = FrontierAnswer.of(search_frontier(PAPER_LEVELS, 0.025, 0.05, planted(0.61)[0]), "krp", "krp",
                                 "textbugger", N, 1)
     assert healthy.kept_but_clean_lost() == [] and "no free lunch" not in healthy.line()
+
+
+def test_an_undecided_level_above_the_loss_is_named_in_the_line():
+    """krp under TextBugger on 400 sentences: lost from 70 % but undecided at 87.5 %; the line says both."""
+    from robustprune.frontier.answer import Boundary
+
+    verdicts = {0.3: decide(0.0, -0.02, 0.02, 400, 0.05), 0.7: decide(-0.03, -0.06, -0.001, 400, 0.05),
+                0.875: decide(-0.025, -0.058, 0.007, 400, 0.05)}
+    assert [verdicts[s].verdict for s in (0.3, 0.7, 0.875)] == [KEPT, LOST, UNDECIDED]
+    boundary = Boundary.of(verdicts)
+    assert boundary.undecided_beyond == [0.875] and boundary.undecided == []
+    assert boundary.describe() == "kept up to 30 %, lost from 70 %; 87.5 % undecided above the loss"
+
+
+def test_an_answer_stored_before_undecided_beyond_reads_it_off_its_probes():
+    evaluate, _ = planted(0.6, n=40)
+    answer = FrontierAnswer.of(search_frontier(PAPER_LEVELS, 0.025, 0.05, evaluate), "krp", "krp", "textbugger", 40, 1)
+    stored = answer.to_dict()
+    for metric in ("attack", "clean"):
+        del stored[metric]["undecided_beyond"]
+    assert FrontierAnswer.from_dict(stored) == answer
