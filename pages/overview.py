@@ -50,7 +50,8 @@ def starter_grid() -> None:
         st.error(str(error))
         return
     cached_runs = plan.cached(store)
-    estimate = estimate_sweep(plan, store, past=cached.sweep_history(store, spec.model), cached=cached_runs)
+    estimate = estimate_sweep(plan, store, past=cached.sweep_history(store, spec.model), cached=cached_runs,
+                              data=data)
     st.info(sweep.estimate_line(estimate, len(plan.rows)), icon=":material/schedule:")  # what the button costs
     job_widgets.sweep_progress(SweepRequest(spec), plan, store, cached_runs, start_label="Start the starter grid")
 

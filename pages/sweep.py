@@ -85,7 +85,8 @@ except RobustPruneError as error:
 
 request = SweepRequest(spec, address)
 cached_runs = plan.cached(store)
-estimate = estimate_sweep(plan, store, past=cached.sweep_history(store, spec.model), cached=cached_runs)
+estimate = estimate_sweep(plan, store, past=cached.sweep_history(store, spec.model), cached=cached_runs,
+                          data=data)
 if estimate.missing:
     st.info(sweep.estimate_line(estimate, len(plan.rows)))
 else:

@@ -43,7 +43,7 @@ def command_sweep(args) -> dict:
         store = RunStore()
         shard_size = args.shard_size or executor.default_shard_size
         plan = plan_sweep(spec, data, shard_size)
-        estimate = estimate_sweep(plan, store, args.device)
+        estimate = estimate_sweep(plan, store, args.device, data=data)
         print(f"sweep: {len(plan.rows)} table rows, {estimate.describe()}", file=sys.stderr)
         if args.dry_run:
             table = sweep_table(plan, store)

@@ -12,7 +12,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from robustprune.device import resolve_device
-from robustprune.store import PRUNING_KINDS, RunStore
+from robustprune.store import PRUNING_KINDS, RunStore, run_id_for
 from robustprune.sweep.plan import SweepPlan
 
 
@@ -76,23 +76,56 @@ def history(store: RunStore, model: str) -> dict[tuple, list[float]]:
     return seen
 
 
+def _texts(request) -> int:
+    """How many texts an attack request attacks."""
+    config = request.config
+    return min(config.num_examples, len(request.texts.texts)) if request.texts else config.num_examples
+
+
+def _searched_before(store: RunStore, data):
+    """``searched(attack request)``: how many of its first texts a shorter cached run of it already searched (0
+    without ``data``); one look-up per attack run."""
+    from robustprune.attack.reuse import cached_prefix
+
+    found: dict[str, int] = {}
+
+    def searched(request) -> int:
+        if data is None:
+            return 0
+        key = request.key(data)
+        run_id = run_id_for("attack", key)
+        if run_id not in found:
+            prefix = cached_prefix(store, key, _texts(request))
+            found[run_id] = prefix.count if prefix is not None else 0
+        return found[run_id]
+
+    return searched
+
+
 def estimate_sweep(plan: SweepPlan, store: RunStore, device: str = "auto",
-                   past: dict[tuple, list[float]] | None = None, cached: set[str] | None = None) -> SweepEstimate:
+                   past: dict[tuple, list[float]] | None = None, cached: set[str] | None = None,
+                   data=None) -> SweepEstimate:
     """What is cached and how long the rest takes in one process, from this store's history (``past``: its
     ``history`` of the plan's model, when already read; reading it parses every run's summary; ``cached``:
-    ``plan.cached(store)``, when already known)."""
+    ``plan.cached(store)``, when already known). With the plan's ``data``, an attack counts only the texts a
+    shorter cached run of it has not searched (``attack.reuse``)."""
     device_type = resolve_device(device).type
     past = history(store, plan.spec.model) if past is None else past
     done = plan.cached(store) if cached is None else cached
     missing = [cell for cell in plan.cells if cell.run_id not in done]
+    searched = _searched_before(store, data)
     seconds, unknown = 0.0, []
     for cell in missing:
         request = cell.request
         if cell.kind == "attack-shard":
-            key, count = ("attack", request.attack.config.recipe, device_type), request.stop - request.start
+            before = searched(request.attack)
+            key, count = ("attack", request.attack.config.recipe, device_type), request.stop - max(request.start,
+                                                                                                 before)
+            if count <= 0:
+                continue
         elif cell.kind == "attack" and request.shard_size is None:
             config = request.config
-            count = min(config.num_examples, len(request.texts.texts)) if request.texts else config.num_examples
+            count = _texts(request) - searched(request)
             key = ("attack", config.recipe, device_type)
         elif cell.kind == "attack":
             continue  # merging shards: seconds

@@ -150,3 +150,24 @@ def test_the_estimate_says_which_runs_it_could_not_estimate():
     assert SweepEstimate(21, 4, 17, 840.0, []).describe() == \
         "4 of 21 runs cached, 17 to compute, about 14 min in this process"
     assert SweepEstimate(3, 3, 0, 0.0, []).describe() == "all 3 runs are cached"
+
+
+def test_the_estimate_counts_only_the_texts_a_shorter_cached_attack_did_not_search(spec, tmp_path):
+    """After a sweep on the first 2 texts, the same sweep on 4 attacks only texts 2-3 (``attack.reuse``): with the
+    plan's data, each attack's estimate is half what a fresh one's is, at the same per-text history."""
+    from dataclasses import replace
+
+    from robustprune.sweep.estimate import estimate_sweep, history
+
+    store = RunStore(tmp_path / "store")
+    assert run_sweep(replace(spec, num_examples=2), store=store).complete
+    data = load_task_data(spec.dataset, spec.text_column, spec.label_column)
+    plan = plan_sweep(replace(spec, num_examples=4), data)
+    past = history(store, spec.model)
+    [per_text] = past[("attack", "textbugger", "cpu")][:1]
+    past = {key: [per_text] if key[0] == "attack" else seconds for key, seconds in past.items()}  # one rate
+    attacks = [cell for cell in plan.cells if cell.kind == "attack"]
+    fresh = estimate_sweep(plan, store, "cpu", past=past)
+    reused = estimate_sweep(plan, store, "cpu", past=past, data=data)
+    assert fresh.missing == reused.missing == len(attacks) == 3  # dense + 2 methods; prunes and fine-tune cached
+    assert fresh.seconds == pytest.approx(3 * 4 * per_text) and reused.seconds == pytest.approx(3 * 2 * per_text)
