@@ -43,12 +43,13 @@ class Boundary:
         top = lost_from if lost_from is not None else float("inf")
         between = [s for s, v in sorted(verdicts.items()) if kept_up_to < s < top and v.verdict == UNDECIDED]
         needs = [verdicts[s].sentences_to_decide for s in between if verdicts[s].sentences_to_decide is not None]
-        return cls(kept_up_to, lost_from, between,
-                   [s for s, v in sorted(verdicts.items()) if lost_from is not None and s > lost_from
-                    and v.verdict == KEPT], max(needs) if needs else None, max(verdicts, default=0.0),
-                   lost_from is not None and verdicts[lost_from].collapsed,
-                   [s for s, v in sorted(verdicts.items()) if lost_from is not None and s > lost_from
-                    and v.verdict == UNDECIDED])
+
+        def above_the_loss(verdict: str) -> list[float]:
+            return [s for s, v in sorted(verdicts.items()) if s > top and v.verdict == verdict]
+
+        return cls(kept_up_to, lost_from, between, above_the_loss(KEPT), max(needs) if needs else None,
+                   max(verdicts, default=0.0), lost_from is not None and verdicts[lost_from].collapsed,
+                   above_the_loss(UNDECIDED))
 
     def describe(self) -> str:
         parts = []
