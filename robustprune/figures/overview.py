@@ -80,11 +80,9 @@ def overview_line(record, dense_summary: dict | None) -> str:
 
 def collapse(record):
     """The collapse check of a pruning run's recorded test predictions (``robustprune.collapse``), or None."""
-    from robustprune.prune.results import collapse_of
+    from robustprune.prune.results import recorded_collapse
 
-    summary = record.summary
-    return collapse_of(summary.get("test_prediction_counts"), summary.get("test_label_counts"),
-                       summary.get("accuracy_sparse", 0.0))
+    return recorded_collapse(record.summary)
 
 
 def tradeoff_frame(store: RunStore | None, model: str, dataset: str, recipe: str | None = None,

@@ -78,3 +78,10 @@ def collapse_of(prediction_counts, label_counts, accuracy: float):
     from robustprune.collapse import check_counts
 
     return check_counts(prediction_counts, label_counts, accuracy)
+
+
+def recorded_collapse(summary: dict):
+    """The collapse check of a stored run's summary: a pruning run's recorded test predictions, or a fine-tune's or
+    soup's (recorded since they record them); None when it has none."""
+    return collapse_of(summary.get("test_prediction_counts"), summary.get("test_label_counts"),
+                       summary.get("accuracy_sparse", summary.get("accuracy", 0.0)))

@@ -43,12 +43,10 @@ def model_collapse(model_record, attack_record):
     """The collapse check of an attacked model (``robustprune.collapse``): on the whole test split when its run
     recorded the predictions (pruning runs; fine-tunes and soups made since they record them), else on the
     attacked sentences."""
-    from robustprune.prune.results import collapse_of
+    from robustprune.prune.results import recorded_collapse
 
     if model_record is not None:
-        summary = model_record.summary
-        check = collapse_of(summary.get("test_prediction_counts"), summary.get("test_label_counts"),
-                            summary.get("accuracy_sparse", summary.get("accuracy", 0.0)))
+        check = recorded_collapse(model_record.summary)
         if check is not None:
             return check
     if attack_record is None:
