@@ -1,7 +1,7 @@
 """The robustness frontier on the embedded default, as the README reports it: ``robustprune frontier`` itself.
 
     python -m bench.frontier_default [--method krp[,sparsegpt,...]] [--recipe textbugger] [-n 100]
-        [--resolution 0.025] [--dataset rotten_tomatoes] [--epochs 1] [--out bench/results/...]
+        [--resolution 0.025] [--dataset rotten_tomatoes] [--epochs 1] [--ray] [--out bench/results/...]
 
 Runs the CLI's ``frontier`` command (fine-tuning the default first if it is not cached; every probe a cached
 prune + attack run) and writes its answer line, its probes' table and the machine it ran on to ``--out``.
@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", default=None, help="the frontier's --dataset (default the CLI's)")
     parser.add_argument("--preset", default=None, help="the frontier's --preset (paper: the paper's whole setup)")
     parser.add_argument("--epochs", default=None, help="the dense start's fine-tuning epochs (default the CLI's)")
+    parser.add_argument("--ray", action="store_true", help="run the probes as Ray tasks on this machine (one CPU each)")
     parser.add_argument("--out", default=None, help="write the answer here (Markdown)")
     args = parser.parse_args(argv)
 
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     command += ["--dataset", args.dataset] if args.dataset else []
     command += ["--preset", args.preset] if args.preset else []
     command += ["--epochs", args.epochs] if args.epochs else []
+    command += ["--ray"] if args.ray else []
     printed = io.StringIO()
     with contextlib.redirect_stdout(Both(printed, sys.stdout)):  # progress shows as it runs
         code = cli(command)

@@ -87,7 +87,8 @@ def cached_prefix(store: RunStore, key: dict, count: int) -> Prefix | None:
 
 
 def merged(parts: list[SearchRun]) -> SearchRun:
-    """Searches of consecutive examples as one."""
+    """Searches of consecutive examples as one; searched on several devices (shards on a mixed Ray cluster, a
+    prefix from another machine), it names each of them once, in the order they searched."""
     if len(parts) == 1:
         return parts[0]
     first = parts[0]
@@ -95,7 +96,7 @@ def merged(parts: list[SearchRun]) -> SearchRun:
                      [outcome for part in parts for outcome in part.outcomes],
                      sum(part.wall_seconds for part in parts), sum(part.queries_computed for part in parts),
                      sum(part.queries_cached for part in parts), sum(part.classifier_seconds for part in parts),
-                     first.device, first.parts)
+                     " + ".join(dict.fromkeys(part.device for part in parts)), first.parts)
 
 
 __all__ = ["OUTCOMES_FILE", "Prefix", "cached_prefix", "merged", "read_outcomes", "search_fields", "search_run",

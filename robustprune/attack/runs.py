@@ -29,7 +29,7 @@ from robustprune.finetune import FinetuneConfig
 from robustprune.dense import ensure_dense, run_lock
 from robustprune.loading import load_dense, load_pruned, load_structured_run
 from robustprune.progress import Progress, silent
-from robustprune.store import DENSE_KINDS, PRUNING_KINDS, RunStore, run_id_for
+from robustprune.store import DENSE_KINDS, PRUNING_KINDS, RunRecord, RunStore, run_id_for
 
 ATTACK_VERSION = 3  # 2: every example seeded from (seed, index); 3: NLTK's stopwords, a contextual tagger,
                     # counter-fitted candidates and an offline masked LM by default (issue 11)
@@ -53,12 +53,15 @@ def dense_max_length(dense_run_id: str, store: RunStore) -> int | None:
     return record.summary.get("max_length") or (record.summary.get("config") or {}).get("max_length")
 
 
+def dense_of(record: RunRecord) -> str:
+    """The dense run of an attacked run: the run itself (a fine-tune or a soup), or a pruning run's parent."""
+    return record.run_id if record.kind in DENSE_KINDS else record.parent
+
+
 def texts_reading(target_run_id: str, store: RunStore) -> int | None:
-    """``dense_max_length`` of the attacked run's dense model (the run itself, or a pruning run's parent)."""
+    """``dense_max_length`` of the attacked run's dense model."""
     record = store.get(target_run_id)
-    if record is None:
-        return None
-    return dense_max_length(target_run_id if record.kind in DENSE_KINDS else record.parent, store)
+    return None if record is None else dense_max_length(dense_of(record), store)
 
 
 @dataclass
@@ -120,12 +123,10 @@ def target_run_ids(target: str, model: str, data: TaskData, store: RunStore, dev
         dense_run_id = ensure_dense(model, data, finetune_config, device, store, progress).run_id
         return dense_run_id, dense_run_id
     record = store.require(target)
-    if record.kind in DENSE_KINDS:
-        return target, target
-    if record.kind not in PRUNING_KINDS:
+    if record.kind not in DENSE_KINDS + PRUNING_KINDS:
         raise RobustPruneError(f"run {target!r} is of kind '{record.kind}'; attack --dense, a dense run or a "
                                "pruning run")
-    return target, record.parent
+    return target, dense_of(record)
 
 
 def attack_target_models(target_run_id: str, dense_run_id: str, store: RunStore, device: str):

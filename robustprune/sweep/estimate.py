@@ -63,6 +63,8 @@ def history(store: RunStore, model: str) -> dict[tuple, list[float]]:
             inner = summary.get("summary", {})
             if model_of.get(summary.get("dense_run_id")) != model or not inner.get("num_examples"):
                 continue
+            if " + " in (inner.get("device") or ""):  # searched partly on each of two devices: neither's pace
+                continue
             key = ("attack", inner.get("recipe"), _device_type(inner.get("device")))
             seen.setdefault(key, []).append(inner["wall_seconds"] / inner["num_examples"])
         elif record.model == model and record.kind in ("finetune", "soup"):

@@ -159,6 +159,24 @@ def test_a_longer_attack_searches_only_the_texts_a_shorter_one_did_not(planted_d
     assert searched == [[0, 1, 2]]
 
 
+def test_a_search_merged_from_parts_on_two_devices_names_both():
+    """A run whose first texts came from a shorter run on a GPU and the rest from this CPU (or shards on a mixed
+    Ray cluster) says both, once each, in the order they searched; its cost is the parts' sum."""
+    from robustprune.attack.records import SearchOutcome
+    from robustprune.attack.reuse import merged
+    from robustprune.attack.search import SearchRun
+
+    def part(device, index, seconds):
+        outcome = SearchOutcome(**{name: None for name in SearchOutcome.__dataclass_fields__} | {"index": index})
+        return SearchRun("textbugger", "TextBugger", {}, [outcome], seconds, 10, 2, seconds / 2, device)
+
+    gpu, cpu = "cuda (NVIDIA H100)", "cpu"
+    whole = merged([part(gpu, 0, 1.0), part(cpu, 1, 4.0), part(cpu, 2, 5.0)])
+    assert whole.device == f"{gpu} + {cpu}" and [outcome.index for outcome in whole.outcomes] == [0, 1, 2]
+    assert (whole.wall_seconds, whole.queries_computed, whole.queries_cached) == (10.0, 30, 6)
+    assert merged([part(cpu, 0, 1.0), part(cpu, 1, 1.0)]).device == cpu
+
+
 def test_an_attack_reads_each_text_as_far_as_the_model_does(planted_dir, planted_csv, tmp_path):
     """Whole reviews are fine-tuned and evaluated on 256 tokens (movie_reviews): the attack reads as many, not its
     default 128 (which cut a review to its first half); sentence data keeps 128. The request's run id is the run's."""

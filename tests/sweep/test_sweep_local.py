@@ -171,3 +171,21 @@ def test_the_estimate_counts_only_the_texts_a_shorter_cached_attack_did_not_sear
     reused = estimate_sweep(plan, store, "cpu", past=past, data=data)
     assert fresh.missing == reused.missing == len(attacks) == 3  # dense + 2 methods; prunes and fine-tune cached
     assert fresh.seconds == pytest.approx(3 * 4 * per_text) and reused.seconds == pytest.approx(3 * 2 * per_text)
+
+
+def test_a_run_searched_on_two_devices_is_neither_devices_pace(tmp_path):
+    """The estimate's per-text pace of an attack comes from runs searched on one device: a run that started from
+    a shorter run made on a GPU and searched the rest on this CPU ("cuda (…) + cpu") would make either pace wrong."""
+    from robustprune.sweep.estimate import history
+
+    store = RunStore(tmp_path / "store")
+    with store.write("finetune", {"dense": 1}, model="tiny", dataset="planted") as run:
+        run.summary.update({"seconds": 3.0, "device": "cpu"})
+    dense_run_id = run.summary["run_id"]
+    for device, seconds in (("cpu", 40.0), ("cuda (NVIDIA H100) + cpu", 4.0), ("cuda (NVIDIA H100)", 1.0)):
+        with store.write("attack", {"device": device}, model="tiny", dataset="planted", method="dense") as run:
+            run.summary.update({"dense_run_id": dense_run_id, "summary": {
+                "recipe": "textbugger", "device": device, "num_examples": 4, "wall_seconds": seconds}})
+    past = history(store, "tiny")
+    assert past[("attack", "textbugger", "cpu")] == [10.0] and past[("attack", "textbugger", "cuda")] == [0.25]
+
