@@ -9,9 +9,13 @@ tuned for USE; MiniLM's similarities for a one-word synonym swap are of the same
 
 ``CachedSBERT`` adds one thing: a window that was encoded before is not encoded again.
 During a greedy search the window around a position is the same for every candidate at
-that position, so most encodings repeat. The cache can be shared between the constraints
-of several searches (``RecipeParts`` does), and inside scheduled searches
-(``batching.py``) the missing windows of all of them are encoded in one call.
+that position, so most encodings repeat. A window is known by what the encoder reads of
+it (its token ids, cut at the encoder's ``max_seq_length``, 256 for MiniLM), so a whole
+review that differs only past that cut is the one encoded before, with its very vector
+(TextBugger compares whole texts: a failed search bugs every word of a long review). The
+cache can be shared between the constraints of several searches (``RecipeParts`` does),
+and inside scheduled searches (``batching.py``) the missing windows of all of them are
+encoded in one call.
 """
 
 from __future__ import annotations
@@ -58,20 +62,34 @@ def encoding_cache(size: int = 2**16):
 
 
 class CachedSBERT(MiniLMEncoder):
-    """``MiniLMEncoder`` that encodes each distinct window once (LRU over the whole run, or a shared cache)."""
+    """``MiniLMEncoder`` that encodes each distinct input once (LRU over the whole run, or a shared cache)."""
 
     def __init__(self, cache=None, **kwargs):
         super().__init__(**kwargs)
-        self._encodings = cache if cache is not None else encoding_cache()
+        self._encodings = cache if cache is not None else encoding_cache()  # what the encoder reads -> vector
+        self._inputs = encoding_cache()  # window text -> what the encoder reads of it
 
     def encode(self, sentences):
         sentences = list(sentences)
-        missing = list(dict.fromkeys(s for s in sentences if s not in self._encodings))
+        reads = self._read(sentences)
+        missing = list({read: sentence for read, sentence in zip(reads, sentences)
+                        if read not in self._encodings}.values())
         merged("sentence-encoder", missing, self._encode_missing)
-        return np.stack([self._encodings[s] for s in sentences])
+        return np.stack([self._encodings[read] for read in reads])
+
+    def _read(self, sentences: list[str]) -> list[bytes]:
+        """What the encoder reads of each sentence: the ids its own tokenizer gives, truncated as it truncates."""
+        new = list(dict.fromkeys(s for s in sentences if s not in self._inputs))
+        if new:
+            # what ``encode`` feeds the encoder (``preprocess`` from sentence-transformers 5.x, ``tokenize`` before)
+            features = getattr(self.model, "preprocess", self.model.tokenize)(new)
+            for sentence, ids, mask in zip(new, features["input_ids"], features["attention_mask"]):
+                self._inputs[sentence] = ids[mask.bool()].numpy().astype(np.int32).tobytes()
+        return [self._inputs[s] for s in sentences]
 
     def _encode_missing(self, sentences: list[str]) -> None:
-        sentences = [s for s in dict.fromkeys(sentences) if s not in self._encodings]
-        if sentences:
-            for sentence, vector in zip(sentences, MiniLMEncoder.encode(self, sentences)):
-                self._encodings[sentence] = vector
+        reads = self._read(sentences)
+        wanted = {read: sentence for read, sentence in zip(reads, sentences) if read not in self._encodings}
+        if wanted:
+            for read, vector in zip(wanted, MiniLMEncoder.encode(self, list(wanted.values()))):
+                self._encodings[read] = vector
