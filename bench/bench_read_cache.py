@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             seconds[name] = time.perf_counter() - started
     before, after = searches.values()
     fields = ("result", "perturbed_text", "num_queries")
-    identical = sum(all(getattr(a, f) == getattr(b, f) for f in fields) for a, b in zip(before.outcomes, after.outcomes))
+    identical = sum(all(getattr(a, f) == getattr(b, f) for f in fields)
+                    for a, b in zip(before.outcomes, after.outcomes))
     words = sum(len(texts[index].split()) for index in range(args.n)) / args.n
     lines = [
         f"`python -m bench.bench_read_cache {' '.join(argv if argv is not None else sys.argv[1:])}` on "
@@ -112,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
           for name, search in searches.items()),
         "",
         f"Outcomes identical (result, perturbed text, TextAttack's query count): {identical} of {args.n}. "
-        f"Time, keyed by what is read / one entry per text: {seconds['one entry per input read'] / seconds['one entry per text']:.2f}x.",
+        f"Time, keyed by what is read / one entry per text: "
+        f"{seconds['one entry per input read'] / seconds['one entry per text']:.2f}x.",
     ]
     text = "\n".join(lines)
     print(text)
