@@ -20,6 +20,7 @@ from robustprune.attack.search import SearchRun
 from robustprune.store import RunStore, run_id_for
 
 OUTCOMES_FILE = "outcomes.parquet"
+DEVICES_JOINED = " + "  # a search merged from parts on several devices names each: "cuda (…) + cpu"
 SEARCH_FIELDS = ("recipe", "recipe_label", "substitutions", "wall_seconds", "queries_computed", "queries_cached",
                  "classifier_seconds", "device", "parts")
 
@@ -96,8 +97,8 @@ def merged(parts: list[SearchRun]) -> SearchRun:
                      [outcome for part in parts for outcome in part.outcomes],
                      sum(part.wall_seconds for part in parts), sum(part.queries_computed for part in parts),
                      sum(part.queries_cached for part in parts), sum(part.classifier_seconds for part in parts),
-                     " + ".join(dict.fromkeys(part.device for part in parts)), first.parts)
+                     DEVICES_JOINED.join(dict.fromkeys(part.device for part in parts)), first.parts)
 
 
-__all__ = ["OUTCOMES_FILE", "Prefix", "cached_prefix", "merged", "read_outcomes", "search_fields", "search_run",
-           "with_examples", "write_outcomes"]
+__all__ = ["DEVICES_JOINED", "OUTCOMES_FILE", "Prefix", "cached_prefix", "merged", "read_outcomes", "search_fields",
+           "search_run", "with_examples", "write_outcomes"]

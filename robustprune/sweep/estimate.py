@@ -54,6 +54,8 @@ def _device_type(text: str | None) -> str:
 
 def history(store: RunStore, model: str) -> dict[tuple, list[float]]:
     """Seconds of past runs of ``model``, keyed like ``_history_key``: per run, or per example for attacks."""
+    from robustprune.attack.reuse import DEVICES_JOINED
+
     runs = store.list()
     model_of = {record.run_id: record.model for record in runs}
     seen: dict[tuple, list[float]] = {}
@@ -63,7 +65,7 @@ def history(store: RunStore, model: str) -> dict[tuple, list[float]]:
             inner = summary.get("summary", {})
             if model_of.get(summary.get("dense_run_id")) != model or not inner.get("num_examples"):
                 continue
-            if " + " in (inner.get("device") or ""):  # searched partly on each of two devices: neither's pace
+            if DEVICES_JOINED in (inner.get("device") or ""):  # searched partly on each of two devices: neither's pace
                 continue
             key = ("attack", inner.get("recipe"), _device_type(inner.get("device")))
             seen.setdefault(key, []).append(inner["wall_seconds"] / inner["num_examples"])
